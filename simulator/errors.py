@@ -1,0 +1,39 @@
+"""Errors a user can fix: one line naming the file, line and field; the CLI exits 2 on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class UserError(Exception):
+    """Bad input or setup. `str()` is the one line the user sees."""
+
+    exit_code = 2
+
+
+class InputError(UserError):
+    def __init__(self, file: str | Path, line: int | None, field: str | None, message: str) -> None:
+        self.file = str(file)
+        self.line = line
+        self.field = field
+        self.message = " ".join(str(message).split())
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        what = f" {self.field}:" if self.field else ""
+        return f"{where}:{what} {self.message}"
+
+
+class ModelError(UserError):
+    """A model call failed in a way retrying will not fix; says which model and what to do."""
+
+    exit_code = 3
+
+    def __init__(self, model: str, message: str, hint: str = "") -> None:
+        self.model = model
+        self.hint = hint
+        text = f"model {model}: {message}"
+        if hint:
+            text += f" ({hint})"
+        super().__init__(text)
