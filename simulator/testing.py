@@ -1,0 +1,245 @@
+"""A scripted fake model for tests and benchmarks, shipped with the library.
+
+`FakeModel` serves `fake/<name>` through the same seam as every real model (a litellm custom
+provider), so code under test runs its real retry, parsing and ledger paths. It answers from a
+queue of canned replies: text, a `Canned` reply with a finish reason (e.g. "length"), a fault
+(`FakeModel.rate_limited()`, `server_error()`, `timeout()`, `unreachable()`, `auth_error()`, ...),
+any exception, or a function of the messages (handy with asyncio.gather, where order is not fixed).
+It records every call it got. Latency is simulated only when asked (benchmarks), never in tests.
+
+    fake = FakeModel(FakeModel.rate_limited(), '{"score": 2}', name="grader")
+    result = structured(messages, Score, model=fake.model)
+    assert len(fake.calls) == 2
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+FAULTS = ("rate_limit", "server_error", "unavailable", "timeout", "unreachable", "auth", "bad_request", "not_found")
+
+
+@dataclass(frozen=True)
+class Canned:
+    text: str
+    finish_reason: str = "stop"
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A provider failure, raised as the litellm exception a real provider would cause."""
+
+    kind: str
+    status: int | None = None
+    message: str = ""
+
+    def exception(self, model: str) -> BaseException:
+        import httpx
+        import litellm
+
+        msg = self.message or f"simulated {self.kind}"
+        request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
+
+        def response(status: int) -> httpx.Response:
+            return httpx.Response(status, request=request)
+
+        provider = "fake"
+        if self.kind == "rate_limit":
+            return litellm.RateLimitError(msg, llm_provider=provider, model=model, response=response(429))
+        if self.kind == "server_error":
+            status = self.status or 500
+            if status == 503:
+                return litellm.ServiceUnavailableError(msg, llm_provider=provider, model=model, response=response(503))
+            if status == 502:
+                return litellm.BadGatewayError(msg, llm_provider=provider, model=model, response=response(502))
+            return litellm.InternalServerError(msg, llm_provider=provider, model=model, response=response(status))
+        if self.kind == "unavailable":
+            return litellm.ServiceUnavailableError(msg, llm_provider=provider, model=model, response=response(503))
+        if self.kind == "timeout":
+            return litellm.Timeout(msg, model=model, llm_provider=provider)
+        if self.kind == "unreachable":
+            return litellm.APIConnectionError(f"Connection error. {msg}", llm_provider=provider, model=model, request=request)
+        if self.kind == "auth":
+            return litellm.AuthenticationError(msg, llm_provider=provider, model=model, response=response(401))
+        if self.kind == "bad_request":
+            return litellm.BadRequestError(msg, model=model, llm_provider=provider, response=response(400))
+        if self.kind == "not_found":
+            return litellm.NotFoundError(msg, model=model, llm_provider=provider, response=response(404))
+        raise ValueError(f"unknown fault {self.kind!r}; one of {', '.join(FAULTS)}")
+
+
+Scripted = str | Canned | Fault | BaseException | Callable[[list[dict[str, Any]]], Any]
+
+
+@dataclass
+class FakeCall:
+    messages: list[dict[str, Any]]
+    params: dict[str, Any]
+    stream: bool = False
+
+
+@dataclass
+class FakeModel:
+    """`fake/<name>`: registered with the seam on creation, unregistered by close() or `with`."""
+
+    replies: deque[Scripted] = field(default_factory=deque)
+    name: str = "test"
+    latency_s: float = 0.0
+    default: str | None = None
+    calls: list[FakeCall] = field(default_factory=list)
+
+    def __init__(self, *replies: Scripted, name: str = "test", latency_s: float = 0.0, default: str | None = None) -> None:
+        self.replies = deque(replies)
+        self.name = name
+        self.latency_s = latency_s
+        self.default = default
+        self.calls = []
+        self._lock = threading.Lock()
+        from simulator import model
+
+        model.register(self.model, self)
+
+    @property
+    def model(self) -> str:
+        return f"fake/{self.name}"
+
+    def add(self, *replies: Scripted) -> "FakeModel":
+        with self._lock:
+            self.replies.extend(replies)
+        return self
+
+    def close(self) -> None:
+        from simulator import model
+
+        model.unregister(self.model)
+
+    def __enter__(self) -> "FakeModel":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- faults and special replies, named for readable tests --
+    @staticmethod
+    def rate_limited(message: str = "") -> Fault:
+        return Fault("rate_limit", 429, message)
+
+    @staticmethod
+    def server_error(status: int = 500, message: str = "") -> Fault:
+        return Fault("server_error", status, message)
+
+    @staticmethod
+    def timeout(message: str = "") -> Fault:
+        return Fault("timeout", 408, message)
+
+    @staticmethod
+    def unreachable(message: str = "") -> Fault:
+        return Fault("unreachable", None, message)
+
+    @staticmethod
+    def auth_error(message: str = "invalid api key") -> Fault:
+        return Fault("auth", 401, message)
+
+    @staticmethod
+    def bad_request(message: str = "bad request") -> Fault:
+        return Fault("bad_request", 400, message)
+
+    @staticmethod
+    def not_found(message: str = "model not found") -> Fault:
+        return Fault("not_found", 404, message)
+
+    @staticmethod
+    def truncated(text: str) -> Canned:
+        return Canned(text, finish_reason="length")
+
+    @staticmethod
+    def empty() -> Canned:
+        return Canned("")
+
+    # -- the provider side (called by litellm through simulator.model's router) --
+    def _next(self, messages: list[dict[str, Any]], params: dict[str, Any], stream: bool) -> Canned:
+        with self._lock:
+            self.calls.append(FakeCall([dict(m) for m in messages], dict(params), stream))
+            item: Scripted | None = self.replies.popleft() if self.replies else None
+        if item is None:
+            if self.default is None:
+                raise AssertionError(f"{self.model} got call {len(self.calls)} with no reply queued")
+            item = self.default
+        if callable(item) and not isinstance(item, (Fault, Canned, BaseException)):
+            item = item(messages)
+        if isinstance(item, Fault):
+            raise item.exception(self.model)
+        if isinstance(item, BaseException):
+            raise item
+        if isinstance(item, type) and issubclass(item, BaseException):
+            raise item()
+        return item if isinstance(item, Canned) else Canned(str(item))
+
+    def _fill(self, canned: Canned, messages: list[dict[str, Any]], model_response: Any) -> Any:
+        from litellm.types.utils import Usage
+
+        from simulator import tokens
+
+        prompt = canned.prompt_tokens if canned.prompt_tokens is not None else tokens.count_messages(messages)
+        completion = canned.completion_tokens if canned.completion_tokens is not None else tokens.count(canned.text)
+        model_response.choices[0].message.content = canned.text
+        model_response.choices[0].finish_reason = canned.finish_reason
+        model_response.model = self.model
+        model_response.created = int(time.time())
+        model_response.usage = Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+        return model_response
+
+    def completion(self, *args: Any, **kwargs: Any) -> Any:
+        messages = kwargs["messages"]
+        canned = self._next(messages, kwargs.get("optional_params") or {}, False)
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        return self._fill(canned, messages, kwargs["model_response"])
+
+    async def acompletion(self, *args: Any, **kwargs: Any) -> Any:
+        messages = kwargs["messages"]
+        canned = self._next(messages, kwargs.get("optional_params") or {}, False)
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        return self._fill(canned, messages, kwargs["model_response"])
+
+    def _chunks(self, canned: Canned, messages: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        from simulator import tokens
+        from simulator.scripted import chunks
+
+        pieces = list(chunks(canned.text)) or [""]
+        prompt = canned.prompt_tokens if canned.prompt_tokens is not None else tokens.count_messages(messages)
+        completion = canned.completion_tokens if canned.completion_tokens is not None else tokens.count(canned.text)
+        for i, piece in enumerate(pieces):
+            last = i == len(pieces) - 1
+            yield {
+                "text": piece,
+                "is_finished": last,
+                "finish_reason": canned.finish_reason if last else None,
+                "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion} if last else None,
+                "index": 0,
+                "tool_use": None,
+            }
+
+    def streaming(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        messages = kwargs["messages"]
+        canned = self._next(messages, kwargs.get("optional_params") or {}, True)
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        return self._chunks(canned, messages)
+
+    async def astreaming(self, *args: Any, **kwargs: Any) -> Any:
+        messages = kwargs["messages"]
+        canned = self._next(messages, kwargs.get("optional_params") or {}, True)
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        for chunk in self._chunks(canned, messages):
+            yield chunk
