@@ -1,0 +1,152 @@
+"""The grader's labelled development set: its schema and the validator every row must pass.
+
+A row (one JSON object per line of `evals/data/dev.jsonl` or `heldout.jsonl`):
+
+    {"id": "jl-normal-meets-1",
+     "transcript": {...interchange format, see simulator.transcript...},
+     "gold": {"indicators": {"<indicator id>": true|false, ...}, "rating": "exceeds"|"meets"|"below"},
+     "family": "normal"|"buzzword"|"persona-supplied"|"dismissal"|"injection"|"padding"|
+               "concise-excellence"|"evasive"|"off-topic"|"empty",
+     "level": "junior"|"mid"|"senior"|"lead"|"principal",
+     "note": "why the labels are what they are (optional)"}
+
+Gold labels are an interviewer's judgement of the transcript, written against the item's
+indicators, never produced by running the grader. `gold.indicators` must name exactly the
+indicators that apply to the item and variant, so a rubric edit that adds, drops or renames one
+makes the set fail here (with the file and line) instead of silently scoring against stale labels.
+
+`dev.jsonl` is what `evals/calibrate.py` tunes thresholds on; `heldout.jsonl` is only ever
+measured, so the figures reported for it are not fitted to it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simulator.errors import InputError
+from simulator.transcript import Transcript
+
+DATA = Path(__file__).resolve().parent / "data"
+DEV = DATA / "dev.jsonl"
+HELDOUT = DATA / "heldout.jsonl"
+
+Family = Literal[
+    "normal", "buzzword", "persona-supplied", "dismissal", "injection", "padding",
+    "concise-excellence", "evasive", "off-topic", "empty",
+]
+FAMILIES: tuple[str, ...] = Family.__args__  # type: ignore[attr-defined]
+
+
+class Gold(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    indicators: dict[str, bool]
+    rating: Literal["exceeds", "meets", "below"]
+
+
+class Row(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    transcript: Transcript
+    gold: Gold
+    family: Family
+    level: Literal["junior", "mid", "senior", "lead", "principal"]
+    note: str = ""
+
+
+def load(path: Path, library: object | None = None) -> list[Row]:
+    """Every row of one file, checked against the library; the first problem is an InputError."""
+    from simulator.content import Library, load_library
+
+    lib: Library = library if library is not None else load_library()  # type: ignore[assignment]
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(path, None, None, f"cannot read: {exc}") from None
+    rows: list[Row] = []
+    seen: dict[str, int] = {}
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(path, n, None, f"not valid JSON: {exc.msg}") from None
+        try:
+            row = Row.model_validate(data)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise InputError(path, n, ".".join(str(p) for p in err["loc"]) or None, err["msg"]) from None
+        check_row(row, lib, path, n)
+        if row.id in seen:
+            raise InputError(path, n, "id", f"duplicate row id {row.id!r} (first at line {seen[row.id]})")
+        seen[row.id] = n
+        rows.append(row)
+    return rows
+
+
+def check_row(row: Row, lib: object, path: Path, n: int) -> None:
+    item = getattr(lib, "items", {}).get(row.transcript.item)
+    if item is None:
+        raise InputError(path, n, "transcript.item", f"no item {row.transcript.item!r} in the library")
+    variants = {v.id for v in item.variants}
+    if row.transcript.variant and row.transcript.variant not in variants:
+        raise InputError(path, n, "transcript.variant", f"item {item.id!r} has no variant {row.transcript.variant!r}")
+    if variants and row.transcript.variant is None:
+        raise InputError(path, n, "transcript.variant", f"item {item.id!r} has variants {sorted(variants)}: name one")
+    want = {i.id for i in item.indicators_for(row.transcript.variant)}
+    got = set(row.gold.indicators)
+    if want != got:
+        parts = []
+        if want - got:
+            parts.append(f"missing {sorted(want - got)}")
+        if got - want:
+            parts.append(f"not applicable {sorted(got - want)}")
+        raise InputError(path, n, "gold.indicators", "indicator ids do not match the item: " + "; ".join(parts))
+    if not any(t.is_candidate for t in row.transcript.turns):
+        raise InputError(path, n, "transcript.turns", "no candidate turn")
+
+
+def load_all(library: object | None = None) -> tuple[list[Row], list[Row]]:
+    """(dev, heldout); an id in both is an error, since the held-out figures would then be fitted."""
+    from simulator.content import load_library
+
+    lib = library if library is not None else load_library()
+    dev, held = load(DEV, lib), load(HELDOUT, lib)
+    overlap = {r.id for r in dev} & {r.id for r in held}
+    if overlap:
+        raise InputError(HELDOUT, None, "id", f"rows also in dev.jsonl: {sorted(overlap)[:5]}")
+    return dev, held
+
+
+def summary(rows: list[Row]) -> dict[str, dict[str, int]]:
+    return {
+        "rating": dict(Counter(r.gold.rating for r in rows)),
+        "family": dict(Counter(r.family for r in rows)),
+        "item": dict(Counter(r.transcript.item for r in rows)),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m evals.devset`: validate both files and print what they cover."""
+    try:
+        dev, held = load_all()
+    except InputError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    for name, rows in (("dev", dev), ("heldout", held)):
+        print(f"{name}: {len(rows)} rows")
+        for k, v in summary(rows).items():
+            print(f"  {k}: " + ", ".join(f"{a}={b}" for a, b in sorted(v.items())))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,89 @@
+"""The grader's dev set: the validator catches stale labels, and the shipped files pass it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals import devset
+from grader_fixtures import ITEM, MEETS_ANSWER, transcript
+from simulator.content import Library
+from simulator.errors import InputError
+
+
+def _row(**over: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "id": "r1",
+        "transcript": json.loads(transcript(*MEETS_ANSWER).to_json()),
+        "gold": {"indicators": {i.id: False for i in ITEM.indicators}, "rating": "meets"},
+        "family": "normal",
+        "level": "mid",
+    }
+    row.update(over)
+    return row
+
+
+def _write(tmp_path: Path, *rows: dict[str, object]) -> Path:
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+LIB = Library(items={ITEM.id: ITEM})
+
+
+def test_a_good_row_loads(tmp_path: Path) -> None:
+    rows = devset.load(_write(tmp_path, _row()), LIB)
+    assert len(rows) == 1 and rows[0].gold.rating == "meets"
+
+
+def test_missing_or_extra_indicator_is_an_error_with_file_and_line(tmp_path: Path) -> None:
+    labels = {i.id: False for i in ITEM.indicators[1:]} | {"renamed": True}
+    path = _write(tmp_path, _row(), _row(id="r2", gold={"indicators": labels, "rating": "below"}))
+    with pytest.raises(InputError) as exc:
+        devset.load(path, LIB)
+    msg = str(exc.value)
+    assert f"{path}:2" in msg and "gold.indicators" in msg
+    assert ITEM.indicators[0].id in msg and "renamed" in msg
+
+
+@pytest.mark.parametrize(
+    ("over", "field"),
+    [
+        ({"gold": {"indicators": {}, "rating": "great"}}, "gold.rating"),
+        ({"family": "mystery"}, "family"),
+        ({"transcript": {"item": "no-such-item", "turns": [{"speaker": "candidate", "text": "hi"}]}}, "transcript.item"),
+        ({"transcript": {"item": ITEM.id, "turns": [{"speaker": "interviewer", "text": "hi"}]}}, "transcript.turns"),
+    ],
+)
+def test_bad_rows_name_the_field(tmp_path: Path, over: dict[str, object], field: str) -> None:
+    with pytest.raises(InputError, match=field.replace(".", r"\.")):
+        devset.load(_write(tmp_path, _row(**over)), LIB)
+
+
+def test_duplicate_ids_are_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="duplicate row id"):
+        devset.load(_write(tmp_path, _row(), _row()), LIB)
+
+
+def test_shipped_dev_and_heldout_sets_validate_and_cover_every_family() -> None:
+    dev, held = devset.load_all()
+    assert len(dev) + len(held) >= 60
+    assert 0.25 <= len(held) / (len(dev) + len(held)) <= 0.35
+    for rows in (dev, held):
+        assert {r.gold.rating for r in rows} == {"exceeds", "meets", "below"}
+    assert {r.family for r in dev} == set(devset.FAMILIES)
+    assert {r.family for r in held} == set(devset.FAMILIES)
+    assert len({r.transcript.item for r in dev + held}) >= 5
+
+
+def test_thresholds_are_data_the_engine_reads() -> None:
+    from simulator.grader import THRESHOLDS_PATH, load_thresholds
+    from simulator.semantic import params
+
+    data = json.loads(THRESHOLDS_PATH.read_text(encoding="utf-8"))
+    assert params()["positive"] == data["semantic"]["positive"]
+    assert load_thresholds()["rating"] == data["rating"]
+    assert data["calibration"]["heldout"]["rows"] > 0
