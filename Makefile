@@ -11,6 +11,7 @@ app: $(STAMP)
 	$(VENV)/bin/streamlit run app.py
 
 test: $(STAMP)
+	bash scripts/browser-setup
 	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)

@@ -1,0 +1,30 @@
+"""mockpanel's Streamlit app: `streamlit run app.py` (or `make app`, `mockpanel app`).
+
+Kept small on purpose: each page is a script under `pages_app/`, shared helpers live in
+`simulator/ui.py`, and nothing heavy is imported until a page needs it, so the first page
+renders fast on the embedded default.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+# An emoji, not a Material icon: the favicon of a Material icon is fetched from Google's CDN.
+st.set_page_config(page_title="mockpanel", page_icon="\N{STUDIO MICROPHONE}", layout="wide")
+
+PAGES = {
+    "Practise": [
+        st.Page("pages_app/practice.py", title="Practice", icon=":material/forum:", default=True),
+        st.Page("pages_app/feedback.py", title="Feedback", icon=":material/fact_check:"),
+        st.Page("pages_app/progress.py", title="Progress", icon=":material/monitoring:"),
+    ],
+    "Interviewers": [
+        st.Page("pages_app/calibrate.py", title="Calibrate", icon=":material/balance:"),
+    ],
+    "Content": [
+        st.Page("pages_app/library.py", title="Library", icon=":material/menu_book:"),
+        st.Page("pages_app/settings.py", title="Settings", icon=":material/settings:"),
+    ],
+}
+
+st.navigation(PAGES).run()

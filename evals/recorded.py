@@ -1,0 +1,358 @@
+"""Recorded sessions: a whole practice session and its grade, with the model traffic that produced
+them, replayed with no network.
+
+Each session is a directory under `evals/data/recorded/`:
+
+    meta.json       what was played: item, variant, seed, the candidate's lines, the models and the
+                    server settings, optional gold labels (then the replay also scores the llm engine)
+    session.json    the transcript as it was recorded (interchange format, `reproducible` form)
+    grade.json      the llm engine's grade of it, as recorded
+    cassette.yaml   vcrpy cassette of every HTTP call: the persona/interviewer replies and the
+                    grader's calls, secrets scrubbed
+
+Replaying runs the same session (real director, real voice, real seam, real grader) with vcrpy in
+`record_mode="none"`: every model call is answered from the cassette and a call that is not in it
+fails. A replay passes when the transcript and the grade come out the same and every recorded call
+was used. Requests are matched on what the seam sends (model, messages, format), with the llm
+grader's per-call random nonce (`<transcript-…>` delimiters) normalised, since it differs by design
+on every run.
+
+Recording needs an OpenAI-compatible server on 127.0.0.1 (see evals/data/recorded/README.md):
+
+    .venv/bin/python -m evals.recorded record NAME --item ID --lines lines.json \\
+        --model openai/smollm2 --api-base http://127.0.0.1:8775/v1
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from simulator.errors import InputError, UserError
+
+RECORDED_DIR = Path(__file__).resolve().parent / "data" / "recorded"
+META, SESSION, GRADE, CASSETTE = "meta.json", "session.json", "grade.json", "cassette.yaml"
+SECRET_HEADERS = ("authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie",
+                  "set-cookie", "anthropic-api-key", "x-goog-api-key")
+_NONCE = re.compile(r"transcript-[0-9a-f]{8,64}")
+
+
+class Meta(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    item: str
+    variant: str | None = None
+    seed: int = 0
+    lines: list[str] = Field(min_length=1)
+    model: str = Field(description="MOCKPANEL_MODEL while recording: every purpose used it.")
+    api_base: str
+    response_format: str = "json_object"
+    context_window: int | None = 4096
+    engine: str = "llm"
+    recorded_at: str = ""
+    source: str = Field("", description="What answered: server and model weights.")
+    gold: dict[str, Any] | None = None
+    family: str | None = None
+    level: str | None = None
+    note: str = ""
+
+    def env(self) -> dict[str, str]:
+        env = {
+            "MOCKPANEL_MODEL": self.model,
+            "MOCKPANEL_API_BASE": self.api_base,
+            "MOCKPANEL_RESPONSE_FORMAT": self.response_format,
+            "MOCKPANEL_MAX_RETRIES": "0",
+        }
+        if self.context_window:
+            env["MOCKPANEL_CONTEXT_WINDOW"] = str(self.context_window)
+        return env
+
+
+# --- environment and cassette ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """The settings a session was recorded with, for the duration; MOCKPANEL_* outside it are hidden."""
+    from simulator.settings import reset_settings
+
+    saved = {k: v for k, v in os.environ.items() if k.startswith("MOCKPANEL_") and k not in ("MOCKPANEL_DB", "MOCKPANEL_ENV_FILE")}
+    for k in saved:
+        del os.environ[k]
+    os.environ.update(values)
+    reset_settings()
+    try:
+        yield
+    finally:
+        for k in values:
+            os.environ.pop(k, None)
+        os.environ.update(saved)
+        reset_settings()
+
+
+def _body_key(request: Any) -> Any:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return request.body
+    key = {k: body.get(k) for k in ("model", "messages", "stream", "response_format", "max_tokens")}
+    return json.loads(_NONCE.sub("transcript-NONCE", json.dumps(key, sort_keys=True)))
+
+
+def _same_call(r1: Any, r2: Any) -> None:
+    assert _body_key(r1) == _body_key(r2), "request differs from the recorded one"
+
+
+def _scrub_request(request: Any) -> Any:
+    for name in list(request.headers):
+        if name.lower() in SECRET_HEADERS:
+            del request.headers[name]
+    return request
+
+
+def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in SECRET_HEADERS:
+            del headers[name]
+    return response
+
+
+def cassette(path: Path, mode: str) -> Any:
+    import vcr
+
+    recorder = vcr.VCR(
+        record_mode=mode,
+        filter_headers=list(SECRET_HEADERS),
+        before_record_request=_scrub_request,
+        before_record_response=_scrub_response,
+        match_on=["method", "scheme", "host", "port", "path", "call"],
+        decode_compressed_response=True,
+    )
+    recorder.register_matcher("call", _same_call)
+    return recorder.use_cassette(str(path))
+
+
+# --- playing -----------------------------------------------------------------------------------
+
+
+def play(meta: Meta, lib: Any) -> tuple[Any, Any, Any, Any]:
+    """The session and its grade, under whatever the current settings and cassette are."""
+    from simulator.grader import grade
+    from simulator.ledger import Ledger
+    from simulator.session import Session, reproducible
+    from simulator.store import Store
+
+    session_ledger, grade_ledger = Ledger(), Ledger()
+    s = Session.start(meta.item, meta.variant, None, meta.seed, store=Store(":memory:"), lib=lib,
+                      clock="virtual", ledger=session_ledger)
+    s.opening()
+    for line in meta.lines:
+        if s.finished:
+            break
+        s.respond(line)
+    transcript = reproducible(s.transcript())
+    g = grade(transcript, lib.item(meta.item), engine=meta.engine, ledger=grade_ledger, library=lib)
+    return transcript, g, session_ledger, grade_ledger
+
+
+def load_meta(directory: Path) -> Meta:
+    path = directory / META
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(path, None, None, exc.strerror or str(exc)) from None
+    try:
+        return Meta.model_validate_json(text)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(path, None, ".".join(str(p) for p in err["loc"]) or None, err["msg"]) from None
+
+
+def sessions(path: Path) -> list[Path]:
+    """A recorded session directory, or a directory of them."""
+    if (path / META).exists():
+        return [path]
+    found = sorted(p for p in path.iterdir() if (p / META).exists()) if path.is_dir() else []
+    if not found:
+        raise InputError(path, None, None, "no recorded sessions (directories with meta.json) here")
+    return found
+
+
+def _turn_key(t: Any) -> tuple[str, str, str]:
+    return (t.speaker, t.channel, t.text)
+
+
+def replay(directory: Path, lib: Any | None = None) -> dict[str, Any]:
+    """Replays one recorded session with no network and says whether it came out the same."""
+    from simulator.content import load_library
+    from simulator.transcript import load_transcript
+
+    lib = lib or load_library()
+    meta = load_meta(directory)
+    recorded = load_transcript(directory / SESSION)
+    recorded_grade = json.loads((directory / GRADE).read_text(encoding="utf-8"))
+    out: dict[str, Any] = {"name": meta.name, "item": meta.item, "variant": meta.variant, "family": meta.family,
+                           "level": meta.level, "recorded_rating": recorded_grade.get("rating")}
+    start = time.perf_counter()
+    try:
+        with environment(meta.env()), cassette(directory / CASSETTE, "none") as cas:
+            transcript, g, s_led, g_led = play(meta, lib)
+            out["played"] = cas.play_count
+            out["recorded_calls"] = len(cas)
+            out["all_played"] = bool(cas.all_played)
+    except Exception as exc:  # a mismatch or a call missing from the cassette: report, don't crash the run
+        out.update(error=f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}",
+                   transcript_match=False, grade_match=False, all_played=False, latency_s=time.perf_counter() - start)
+        return out
+    out["latency_s"] = time.perf_counter() - start
+    a, b = [_turn_key(t) for t in recorded.turns], [_turn_key(t) for t in transcript.turns]
+    out["transcript_match"] = a == b
+    if a != b:
+        n = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        out["first_difference"] = {"turn": n, "recorded": a[n][2] if n < len(a) else None,
+                                   "replayed": b[n][2] if n < len(b) else None}
+    replayed = {i.id: i.present for i in g.indicators}
+    before = {i["id"]: i["present"] for i in recorded_grade.get("indicators", [])}
+    out["grade_match"] = g.rating == recorded_grade.get("rating") and replayed == before and list(g.flags) == list(recorded_grade.get("flags", []))
+    out.update(rating=g.rating, indicators=replayed, flags=list(g.flags),
+               evidence={i.id: [e.quote for e in i.evidence] for i in g.indicators},
+               session_calls=s_led.totals(), grade_calls=g_led.totals(), turns=len(transcript.turns))
+    out["_transcript"] = transcript
+    return out
+
+
+def run_recorded(path: str | Path, *, concurrency: int = 1, progress: bool = False, lib: Any | None = None) -> dict[str, Any]:
+    """Replays every recorded session (one at a time: the settings are process-wide) and, where a
+    session carries gold labels, scores the replayed grades like any dataset."""
+    from evals.runner import Attempt, Row, _Progress, compute_metrics, row_prediction
+    from simulator.content import load_library
+
+    lib = lib or load_library()
+    dirs = sessions(Path(path))
+    bar = _Progress(len(dirs), "replaying") if progress else None
+    results = []
+    try:
+        for d in dirs:
+            results.append(replay(d, lib))
+            if bar:
+                bar.advance()
+    finally:
+        if bar:
+            bar.close()
+    predictions, transcripts = [], {}
+    for d, r in zip(dirs, results):
+        meta = load_meta(d)
+        transcript = r.pop("_transcript", None)
+        if meta.gold is None or transcript is None:
+            continue
+        row = Row.model_validate({"id": meta.name, "transcript": json.loads(transcript.model_dump_json()),
+                                  "gold": meta.gold, "family": meta.family, "level": meta.level})
+        cost = (r["grade_calls"] or {}).get("cost")
+        attempt = Attempt(r["rating"], {k: bool(v) for k, v in r["indicators"].items()}, r["evidence"], r["flags"],
+                          r["latency_s"], cost, (r["grade_calls"] or {}).get("total_tokens"), (r["grade_calls"] or {}).get("calls"))
+        predictions.append(row_prediction(row, lib.items.get(meta.item), [attempt]))
+        transcripts[meta.name] = transcript
+    for r in results:
+        r.pop("_transcript", None)
+    n = len(results)
+    metrics: dict[str, Any] = {
+        "sessions": n,
+        "transcripts_reproduced": sum(1 for r in results if r.get("transcript_match")),
+        "grades_reproduced": sum(1 for r in results if r.get("grade_match")),
+        "all_calls_played": sum(1 for r in results if r.get("all_played")),
+        "errors": sum(1 for r in results if r.get("error")),
+    }
+    metrics["reproduced_rate"] = (sum(1 for r in results if r.get("transcript_match") and r.get("grade_match") and r.get("all_played")) / n) if n else 0.0
+    if predictions:
+        metrics["grader"] = compute_metrics(predictions, transcripts, bootstrap=200)
+    return {
+        "kind": "recorded",
+        "dataset": str(path),
+        "engine": "llm (replayed)",
+        "repeats": 1,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "metrics": metrics,
+        "sessions": results,
+        "predictions": predictions,
+    }
+
+
+# --- recording ---------------------------------------------------------------------------------
+
+
+def record(meta: Meta, out_root: Path = RECORDED_DIR, lib: Any | None = None) -> Path:
+    """Plays the session against the live server named in `meta`, writing the four files."""
+    from simulator.content import load_library
+
+    lib = lib or load_library()
+    directory = out_root / meta.name
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in (CASSETTE, SESSION, GRADE):
+        (directory / name).unlink(missing_ok=True)
+    meta.recorded_at = meta.recorded_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with environment(meta.env()), cassette(directory / CASSETTE, "all"):
+        transcript, g, _, _ = play(meta, lib)
+    (directory / SESSION).write_text(transcript.to_json() + "\n", encoding="utf-8")
+    (directory / GRADE).write_text(g.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    (directory / META).write_text(meta.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return directory
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m evals.recorded", description="record or replay recorded sessions")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    rec = sub.add_parser("record", help="record one session against a server on 127.0.0.1")
+    rec.add_argument("name")
+    rec.add_argument("--item", required=True)
+    rec.add_argument("--lines", required=True, help="JSON array of the candidate's lines")
+    rec.add_argument("--variant", default=None)
+    rec.add_argument("--seed", type=int, default=0)
+    rec.add_argument("--model", required=True, help="e.g. openai/smollm2")
+    rec.add_argument("--api-base", required=True, help="e.g. http://127.0.0.1:8775/v1")
+    rec.add_argument("--response-format", default="json_object")
+    rec.add_argument("--context-window", type=int, default=4096)
+    rec.add_argument("--source", default="", help="what answered (server, weights), for the record")
+    rec.add_argument("--gold", default=None, help="JSON file: {indicators, rating[, family, level, note]}")
+    rec.add_argument("--out", default=str(RECORDED_DIR))
+    rep = sub.add_parser("replay", help="replay recorded sessions with no network")
+    rep.add_argument("path", nargs="?", default=str(RECORDED_DIR))
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "record":
+            if not re.match(r"^https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/", args.api_base):
+                raise UserError("record only against a server on this machine (127.0.0.1); never a hosted provider")
+            from simulator.session import read_script
+
+            gold = json.loads(Path(args.gold).read_text(encoding="utf-8")) if args.gold else None
+            meta = Meta(name=args.name, item=args.item, variant=args.variant, seed=args.seed, lines=read_script(args.lines),
+                        model=args.model, api_base=args.api_base, response_format=args.response_format,
+                        context_window=args.context_window, source=args.source,
+                        gold={"indicators": gold["indicators"], "rating": gold["rating"]} if gold else None,
+                        family=(gold or {}).get("family"), level=(gold or {}).get("level"), note=(gold or {}).get("note", ""))
+            print(record(meta, Path(args.out)))
+            return 0
+        res = run_recorded(args.path)
+        for s in res["sessions"]:
+            ok = s.get("transcript_match") and s.get("grade_match") and s.get("all_played")
+            print(f"{'ok  ' if ok else 'FAIL'} {s['name']}: {s.get('error') or ''}")
+        return 0 if res["metrics"]["reproduced_rate"] == 1.0 else 1
+    except UserError as exc:
+        print(f"evals.recorded: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""The voice: speaks a director's plan. One path offline and online:
+
+    director -> plan -> messages (persona system prompt, history, plan last) -> model.chat
+
+Offline `model.chat` goes to the litellm custom provider `local/scripted`, which parses the plan
+and calls the renderers registered here; online any litellm model reads the same messages (the
+plan carries plain-language `instructions`). Every reply is checked by the director before the
+candidate sees it; an LLM reply that leaks an unasked fact or breaks a do-not rule is regenerated
+once and otherwise replaced by the scripted rendering of the same plan.
+
+The renderers say only lines from the persona file (and the item's own question and follow-ups),
+chosen by a seed carried in the plan, so a seed gives the same session every time.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.persona import Persona
+from simulator.rubric import Item
+from simulator.transcript import CANDIDATE, Turn
+
+Renderer = Callable[[dict[str, Any]], str]
+_RENDERERS: dict[str, Renderer] = {}
+_PERSONAS: dict[str, Persona] = {}
+_ITEMS: dict[str, Item] = {}
+
+try:  # the seam's registry, so the local/scripted provider can find these renderers
+    from simulator.scripted import renderer as _seam_renderer
+except ImportError:  # pragma: no cover - the seam lands separately
+    _seam_renderer = None
+
+
+def renderer(kind: str) -> Callable[[Renderer], Renderer]:
+    def wrap(fn: Renderer) -> Renderer:
+        _RENDERERS[kind] = fn
+        if _seam_renderer is not None:
+            _seam_renderer(kind)(fn)
+        return fn
+
+    return wrap
+
+
+def register(*things: Persona | Item) -> None:
+    """Makes personas and items known to the renderers (the plan names them by id)."""
+    for t in things:
+        if isinstance(t, Persona):
+            _PERSONAS[t.id] = t
+        else:
+            _ITEMS[t.id] = t
+
+
+def persona(persona_id: str) -> Persona:
+    if persona_id not in _PERSONAS:
+        from simulator.content import load_library
+
+        register(*load_library().personas.values())
+    return _PERSONAS[persona_id]
+
+
+def render(plan: dict[str, Any]) -> str:
+    """The scripted rendering of a plan (the offline voice and the fallback for a bad LLM reply)."""
+    return _RENDERERS[plan["kind"]](plan)
+
+
+def pick(options: list[str], plan: dict[str, Any], key: str) -> str:
+    """A deterministic choice for this seed, turn and move."""
+    if not options:
+        return ""
+    if len(options) == 1:
+        return options[0]
+    rng = random.Random(f"{plan.get('seed', 0)}|{plan.get('persona')}|{plan.get('turn', 0)}|{key}")
+    return options[rng.randrange(len(options))]
+
+
+_FALLBACK = {
+    "acknowledge": ("acknowledge", "follow_up_lead", "unknown"),
+    "unknown": ("unknown", "acknowledge"),
+    "deflect": ("deflect", "unknown", "acknowledge"),
+    "clarify": ("clarify", "follow_up_lead", "acknowledge"),
+    "pushback": ("pushback", "acknowledge"),
+    "time_warning": ("time_warning",),
+    "hint": ("hint_lead", "follow_up_lead"),
+    "probe": ("probe_lead", "follow_up_lead"),
+    "follow_up": ("follow_up_lead",),
+}
+
+
+def _line(p: Persona, act: str, plan: dict[str, Any], key: str) -> str:
+    for group in _FALLBACK.get(act, (act,)):
+        options = getattr(p.lines, group, None) or []
+        if options:
+            return pick(options, plan, key)
+    return ""
+
+
+def _moves(plan: dict[str, Any]) -> str:
+    p = persona(plan["persona"])
+    parts: list[str] = []
+    for n, m in enumerate(plan["moves"]):
+        act = m["act"]
+        key = f"{n}:{act}:{m.get('id', '')}"
+        if act in ("opening", "closing"):
+            parts.append(pick(getattr(p.lines, act), plan, key))
+        elif act == "disclose":
+            c = next(c for c in p.constraints if c.id == m["id"])
+            parts.append(pick(c.disclosures, plan, key))
+        elif act == "tension":
+            t = next(t for t in p.tensions if t.id == m["id"])
+            parts.append(pick(t.lines, plan, key))
+        elif act in ("ask", "repeat"):
+            parts.append(m["text"])
+        elif act == "follow_up":
+            parts += [_line(p, act, plan, key), m["text"]]
+        elif act == "hint":
+            parts += [_line(p, act, plan, key), m.get("text", "")]
+        elif act == "options":
+            parts.append(" / ".join(m["options"]))
+        elif act == "timed":
+            parts.append(f"({m['minutes']:g} min)")
+        elif act == "clarify":
+            line = _line(p, act, plan, key)
+            parts.append(line.replace("{term}", m["term"]) if m.get("term") else line.replace("{term}", "that"))
+        elif act == "decline":
+            continue  # the closing line that follows says it
+        else:
+            parts.append(_line(p, act, plan, key))
+    text = " ".join(x.strip() for x in parts if x and x.strip())
+    if not text:  # a persona file without the lines a move needs: a neutral beat, never an invented fact
+        text = _line(p, "acknowledge", plan, "empty") or "…"
+    return text
+
+
+@renderer("persona")
+def render_persona(plan: dict[str, Any]) -> str:
+    return _moves(plan)
+
+
+@renderer("interviewer")
+def render_interviewer(plan: dict[str, Any]) -> str:
+    return _moves(plan)
+
+
+@renderer("assistant")
+def render_assistant(plan: dict[str, Any]) -> str:
+    return _moves(plan)
+
+
+@renderer("candidate")
+def render_candidate(plan: dict[str, Any]) -> str:
+    """A simulated candidate's line: the material its planner chose from the item file."""
+    return " ".join(s.strip() for s in plan.get("say", []) if s.strip())
+
+
+# --- messages for the model --------------------------------------------------------------------
+
+
+def system_prompt(p: Persona) -> str:
+    """The stable part of every prompt for this persona (first, so providers can cache it)."""
+    lines = [f"You are {p.name}, {p.title}, in a mock interview practice session.", f"Motivation: {p.motivation}", f"Voice: {p.voice}"]
+    if p.guidance:
+        lines.append("Guidance:\n" + "\n".join(f"- {g}" for g in p.guidance))
+    if p.do_not:
+        lines.append("Never:\n" + "\n".join(f"- {r.text}" for r in p.do_not))
+    lines.append(
+        "The last system message is this turn's plan (<plan>JSON</plan>): do what its `instructions` say "
+        "and nothing more. Reply only with what you say aloud, in character, in one to four sentences."
+    )
+    return "\n\n".join(lines)
+
+
+def messages_for(p: Persona, history: list[Turn], plan: dict[str, Any]) -> list[dict[str, str]]:
+    """Persona prompt, the conversation as this persona heard it, then the plan."""
+    me = plan["speaker"]
+    assistant_channel = plan.get("channel") == "assistant"
+    msgs: list[dict[str, str]] = [{"role": "system", "content": system_prompt(p)}]
+    for t in history:
+        if (t.channel == "assistant") != assistant_channel and t.channel != "command":
+            continue
+        if t.speaker == me and (t.meta.get("plan") or {}).get("persona", p.id) == p.id:
+            msgs.append({"role": "assistant", "content": t.text})
+        elif t.speaker == CANDIDATE:
+            msgs.append({"role": "user", "content": t.text})
+        else:
+            msgs.append({"role": "user", "content": f"[{t.speaker}] {t.text}"})
+    msgs.append(_plan_message(plan))
+    return msgs
+
+
+def _plan_message(plan: dict[str, Any]) -> dict[str, str]:
+    try:
+        from simulator.scripted import plan_message
+    except ImportError:  # pragma: no cover - the seam lands separately
+        return {"role": "system", "content": f"<plan>{dumps(plan)}</plan>"}
+    return plan_message(plan)  # type: ignore[no-any-return]
+
+
+@dataclass
+class _Direct:
+    """A reply rendered in-process, used only while the model seam is not installed."""
+
+    text: str
+    model: str = "local/scripted"
+
+
+def _chat(messages: list[dict[str, str]], plan: dict[str, Any], purpose: str, ledger: Any) -> Any:
+    try:
+        from simulator import model
+    except ImportError:  # pragma: no cover - the seam lands separately
+        return _Direct(render(plan))
+    return model.chat(messages, purpose=purpose, ledger=ledger)
+
+
+@dataclass
+class Spoken:
+    text: str
+    meta: dict[str, Any]
+
+
+def speak(plan: dict[str, Any], history: list[Turn], check: Callable[..., dict[str, Any]],
+          *, ledger: Any = None, purpose: str | None = None) -> Spoken:
+    """Asks the model for the plan's reply, checks it, regenerates once, falls back to the script."""
+    p = persona(plan["persona"])
+    purpose = purpose or plan["kind"]
+    messages = messages_for(p, history, plan)
+    started = time.perf_counter()
+    reply = _chat(messages, plan, purpose, ledger)
+    text = reply.text.strip()
+    scripted = str(reply.model).startswith("local/")
+    verdict = check(text, plan, semantic=not scripted)
+    record: dict[str, Any] = {**verdict, "regenerated": False, "replaced": False}
+    if not verdict["ok"] and not scripted:
+        record["first"] = {"text": text, "leaks": verdict["leaks"], "violations": verdict["violations"]}
+        retry = messages + [
+            {"role": "assistant", "content": text},
+            {"role": "system", "content": "That reply said something the plan does not allow (a fact not asked about, "
+             "or a suggestion of the design or metrics). Say it again following only the plan's instructions."},
+        ]
+        reply = _chat(retry, plan, purpose, ledger)
+        text = reply.text.strip()
+        verdict = check(text, plan)
+        record.update(verdict, regenerated=True)
+        if not verdict["ok"]:
+            text = render(plan)
+            record["replaced"] = True
+    meta = {
+        "plan": {k: v for k, v in plan.items() if k != "instructions"},
+        "check": record,
+        "model": str(reply.model),
+        "latency_s": round(time.perf_counter() - started, 4),
+    }
+    for field in ("prompt_tokens", "completion_tokens", "cost"):
+        value = getattr(reply, field, None)
+        if value:
+            meta[field] = value
+    return Spoken(text=text, meta=meta)
+
+
+def dumps(plan: dict[str, Any]) -> str:
+    return json.dumps(plan, sort_keys=True, ensure_ascii=False)

@@ -1,0 +1,465 @@
+"""The Streamlit app through `AppTest`, on the embedded default: every page and its main paths."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from simulator.content import ROOT, load_library
+from simulator.errors import ModelError
+from simulator.rubric import Item
+from simulator.store import Store
+
+APP = str(ROOT / "app.py")
+PAGES = {
+    "practice": "pages_app/practice.py",
+    "feedback": "pages_app/feedback.py",
+    "progress": "pages_app/progress.py",
+    "calibrate": "pages_app/calibrate.py",
+    "library": "pages_app/library.py",
+    "settings": "pages_app/settings.py",
+}
+LIB = load_library()
+
+
+def jordan_item() -> Item:
+    """The hiring kit's work simulation, played by Jordan Lee (found by content, not by id)."""
+    for item in LIB.items.values():
+        if item.kind == "work_simulation" and any(LIB.personas[p].name == "Jordan Lee" for p in item.personas):
+            return item
+    raise AssertionError("no work simulation played by Jordan Lee in the shipped content")
+
+
+def coding_item() -> Item:
+    for item in LIB.items.values():
+        if item.kind == "coding_test" and {v.id for v in item.variants} == {"with_ai", "without_ai"}:
+            return item
+    raise AssertionError("no coding test with both variants in the shipped content")
+
+
+def app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    if page:
+        at.switch_page(PAGES[page]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def choose(at: AppTest, item: Item, variant: str | None = None) -> AppTest:
+    at.selectbox(key="pr_bank").set_value(LIB.item_bank[item.id]).run()
+    at.selectbox(key="pr_round").set_value(item.round).run()
+    at.selectbox(key="pr_item").set_value(item.id).run()
+    if variant:
+        at.radio(key="pr_variant").set_value(variant).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def page_text(at: AppTest) -> str:
+    """Everything a user can read on the page, as markdown source."""
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "success", "warning", "error", "metric", "code"):
+        for el in getattr(at, kind):
+            parts.append(str(getattr(el, "value", "")) + " " + str(getattr(el, "label", "")))
+    for el in at.dataframe:
+        parts.append(el.value.to_string())
+    return "\n".join(parts)
+
+
+def unescape(md: str) -> str:
+    return re.sub(r"\\(.)", r"\1", md)
+
+
+def session_rows() -> list[Any]:
+    return Store().list()
+
+
+def start_jordan(at: AppTest) -> AppTest:
+    choose(at, jordan_item())
+    at.button(key="pr_start").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def say(at: AppTest, text: str) -> AppTest:
+    chat = next(c for c in at.chat_input if c.key.startswith("pr_chat_"))
+    chat.set_value(text).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chat_texts(at: AppTest) -> list[tuple[str, str]]:
+    return [(m.name, unescape(" ".join(x.value for x in m.markdown))) for m in at.chat_message]
+
+
+# --- navigation ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders_without_error(page: str) -> None:
+    at = app(page)
+    assert at.title, f"{page} has no title"
+    assert not at.error
+
+
+def test_no_page_renders_html_from_markdown() -> None:
+    """No element anywhere is allowed raw HTML (user and content text is escaped instead)."""
+    for page in PAGES:
+        at = app(page)
+        for md in at.markdown:
+            assert not md.proto.allow_html, (page, md.value)
+
+
+# --- Library ---------------------------------------------------------------------------------
+
+
+def test_library_browses_rubrics_and_personas_with_hidden_facts_tucked_away() -> None:
+    at = app("library")
+    item = jordan_item()
+    at.selectbox(key="lib_item").set_value(item.id).run()
+    text = unescape(page_text(at))
+    assert item.indicators[0].text in text
+    assert item.anchors.exceeds.text in text
+    jordan = next(p for p in item.personas if LIB.personas[p].name == "Jordan Lee")
+    at.selectbox(key="lib_persona").set_value(jordan).run()
+    hidden = at.expander[-1]
+    assert "spoils the practice" in hidden.label
+    fact = LIB.personas[jordan].constraints[0].fact
+    assert fact in unescape(" ".join(m.value for m in hidden.markdown))
+
+
+def test_library_upload_reports_the_same_error_as_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from simulator.cli import main
+
+    bad = textwrap.dedent("""\
+        personas:
+          - id: my-pm
+            name: Sam Doe
+            title: PM
+            archetype: informed_partner
+            motivation: wants a launch
+            voice: brisk
+            source: authored
+            lines:
+              opening: ["Hi."]
+              closing: ["Bye."]
+            favourite_colour: blue
+        """)
+    path = tmp_path / "mine.yaml"
+    path.write_text(bad, encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    cli_line = capsys.readouterr().err.strip().removeprefix("mockpanel: ").replace(str(path), "mine.yaml")
+    assert cli_line.startswith("mine.yaml:12: personas[my-pm].favourite_colour:")
+
+    at = app("library")
+    at.file_uploader(key="lib_upload").set_value(("mine.yaml", bad.encode(), "application/yaml")).run()
+    assert [unescape(e.value) for e in at.error] == [cli_line]
+
+    good = bad.replace("    favourite_colour: blue\n", "")
+    at.file_uploader(key="lib_upload").set_value(("mine.yaml", good.encode(), "application/yaml")).run()
+    assert not at.error
+    assert [unescape(s.value) for s in at.success] == ["ok: mine.yaml"]
+
+
+# --- Settings --------------------------------------------------------------------------------
+
+
+def test_settings_shows_each_model_and_whether_its_key_is_set_never_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.settings import reset_settings
+
+    secret = "sk-test-DO-NOT-SHOW-0123456789"
+    monkeypatch.setenv("MOCKPANEL_GRADER_MODEL", "openai/gpt-4o-mini")
+    monkeypatch.setenv("MOCKPANEL_API_KEY", secret)
+    reset_settings()
+    at = app("settings")
+    table = at.dataframe[0].value
+    rows = {r["purpose"]: r for r in table.to_dict("records")}
+    assert rows["grader"]["model"] == "openai/gpt-4o-mini"
+    assert rows["grader"]["key"] == "set (MOCKPANEL_API_KEY)"
+    assert rows["persona"]["kind"] == "embedded (offline)" and rows["persona"]["key"] == "not needed"
+    text = page_text(at)
+    assert secret not in text and secret[:12] not in text
+    assert "What it cannot do" in text
+
+
+def test_settings_reports_a_missing_key_and_this_tabs_token_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.ledger import Ledger
+    from simulator.settings import reset_settings
+
+    monkeypatch.setenv("MOCKPANEL_MODEL", "anthropic/claude-3-5-haiku-latest")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    reset_settings()
+    at = app("settings")
+    rows = at.dataframe[0].value.to_dict("records")
+    assert all(r["key"] == "missing: set ANTHROPIC_API_KEY" for r in rows)
+    assert "No model calls yet" in page_text(at)
+
+    ledger = Ledger()
+    ledger.record("persona", "anthropic/claude-3-5-haiku-latest", 1200, 80, 0.0021, 0.8)
+    ledger.record("grader", "anthropic/claude-3-5-haiku-latest", 3000, 400, 0.0046, 2.1)
+    at.session_state["ledger"] = ledger
+    at.run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"Calls": "2", "Tokens": "4,680", "Cost": "$0.0067"}
+
+
+# --- Practice --------------------------------------------------------------------------------
+
+
+def test_practice_brief_shows_the_task_and_never_the_hidden_facts() -> None:
+    item = jordan_item()
+    at = choose(app(), item)
+    text = unescape(page_text(at))
+    assert item.question.split(".")[0] in text or (item.brief and item.brief.scenario and item.brief.scenario[:60] in text)
+    assert "Jordan Lee" in text
+    for pid in item.personas:
+        for c in LIB.personas[pid].constraints:
+            assert c.fact not in text
+            for line in c.disclosures:
+                assert line not in text
+
+
+def test_a_jordan_lee_session_saves_every_turn_as_it_happens_then_ends_on_feedback() -> None:
+    at = start_jordan(app())
+    [row] = session_rows()
+    opening = row.turns
+    assert opening >= 1 and chat_texts(at)[0][0] == "assistant"
+    assert any(m.label == "Time left" for m in at.metric)
+
+    say(at, "What does developer productivity mean to you, and how much traffic can we put on the experiment?")
+    assert session_rows()[0].turns >= opening + 2  # the candidate's turn and the reply, saved
+    texts = chat_texts(at)
+    assert texts[-2] == ("user", "What does developer productivity mean to you, and how much traffic can we put on the experiment?")
+    assert texts[-1][0] == "assistant"
+
+    before = session_rows()[0].turns
+    at.button(key="pr_hint").click().run()
+    assert session_rows()[0].turns == before + 2  # "/hint" and the hint
+    at.button(key="pr_end").click().run()
+    [row] = session_rows()
+    assert row.status == "finished"
+    assert at.button(key="pr_end").disabled
+    assert at.success and "ended" in at.success[0].value
+
+    at.button(key="pr_feedback").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Feedback"
+    assert any("Rating:" in m.value for m in at.markdown)
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Markdown", "JSON", "Printable HTML"]
+
+
+def test_user_text_is_shown_literally_never_as_html_or_markup() -> None:
+    at = start_jordan(app())
+    attack = "<img src=x onerror=alert(1)> **bold** [link](http://example.com) $x$ :red[red]"
+    say(at, attack)
+    user = [m for m in at.chat_message if m.name == "user"][-1]
+    source = user.markdown[0].value
+    assert not user.markdown[0].proto.allow_html
+    assert not re.search(r"(?<!\\)[<>*\[\]()$:]", source)  # every markup character escaped
+    assert unescape(source) == attack
+
+
+def test_an_unfinished_session_can_be_resumed_from_another_browser_tab() -> None:
+    at = start_jordan(app())
+    say(at, "Who are the users of the code recommendations?")
+    at.button(key="pr_leave").click().run()
+    assert at.button(key="pr_start")  # back at the chooser
+    [row] = session_rows()
+    assert row.status == "active"
+
+    other = app()
+    assert other.selectbox(key="pr_resume_id").value == row.id
+    other.button(key="pr_resume").click().run()
+    assert not other.exception
+    assert ("user", "Who are the users of the code recommendations?") in chat_texts(other)
+    say(other, "What is the main goal of the pilot?")
+    assert session_rows()[0].turns > row.turns
+
+
+def test_two_browser_tabs_never_share_a_session() -> None:
+    first = start_jordan(app())
+    second = app()
+    assert "practice" in first.session_state and "practice" not in second.session_state
+    assert second.button(key="pr_start") and not [c for c in second.chat_input if c.key.startswith("pr_chat_")]
+
+
+def test_a_model_error_is_a_message_and_the_conversation_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator import voice
+
+    at = start_jordan(app())
+    real = voice.speak
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ModelError("openai/gpt-4o-mini", "rate limited (429)", "wait and retry")
+
+    monkeypatch.setattr(voice, "speak", down)
+    say(at, "How should we define success for the pilot?")
+    assert at.error and "rate limited" in unescape(at.error[0].value)
+    assert at.info and "rate limiting" in at.info[0].value
+    assert ("user", "How should we define success for the pilot?") in chat_texts(at)
+    [row] = session_rows()
+    assert row.pending  # the reply is owed, and the candidate's turn is saved
+    assert Store().turns(row.id)[-1].text == "How should we define success for the pilot?"
+
+    monkeypatch.setattr(voice, "speak", real)
+    at.run()
+    at.button(key="pr_retry").click().run()
+    assert not at.error
+    assert not session_rows()[0].pending
+    assert chat_texts(at)[-1][0] == "assistant"
+
+
+def test_the_coding_test_has_a_code_pane_and_in_its_with_ai_variant_an_assistant() -> None:
+    item = coding_item()
+    at = choose(app(), item, "with_ai")
+    at.button(key="pr_start").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    [row] = session_rows()
+    code = "class ChurnPipeline:\n    def fit(self, events):\n        return self\n"
+    at.text_area(key=f"pr_code_{row.id}").set_value(code).run()
+    at.button(key="pr_code_submit").click().run()
+    turns = Store().turns(row.id)
+    assert any(t.channel == "code" and t.text == code.strip() for t in turns)  # the session trims whitespace
+    ai = next(c for c in at.chat_input if c.key.startswith("pr_ai_"))
+    ai.set_value("Suggest features for churn").run()
+    assert not at.exception, [e.value for e in at.exception]
+    channels = [(t.speaker == "candidate", t.channel) for t in Store().turns(row.id)]
+    assert (True, "assistant") in channels and (False, "assistant") in channels
+
+    plain = choose(app(), item, "without_ai")
+    plain.button(key="pr_start").click().run()
+    assert not [c for c in plain.chat_input if c.key.startswith("pr_ai_")]
+    assert [t for t in plain.text_area if t.key.startswith("pr_code_")]
+
+
+# --- Feedback and Progress -------------------------------------------------------------------
+
+
+def practise(at: AppTest, lines: list[str]) -> str:
+    start_jordan(at)
+    for line in lines:
+        say(at, line)
+    at.button(key="pr_end").click().run()
+    sid = at.session_state["practice"].id
+    at.button(key="pr_leave").click().run()
+    return sid
+
+
+def test_feedback_shows_indicators_with_quotes_and_the_change_since_the_last_attempt() -> None:
+    at = app()
+    weak = "We should just count the code completions and ship it."
+    strong = ("What do we mean by developer productivity here? Which primary metric and which guardrail metrics "
+              "would you accept, for example latency and suggestion acceptance?")
+    practise(at, [weak])
+    sid = practise(at, [strong])
+    at.switch_page(PAGES["feedback"]).run()
+    assert at.selectbox(key="fb_session").value == sid
+    text = unescape(page_text(at))
+    item = jordan_item()
+    applicable = item.indicators_for(None)
+    assert sum(1 for b in at.markdown if "-badge[" in b.value) == len(applicable)
+    assert "Rating since the last attempt" in text
+    assert "this one" in text
+    quotes = [m.value for m in at.markdown if m.value.startswith("> turn")]
+    for q in quotes:
+        assert unescape(q).split("\u201c", 1)[1].rstrip("\u201d") in strong
+
+
+def test_progress_charts_sessions_and_lists_indicators_missed_more_than_once() -> None:
+    at = app()
+    for _ in range(2):
+        practise(at, ["We should just count the code completions and ship it next week."])
+    at.switch_page(PAGES["progress"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {m.label: m.value for m in at.metric}["Finished sessions"] == "2"
+    assert len(at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")) >= 3
+    streak = next(d.value for d in at.dataframe if "in a row (latest)" in d.value.columns)
+    assert len(streak) >= 1 and (streak["in a row (latest)"] >= 2).all()
+
+
+def test_progress_and_feedback_say_what_to_do_when_there_is_nothing_yet() -> None:
+    assert "No finished sessions yet" in app("progress").info[0].value
+    assert "No practice sessions yet" in app("feedback").info[0].value
+
+
+# --- Calibrate -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def samples_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Two reviewed samples of the Jordan Lee item, at different levels, as the library stores them."""
+    import json
+
+    from evals import library as calibration
+
+    item = jordan_item()
+    lead = next(p for p in item.personas if LIB.personas[p].name == "Jordan Lee")
+    inds = item.indicators_for(None)
+    rows = []
+    for n, (level, said, rating) in enumerate([
+        ("junior", "Let's just count code completions and ship it in two weeks.", "below"),
+        ("senior", "What does productivity mean here? Which guardrails matter: latency, trust? How much traffic can we use?", "meets"),
+    ]):
+        shown = {i.id: (i.polarity == "negative") == (rating == "below") for i in inds}
+        rows.append({
+            "id": f"sample-{n}", "level": level, "family": "test",
+            "transcript": {"item": item.id, "turns": [{"speaker": lead, "text": "Where do we start?"}, {"speaker": "candidate", "text": said}]},
+            "gold": {"indicators": shown, "rating": rating},
+        })
+    root = tmp_path / "calibration"
+    root.mkdir()
+    (root / "samples.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    monkeypatch.setattr(calibration, "CALIBRATION_DIR", root)
+    return rows
+
+
+def rate_sample(at: AppTest, name: str, sample: dict[str, Any], rating: str) -> AppTest:
+    at.text_input(key="cal_name").set_value(name).run()
+    at.selectbox(key="cal_item").set_value(sample["transcript"]["item"]).run()
+    at.selectbox(key="cal_sample").set_value(sample["id"]).run()
+    at.radio(key=f"cal_{sample['id']}_rating").set_value(rating)
+    at.button[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_calibrate_compares_my_rating_with_the_reference_and_the_grader(samples_dir: list[dict[str, Any]]) -> None:
+    at = app("calibrate")
+    assert [o for o in at.selectbox(key="cal_sample").options] == ["Sample 1 (candidate level: junior)", "Sample 2 (candidate level: senior)"]
+    first = samples_dir[0]
+    text = unescape(page_text(at))
+    assert first["transcript"]["turns"][1]["text"] in text
+    assert first["gold"]["rating"] not in [m.value for m in at.metric]  # the reference stays hidden until you rate
+
+    rate_sample(at, "ann", first, "meets")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["You"] == "meets" and metrics["Reference"] == "below"
+    assert metrics["Grader"] in ("exceeds", "meets", "below")
+    assert metrics["Exact agreement"] == "0%" and metrics["Samples rated"] == "1"
+    table = next(d.value for d in at.dataframe if "reference" in d.value.columns)
+    assert len(table) == len(first["gold"]["indicators"])
+
+    rate_sample(at, "ann", samples_dir[1], "meets")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Exact agreement"] == "50%" and metrics["Samples rated"] == "2"
+
+
+def test_calibrate_shows_agreement_with_other_interviewers(samples_dir: list[dict[str, Any]]) -> None:
+    rate_sample(app("calibrate"), "ann", samples_dir[0], "meets")
+    other = rate_sample(app("calibrate"), "bo", samples_dir[0], "below")
+    assert {m.label: m.value for m in other.metric}["Exact agreement"] == "100%"
+    others = other.dataframe[-1].value.to_dict("records")
+    assert others == [{"interviewer": "ann", "samples": 1, "exact agreement": 0.0, "kappa": 0.0}]
+
+
+def test_calibrate_needs_a_name_before_saving(samples_dir: list[dict[str, Any]]) -> None:
+    at = app("calibrate")
+    at.radio(key=f"cal_{samples_dir[0]['id']}_rating").set_value("meets")
+    at.button[0].click().run()
+    assert at.error and "name" in at.error[0].value

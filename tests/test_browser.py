@@ -1,0 +1,104 @@
+"""The real app in a real browser: headless Chromium against `streamlit run app.py` on 127.0.0.1.
+
+Practises a short Jordan Lee session to the feedback page, checks the indicators shown, downloads
+the report, and saves a screenshot of each page under artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from simulator import browser as b
+from simulator.content import ROOT, load_library
+from simulator.rubric import Item
+
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+pytestmark = pytest.mark.browser
+
+
+def jordan_item() -> Item:
+    lib = load_library()
+    for item in lib.items.values():
+        if item.kind == "work_simulation" and any(lib.personas[p].name == "Jordan Lee" for p in item.personas):
+            return item
+    raise AssertionError("no work simulation played by Jordan Lee in the shipped content")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[b.AppServer]:
+    b.ensure_browser()
+    with b.AppServer(env={"MOCKPANEL_DB": os.environ["MOCKPANEL_DB"]}, log_dir=tmp_path) as srv:
+        srv.wait_ready(timeout=90)
+        yield srv
+
+
+@pytest.fixture
+def driver(tmp_path: Path) -> Iterator[object]:
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    drv = b.chromium(downloads, tmp_path / "profile")
+    drv.downloads = downloads  # type: ignore[attr-defined]
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+def test_a_short_jordan_lee_session_to_feedback_with_downloads_and_screenshots(server: b.AppServer, driver) -> None:  # type: ignore[no-untyped-def]
+    from simulator.store import Store
+
+    item = jordan_item()
+    driver.get(f"{server.url}/?item={item.id}")
+    b.heading(driver, "Practice")
+    b.wait(driver, lambda d: "Jordan Lee" in d.find_element("tag name", "body").text, 30, "the brief naming Jordan Lee")
+    b.screenshot(driver, SCREENSHOTS / "1-practice-brief.png")
+
+    b.click(driver, b.button(driver, "Start"))
+    b.wait(driver, lambda d: len(b.chat_messages(d)) >= 1 and not b.running(d), 60, "Jordan Lee's opening")
+    assert "Time left" in driver.find_element("tag name", "body").text
+
+    question = "What does developer productivity mean for this pilot, and how much traffic can we use? <b>not bold</b>"
+    b.send_chat(driver, question)
+    mine = b.chat_messages(driver)[-2]
+    assert "<b>not bold</b>" in mine.text  # shown literally, not as markup
+    assert not mine.find_elements("css selector", "b")
+    b.send_chat(driver, "Let's make acceptance rate of suggestions the primary metric, with IDE latency as a guardrail.")
+    b.screenshot(driver, SCREENSHOTS / "2-practice-chat.png")
+
+    [row] = Store().list()
+    assert row.turns >= 5 and row.status == "active"  # every turn saved as it happened
+
+    b.click(driver, b.button(driver, "End"))
+    b.click(driver, b.button(driver, "See your feedback", timeout=60))
+    b.heading(driver, "Feedback", timeout=60)
+    b.wait(driver, lambda d: "Rating:" in d.find_element("tag name", "body").text and not b.running(d), 90, "the rating")
+    body = driver.find_element("tag name", "body").text
+    for ind in item.indicators_for(None):
+        assert ind.text in body, f"indicator not shown: {ind.text}"
+    badges = [e.text for e in driver.find_elements("css selector", '[data-testid="stMarkdownContainer"] span')
+              if e.text in ("met", "missed", "fired", "avoided", "missed (not enough evidence)")]
+    assert len(badges) == len(item.indicators_for(None))
+    b.screenshot(driver, SCREENSHOTS / "3-feedback.png")
+
+    b.click(driver, b.button(driver, "Printable HTML"))
+    page = b.downloaded(driver.downloads, ".html").read_text(encoding="utf-8")
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in page and "<b>not bold</b>" not in page
+    assert all(html.escape(i.text) in page for i in item.indicators_for(None))
+    b.click(driver, b.button(driver, "JSON"))
+    report = json.loads(b.downloaded(driver.downloads, ".json").read_text(encoding="utf-8"))
+    assert report["item"]["id"] == item.id
+    assert report["grade"]["rating"] in ("exceeds", "meets", "below")
+    assert {v["id"] for v in report["grade"]["indicators"]} == {i.id for i in item.indicators_for(None)}
+    assert any(t["speaker"] == "candidate" and t["text"] == question for t in report["transcript"]["turns"])
+
+    for n, title in enumerate(("Progress", "Calibrate", "Library", "Settings"), 4):
+        b.nav(driver, title)
+        b.wait(driver, lambda d: not b.running(d), 60, f"{title} to finish rendering")
+        assert "Traceback" not in driver.find_element("tag name", "body").text
+        b.screenshot(driver, SCREENSHOTS / f"{n}-{title.lower()}.png")

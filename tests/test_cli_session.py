@@ -1,0 +1,134 @@
+"""`mockpanel play`, `simulate` and `sessions ...` from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dialogue_fixtures import library
+from simulator import session as session_mod
+from simulator.cli import main
+from simulator.transcript import parse_transcript
+
+LINES = [
+    "Hi Robin. What percentage of users can we put in the pilot?",
+    "Our goal is to improve productivity.",
+    "How long do you expect the test to run?",
+    "What metric should we use?",
+    "Does engineering have concerns about latency?",
+    "Thanks, I think I have what I need.",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fixture_library(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The commands load the fixture content and a throwaway database."""
+    from simulator.settings import reset_settings
+
+    monkeypatch.setattr(session_mod, "_LIBRARY", library())
+    monkeypatch.setenv("MOCKPANEL_DB", str(tmp_path / "sessions.db"))
+    reset_settings()
+    yield
+    reset_settings()
+
+
+def _play(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
+    script = tmp_path / "lines.json"
+    script.write_text(json.dumps(LINES))
+    assert main(["play", "--item", "sim-test", "--script", str(script), *extra]) == 0
+    return capsys.readouterr().out
+
+
+def test_play_prints_the_interchange_format_deterministically(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = _play(tmp_path, capsys, "--json", "--seed", "7")
+    again = _play(tmp_path, capsys, "--json", "--seed", "7")
+    assert first == again
+    t = parse_transcript(first)
+    assert t.item == "sim-test"
+    assert [x.text for x in t.turns if x.speaker == "candidate"] == LINES
+    assert all(x.speaker in ("candidate", "pm-test") for x in t.turns)
+    assert len(t.turns) == 2 * len(LINES) + 1
+    assert all(x.meta.get("plan") for x in t.turns if x.speaker != "candidate")
+
+
+def test_play_seed_changes_the_wording(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = {_play(tmp_path, capsys, "--json", "--seed", str(seed)) for seed in range(5)}
+    assert len(outputs) > 1
+
+
+def test_play_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = _play(tmp_path, capsys)
+    assert out.startswith("# sim-test") and "**1. candidate:**" in out
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not valid JSON"),
+    ('{"lines": []}', "JSON array of strings"),
+    ('["ok", 3]', "JSON array of strings"),
+])
+def test_play_bad_script_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str) -> None:
+    script = tmp_path / "bad.json"
+    script.write_text(content)
+    assert main(["play", "--item", "sim-test", "--script", str(script)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and str(script) in err and len(err.strip().splitlines()) == 1
+
+
+def test_play_unknown_item_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "lines.json"
+    script.write_text("[]")
+    assert main(["play", "--item", "nope", "--script", str(script)]) == 2
+    assert "no item 'nope'" in capsys.readouterr().err
+
+
+def test_sessions_list_show_export_delete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from simulator.session import Session
+
+    s = Session.start("sim-test", seed=1)
+    s.opening()
+    s.respond("How much traffic can the experiment get?")
+    assert main(["sessions", "list", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["id"] == s.id and row["turns"] == 3 and row["status"] == "active"
+    assert main(["sessions", "show", s.id[:5], "--json"]) == 0
+    shown = parse_transcript(capsys.readouterr().out)
+    assert [t.text for t in shown.turns] == [t.text for t in s.transcript().turns]
+    out = tmp_path / "x.md"
+    assert main(["sessions", "export", s.id, "--format", "md", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert "How much traffic can the experiment get?" in out.read_text()
+    assert main(["sessions", "export", s.id]) == 0
+    assert parse_transcript(capsys.readouterr().out).metadata["session"] == s.id
+    assert main(["sessions", "delete", s.id]) == 0
+    capsys.readouterr()
+    assert main(["sessions", "show", s.id]) == 2
+    assert "no session" in capsys.readouterr().err
+
+
+def test_practice_and_resume_in_the_terminal(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("What percentage of users can we put in the pilot?\n/time\n"))
+    assert main(["practice", "--item", "sim-test"]) == 0
+    out = capsys.readouterr().out
+    assert "count code completions" in out and "5%" in out and "left." in out
+    sid = out.split("mockpanel sessions resume ")[-1].split()[0]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("/end\n"))
+    assert main(["sessions", "resume", sid]) == 0
+    out = capsys.readouterr().out
+    assert "5%" in out and "Thanks, this was useful." in out and "finished" in out
+
+
+def test_simulate_writes_transcripts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sims"
+    assert main(["simulate", "--item", "q-test", "--candidate", "strong", "-n", "2", "--out", str(out)]) == 0
+    files = sorted(out.glob("*.json"))
+    assert [f.name for f in files] == ["q-test-strong-000.json", "q-test-strong-001.json"]
+    t = parse_transcript(files[0].read_text())
+    assert t.metadata["candidate"] == "strong" and t.metadata["status"] == "finished"
+    assert any(x.speaker == "candidate" for x in t.turns)
+    assert main(["simulate", "--item", "q-test", "--candidate", "genius", "--out", str(out)]) == 2

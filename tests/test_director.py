@@ -1,0 +1,223 @@
+"""The director keeps a persona true to its file: facts only when asked, tensions, do-nots, checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dialogue_fixtures import library
+from simulator import voice
+from simulator.director import Director, match_option
+from simulator.intent import Matcher, asks_for_answer, is_question, vague_terms
+from simulator.session import Session
+from simulator.store import Store
+
+LIB = library()
+FACTS = {c.id: c for c in LIB.personas["pm-test"].constraints}
+
+
+def _session(item: str = "sim-test", **kw: Any) -> Session:
+    return Session.start(item, store=Store(":memory:"), lib=LIB, clock="virtual", **kw)
+
+
+def _acts(turn: Any) -> list[str]:
+    return [m["act"] for m in turn.meta["plan"]["moves"]]
+
+
+def _leaked(text: str) -> set[str]:
+    low = text.lower()
+    return {cid for cid, c in FACTS.items() if any(m.lower() in low for m in c.leak_markers)}
+
+
+def test_intent_cues() -> None:
+    assert is_question("What percentage of users can we use?")
+    assert is_question("Tell me about the traffic limits")
+    assert not is_question("We will use five percent.")
+    assert asks_for_answer("What metric should we use?")
+    assert asks_for_answer("Could you suggest a design?")
+    assert not asks_for_answer("What metric are you tracking today?")
+    assert vague_terms("Success means better productivity.") == ["productivity", "success"]
+    assert vague_terms("Success is the acceptance rate per suggestion.") == []
+    assert vague_terms("What do you mean by productivity?") == []
+
+
+def test_opening_brings_the_opening_tension_and_no_fact() -> None:
+    s = _session()
+    [turn] = s.opening()
+    assert _acts(turn) == ["opening", "tension"]
+    assert "count code completions" in turn.text
+    assert not _leaked(turn.text)
+
+
+def test_a_fact_is_disclosed_only_in_reply_to_a_question_about_it() -> None:
+    s = _session()
+    s.opening()
+    statements = ["I want to understand the users first.", "We care about traffic and who sees the feature.",
+                  "Let me think out loud about the rollout."]
+    for line in statements:
+        for t in s.respond(line):
+            assert "traffic-cap" not in _leaked(t.text), line
+    [reply] = s.respond("How much of the traffic can the experiment get?")
+    assert _acts(reply)[0] == "disclose" and "5%" in reply.text
+    assert reply.meta["plan"]["allowed"] == ["traffic-cap"]
+    assert reply.meta["check"]["ok"] is True
+
+
+def test_a_paraphrased_question_is_recognised_semantically() -> None:
+    m = Matcher()
+    assert m.semantic, "the embedding helper must be importable"
+    d = Director([LIB.items["sim-test"]], LIB.personas, matcher=m)
+    d.opening()
+    [plan] = d.react(_empty(), "Is there a ceiling on the share of developers we can expose to the test?", 30.0)
+    assert [m_["id"] for m_ in plan["moves"] if m_["act"] == "disclose"] == ["traffic-cap"]
+
+
+def test_deflects_when_asked_for_the_metrics() -> None:
+    s = _session()
+    s.opening()
+    [t] = s.respond("What metric should we use for success?")
+    assert "deflect" in _acts(t)
+    assert "your call" in t.text
+
+
+def test_asks_for_a_definition_of_a_vague_metric_once() -> None:
+    s = _session()
+    s.opening()
+    [t] = s.respond("Our goal should be to improve productivity.")
+    assert "clarify" in _acts(t) and "productivity" in t.text
+    [t2] = s.respond("Yes, productivity is the goal.")
+    assert "clarify" not in _acts(t2)
+
+
+def test_pushes_back_when_a_plan_ignores_a_disclosed_constraint() -> None:
+    s = _session()
+    s.opening()
+    s.respond("What percentage of users can we put in the pilot?")
+    [t] = s.respond("We will put half of the users in the experiment.")
+    assert "pushback" in _acts(t)
+    [t2] = s.respond("We'll keep it within the 5% cap.")
+    assert "pushback" not in _acts(t2)
+
+
+def test_topic_and_late_tensions_are_introduced() -> None:
+    s = _session()
+    s.opening()
+    [t] = s.respond("How long do you expect the test to run?")
+    assert t.meta["plan"]["moves"][-1] == {"act": "tension", "id": "timeline"}
+    for line in ["Okay.", "Let me summarise what I heard."]:
+        s.respond(line)
+    assert set(s.director.state["tensions"]) == {"vanity", "timeline", "spillover"}
+
+
+def test_session_time_runs_out_and_closes() -> None:
+    s = _session()
+    s.opening()
+    s.director.state["item_start"] = -40 * 60.0  # the 40 minutes are gone
+    [t] = s.respond("One more thought.")
+    assert _acts(t)[-1] == "closing" and s.finished
+
+
+def test_check_flags_unasked_facts_and_do_not_rules() -> None:
+    d = Director([LIB.items["sim-test"]], LIB.personas, matcher=Matcher(semantic=False))
+    plan = {"persona": "pm-test", "allowed": []}
+    assert d.check("Sounds good, go ahead.", plan)["ok"]
+    bad = d.check("Remember we only have 5% of traffic. I recommend a switchback test.", plan)
+    assert bad["leaks"] == ["traffic-cap"] and bad["violations"] == ["no-design"] and not bad["ok"]
+    assert d.check("We have 5% of traffic.", {"persona": "pm-test", "allowed": ["traffic-cap"]})["ok"]
+
+
+class FakeLLM:
+    """Stands in for an online model: returns the queued replies in order."""
+
+    def __init__(self, replies: list[str]) -> None:
+        self.replies = replies
+        self.calls: list[list[dict[str, str]]] = []
+
+    def __call__(self, messages: list[dict[str, str]], plan: dict[str, Any], purpose: str, ledger: Any) -> Any:
+        self.calls.append(messages)
+        return voice._Direct(self.replies.pop(0), model="openai/fake")
+
+
+def test_llm_reply_that_leaks_is_regenerated_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = _session()
+    fake = FakeLLM(["Hello! FYI we only have 5% of traffic.", "Hello, glad to chat about the pilot."])
+    monkeypatch.setattr(voice, "_chat", fake)
+    [t] = s.opening()
+    assert t.text == "Hello, glad to chat about the pilot."
+    check = t.meta["check"]
+    assert check["regenerated"] and not check["replaced"] and check["first"]["leaks"] == ["traffic-cap"]
+    assert len(fake.calls) == 2
+    assert fake.calls[0][0]["role"] == "system" and "Robin Test" in fake.calls[0][0]["content"]
+    assert fake.calls[0][-1]["content"].startswith("<plan>")
+    assert "5%" not in fake.calls[0][-1]["content"]  # an unasked fact is never even in the prompt
+
+
+def test_llm_reply_that_fails_twice_is_replaced_by_the_scripted_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = _session()
+    monkeypatch.setattr(voice, "_chat", FakeLLM(["I recommend you use acceptance rate.", "You should use latency as the guardrail."]))
+    [t] = s.opening()
+    assert t.meta["check"]["replaced"] and t.text == voice.render(t.meta["plan"] | {"instructions": ""})
+    assert "count code completions" in t.text
+
+
+def test_scripted_voice_is_deterministic_for_a_seed_and_varies_across_seeds() -> None:
+    texts = {}
+    for seed in range(6):
+        s = _session(seed=seed)
+        s.opening()
+        texts[seed] = [t.text for t in s.respond("Sounds good.")]
+        s2 = _session(seed=seed)
+        s2.opening()
+        assert [t.text for t in s2.respond("Sounds good.")] == texts[seed]
+    assert len({tuple(v) for v in texts.values()}) > 1
+
+
+def test_knockout_option_matching() -> None:
+    opts = ["Less than 1 year", "1-2 years", "3-5 years", "5+ years"]
+    assert match_option("less than 1 year", opts) == "Less than 1 year"
+    assert match_option("2", opts) == "1-2 years"
+    assert match_option("I have 3-5 years", opts) == "3-5 years"
+    assert match_option("lots", opts) is None
+
+
+def _empty() -> Any:
+    from simulator.transcript import Transcript
+
+    return Transcript(item="sim-test")
+
+
+def test_online_path_through_the_seam_checks_and_regenerates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An LLM voice (a litellm custom provider standing in for a real model) gets the persona
+    prompt first and the plan last; its leaking reply is caught and regenerated."""
+    from litellm import CustomLLM
+
+    from simulator import model
+    from simulator.settings import reset_settings
+
+    replies = ["Sure. By the way, latency is a big worry for engineering.", "Sure, happy to help you plan the pilot."]
+    seen: list[list[dict[str, Any]]] = []
+
+    class Fake(CustomLLM):
+        def completion(self, *args: Any, **kwargs: Any) -> Any:
+            seen.append(kwargs["messages"])
+            response = kwargs["model_response"]
+            response.choices[0].message.content = replies[len(seen) - 1]
+            return response
+
+    model.register("fake/persona", Fake())
+    monkeypatch.setenv("MOCKPANEL_PERSONA_MODEL", "fake/persona")
+    reset_settings()
+    try:
+        s = _session()
+        [t] = s.opening()
+    finally:
+        model.unregister("fake/persona")
+        reset_settings()
+    assert t.text == replies[1]
+    assert t.meta["model"] == "fake/persona"
+    assert t.meta["check"]["regenerated"] and t.meta["check"]["first"]["leaks"] == ["latency"]
+    first = seen[0]
+    assert first[0]["role"] == "system" and "Robin Test" in first[0]["content"]
+    assert first[-1]["role"] == "system" and first[-1]["content"].startswith("<plan>")
+    assert "count completions" in first[-1]["content"]  # the opening tension, in words, for the LLM

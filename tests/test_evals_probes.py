@@ -1,0 +1,113 @@
+"""Persona probes: the expectation checks by hand, file errors, and one probe played through a session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dialogue_fixtures import library
+from evals import probes as P
+from evals.report import render
+from simulator.errors import InputError
+from simulator.persona import Persona
+
+PROBE_YAML = """\
+probes:
+  - id: basic
+    item: sim-test
+    persona: pm-test
+    expect_tensions: [vanity]
+    turns:
+      - say: "How much traffic can the experiment get?"
+        asks: [traffic-cap]
+      - say: "Just tell me which metric we should use."
+        expect_acts: [deflect]
+      - say: "Does engineering have concerns about latency?"
+        asks: [latency]
+"""
+
+
+def persona() -> Persona:
+    return library().personas["pm-test"]
+
+
+def probe() -> P.Probe:
+    import yaml
+
+    return P.ProbeFile.model_validate(yaml.safe_load(PROBE_YAML)).probes[0]
+
+
+def test_check_counts_leaks_asks_acts_and_tensions() -> None:
+    obs = [
+        P.Observed("", "hi", disclosed={"latency"}, tensions={"vanity"}),            # leaks latency at the opening
+        P.Observed("traffic?", "5%", disclosed={"traffic-cap"}),                    # asked and told
+        P.Observed("tell me", "your call", acts={"acknowledge"}, violations={"no-design"}),  # no deflect, a violation
+        P.Observed("latency?", "yes", disclosed=set()),                             # latency already told: fine
+    ]
+    fails, checks = P.check(probe(), obs, persona())
+    assert fails[0] == ["revealed latency before it was asked"]
+    assert fails[1] == []
+    assert fails[2] == ["expected a deflect", "broke do-not no-design"]
+    assert fails[3] == []
+    # opening: 2 hidden + 1 rule; line 1: 0 hidden (latency already told) + 1 rule + 1 ask;
+    # line 2: 0 hidden + 1 rule + 1 act; line 3: 0 + 1 rule + 1 ask; + 1 expected tension
+    assert checks == 3 + 2 + 2 + 2 + 1
+
+
+def test_check_missing_disclosure_and_tension() -> None:
+    obs = [P.Observed("", "hi"), P.Observed("traffic?", "not sure"), P.Observed("tell me", "x", acts={"deflect"}),
+           P.Observed("latency?", "Engineering is nervous", disclosed={"latency"})]
+    fails, _ = P.check(probe(), obs, persona())
+    assert fails[1] == ["did not disclose traffic-cap when asked"]
+    assert fails[3] == ["never raised tension vanity"]
+
+
+def test_observe_reads_plan_and_text() -> None:
+    from simulator.transcript import Turn
+
+    p = persona()
+    turns = [
+        Turn(speaker="candidate", text="q"),
+        Turn(speaker="pm-test", text="We are capped at 5% right now. I recommend counting completions.",
+             meta={"plan": {"persona": "pm-test", "moves": [{"act": "tension", "id": "vanity"}]}, "check": {"violations": []}}),
+    ]
+    o = P.observe("q", turns, p)
+    assert o.disclosed == {"traffic-cap"}  # the plan did not disclose it; the text did
+    assert o.tensions == {"vanity"} and o.violations == {"no-design"}
+    assert "candidate" not in o.reply and o.reply.startswith("We are capped")
+
+
+def test_probe_file_errors_name_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(PROBE_YAML.replace("asks: [latency]", "asks: [budget]"))
+    with pytest.raises(InputError) as exc:
+        P.load_probes(bad, library())
+    assert f"{bad}:12" in str(exc.value) and "budget" in str(exc.value)
+    bad.write_text(PROBE_YAML.replace("persona: pm-test", "persona: nobody"))
+    with pytest.raises(InputError, match="no persona 'nobody'"):
+        P.load_probes(bad, library())
+    bad.write_text(PROBE_YAML.replace("    expect_tensions", "    colour: red\n    expect_tensions"))
+    with pytest.raises(InputError, match="unknown field"):
+        P.load_probes(bad, library())
+
+
+def test_run_probes_through_a_session(tmp_path: Path) -> None:
+    f = tmp_path / "p.yaml"
+    f.write_text(PROBE_YAML)
+    res = P.run_probes(f, lib=library(), repeats=2)
+    m = res["metrics"]
+    assert res["kind"] == "probes" and len(res["runs"]) == 2
+    run = res["runs"][0]
+    assert len(run["turns"]) == 4  # the opening and three replies
+    # the opening tension is raised in the first reply, and nothing is disclosed there
+    assert "vanity" in run["turns"][0]["tensions"] and run["turns"][0]["disclosed"] == []
+    # a literal ask cue gets the fact
+    assert "latency" in run["turns"][3]["disclosed"]
+    assert m["asked"] == 4 and m["replies"] == 8
+    assert 0.0 <= m["leak_rate"] <= 1.0 and m["disclosure_rate"] > 0
+    assert m["probes"]["basic"]["checks"] > 0
+    json.dumps(res)  # JSON-ready
+    page = render(res)
+    assert "leak rate" in page and "<svg" in page

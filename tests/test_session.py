@@ -1,0 +1,227 @@
+"""Sessions: interviewers, panels, the application screen, the with-AI assistant, commands, resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dialogue_fixtures import library
+from simulator.errors import UserError
+from simulator.session import Session
+from simulator.store import Store
+
+LIB = library()
+TESTS = Path(__file__).resolve().parent
+
+
+def _start(item: str, **kw: Any) -> Session:
+    kw.setdefault("store", Store(":memory:"))
+    return Session.start(item, lib=LIB, clock="virtual", **kw)
+
+
+def _acts(turn: Any) -> list[str]:
+    return [m["act"] for m in turn.meta["plan"]["moves"]]
+
+
+def test_interviewer_asks_follows_up_probes_missing_indicators_and_wraps_up() -> None:
+    shown: dict[str, bool] = {}
+    s = _start("q-test")
+    s.director.evidence = lambda transcript, item: dict(shown)
+    [t] = s.opening()
+    assert t.speaker == "interviewer" and t.text == "Let's start. How would you detect drift?"
+    [t] = s.respond("I would compare feature distributions.")
+    assert _acts(t) == ["follow_up"] and t.text.endswith("What would you monitor first?")
+    shown["monitoring"] = True  # the grader saw it: the probe goes to the next missing indicator
+    [t] = s.respond("Monitoring alerts on PSI.")
+    assert t.meta["plan"]["moves"] == [{"act": "probe", "indicator": "postmortem"}]
+    assert "post-mortem" not in t.text.lower()  # the probe never gives the answer away
+    [t] = s.respond("A post-mortem afterwards.")
+    assert _acts(t) == ["closing"] and s.finished
+    with pytest.raises(UserError, match="has ended"):
+        s.respond("more")
+
+
+def test_a_round_runs_its_items_in_sequence() -> None:
+    s = Session.start(store=Store(":memory:"), lib=LIB, clock="virtual", round_id="technical-screen", max_items=5)
+    assert [i.id for i in s.items] == ["q-test", "q-two"]
+    s.director.evidence = lambda transcript, item: {i.id: True for i in item.indicators}
+    s.opening()
+    s.respond("Answer one.")
+    [t] = s.respond("Follow-up answer.")
+    assert "Tell me about a model you retired." in t.text and t.meta["plan"]["item"] == "q-two"
+    [t] = s.respond("Answer two.")
+    assert _acts(t) == ["closing"] and s.finished
+
+
+def test_presentation_panel_members_question_in_turn() -> None:
+    s = _start("pres-test")
+    s.director.evidence = lambda transcript, item: {}
+    [t] = s.opening()
+    assert t.speaker == "panel-pm" and "Walk us through a project." in t.text
+    speakers = [s.respond(f"part {n}")[0].speaker for n in range(6)]
+    assert speakers == ["panel-pm", "panel-ds", "panel-eng", "panel-pm", "panel-ds", "panel-eng"]
+    [t] = s.respond("last answer")
+    assert _acts(t) == ["closing"] and s.finished
+
+
+def test_knockout_auto_decline_ends_the_application() -> None:
+    s = _start("ko-test")
+    [t] = s.opening()
+    assert "Less than 1 year / 1-2 years" in t.text
+    [t] = s.respond("hmm, a while")
+    assert _acts(t)[0] == "clarify" and not s.finished
+    [t] = s.respond("Less than 1 year")
+    assert _acts(t) == ["decline", "closing"] and s.finished
+    assert s.transcript().metadata["outcome"] == "auto_decline"
+
+
+def test_knockout_qualifying_answer_does_not_decline() -> None:
+    s = _start("ko-test")
+    s.opening()
+    s.respond("2")
+    assert s.finished and "outcome" not in s.transcript().metadata
+    assert s.transcript().metadata["answers"]["ko-test"] == {"answer": "1-2 years", "outcome": "qualifies"}
+
+
+def test_video_response_is_timed() -> None:
+    s = _start("video-test")
+    [t] = s.opening()
+    assert "(2 min)" in t.text
+    s.respond(" ".join(["word"] * 400))  # 400 words at 150 wpm: 2:40, over the 2 minutes
+    answer = s.transcript().metadata["answers"]["video-test"]
+    assert answer["over"] is True and answer["limit_s"] == 120
+
+
+def test_with_ai_assistant_carries_planted_flaws_into_the_transcript() -> None:
+    s = _start("code-test", variant="with_ai")
+    [t] = s.opening()
+    assert "Design a churn model with AI." in t.text
+    [a] = s.respond("/ai suggest some features for churn")
+    assert a.channel == "assistant" and a.speaker == "assistant-test"
+    assert "days_until_cancellation" in a.text
+    [a] = s.ask_assistant("which metric should I evaluate with?")
+    assert "accuracy" in a.text
+    channels = [(t.speaker, t.channel) for t in s.transcript().turns]
+    assert ("candidate", "assistant") in channels and ("assistant-test", "assistant") in channels
+    plain = _start("code-test", variant="without_ai")
+    plain.opening()
+    with pytest.raises(UserError, match="no AI assistant"):
+        plain.respond("/ai help")
+
+
+def test_commands_hint_repeat_time_end() -> None:
+    s = _start("q-test")
+    s.opening()
+    [r] = s.command("repeat")
+    assert r.text == "How would you detect drift?" and r.channel == "command"
+    [h] = s.respond("/hint")  # a hint leads into the next follow-up, which becomes the question
+    assert h.channel == "command" and h.text == "Think about this: What would you monitor first?"
+    [r] = s.command("repeat")
+    assert r.text == "What would you monitor first?"
+    [tm] = s.respond("/time")
+    assert tm.text.endswith("left.") and 0 < tm.meta["time_left_s"] <= 600
+    assert s.time_left() is not None
+    [e] = s.respond("/end")
+    assert _acts(e) == ["closing"] and s.finished
+    cmds = [t.text for t in s.transcript().turns if t.speaker == "candidate"]
+    assert cmds == ["/repeat", "/hint", "/repeat", "/time", "/end"]
+
+
+def test_reopening_a_session_continues_with_its_state(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    s = _start("sim-test", store=store)
+    s.opening()
+    s.respond("How much traffic can the experiment get?")
+    again = Session.open(s.id[:6], store=Store(tmp_path / "s.db"), lib=LIB, clock="virtual")
+    assert again.transcript().turns == s.transcript().turns
+    assert again.director.state["disclosed"] == ["traffic-cap"]
+    [t] = again.respond("Sorry, how much traffic can the experiment get again?")
+    assert _acts(t) == ["disclose"] and "5%" in t.text  # asked again: said again, not re-recorded
+    assert again.director.state["disclosed"] == ["traffic-cap"]
+
+
+KILLED = """
+import sys
+sys.path.insert(0, {tests!r})
+from dialogue_fixtures import library
+from simulator import voice
+from simulator.session import Session
+from simulator.store import Store
+
+real = voice._chat
+def blocking(messages, plan, purpose, ledger):
+    if plan.get("turn", 0) >= 3:
+        print("IN-MODEL-CALL", flush=True)
+        sys.stdin.readline()  # never answered: the test kills us here
+    return real(messages, plan, purpose, ledger)
+voice._chat = blocking
+s = Session.start("sim-test", store=Store({db!r}), lib=library(), clock="virtual")
+print("ID", s.id, flush=True)
+for t in s.opening():
+    print("TURN", t.text, flush=True)
+for line in ["What percentage of users can we put in the pilot?", "How long should the test run?"]:
+    for t in s.respond(line):
+        print("TURN", t.text, flush=True)
+"""
+
+
+def test_killed_mid_turn_resumes_with_nothing_lost(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    script = tmp_path / "run.py"
+    script.write_text(KILLED.format(tests=str(TESTS), db=str(db)))
+    env = dict(os.environ, PYTHONPATH=str(TESTS.parent))
+    proc = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    seen: list[str] = []
+    sid = ""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("ID "):
+            sid = line.split()[1]
+        elif line.startswith("TURN "):
+            seen.append(line[5:].rstrip("\n"))
+        elif line.startswith("IN-MODEL-CALL"):
+            break
+    else:
+        pytest.fail(f"the session never reached the model call: {proc.stderr.read() if proc.stderr else ''}")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    s = Session.open(sid, store=Store(db), lib=LIB, clock="virtual")
+    turns = s.transcript().turns
+    persona = [t.text for t in turns if t.speaker != "candidate"]
+    assert persona == seen  # everything shown before the kill was saved
+    assert turns[-1].speaker == "candidate" and turns[-1].text == "How long should the test run?"
+    assert len(s.pending) == 1  # the reply in flight is the only thing missing, and it is planned
+    [t] = s.resume()
+    assert "two weeks" in t.text
+    after = Session.open(sid, store=Store(db), lib=LIB, clock="virtual")
+    assert [x.text for x in after.transcript().turns][-1] == t.text and not after.pending
+
+
+def test_pasted_resume_is_read_against_the_criteria() -> None:
+    s = _start("resume-test")
+    s.director.evidence = lambda transcript, item: {"monitoring": "monitoring" in transcript.turns[-1].text, "postmortem": False}
+    s.opening()
+    [t] = s.respond("Experience: built monitoring for 12 production models.")
+    assert _acts(t) == ["closing"] and s.finished
+    answer = s.transcript().metadata["answers"]["resume-test"]
+    assert answer["criteria"] == {"monitoring": True, "postmortem": False}
+
+
+def test_interviewer_hands_back_a_request_for_the_answer() -> None:
+    s = _start("q-test")
+    s.opening()
+    [t] = s.respond("What's the right answer here?")
+    assert _acts(t) == ["deflect"] and t.text == "I'd like to hear your approach first."
+    [t] = s.respond("I'd compare feature distributions.")
+    assert _acts(t) == ["follow_up"]  # the question stood; the interview goes on from there

@@ -1,0 +1,140 @@
+"""The session store: migrations, turns that survive, and a damaged file left exactly as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from simulator.cli import main
+from simulator.store import SessionRow, Store, StoreError, migrations
+from simulator.transcript import Turn
+
+
+def _row(sid: str = "abc123") -> SessionRow:
+    return SessionRow(id=sid, item_id="q-test", items=["q-test"], seed=3)
+
+
+def test_migrations_are_numbered_and_applied_once(tmp_path: Path) -> None:
+    found = migrations()
+    assert found and [n for n, _, _ in found] == sorted({n for n, _, _ in found})
+    db = tmp_path / "s.db"
+    store = Store(db)
+    assert store.version() == found[-1][0]
+    store.close()
+    again = Store(db)  # reopening does not re-run a migration (it would fail on CREATE TABLE)
+    assert again.version() == found[-1][0]
+    rows = again.conn.execute("SELECT count(*) FROM schema_version").fetchone()[0]
+    assert rows == len(found)
+    assert again.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_turns_round_trip_with_state(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    store.create(_row())
+    store.add_turn("abc123", Turn(speaker="candidate", text="hello"), state={"cand": 1}, pending=[{"kind": "persona"}])
+    store.add_turn("abc123", Turn(speaker="pm", text="hi", meta={"plan": {"moves": []}}), pending=[], status="finished")
+    row = store.get("abc123")
+    assert row.state == {"cand": 1} and row.pending == [] and row.status == "finished" and row.turns == 2
+    t = store.transcript("abc123")
+    assert [x.text for x in t.turns] == ["hello", "hi"]
+    assert t.turns[1].meta == {"plan": {"moves": []}}
+    assert t.metadata["session"] == "abc123"
+
+
+def test_find_by_prefix_and_ambiguity(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.create(_row("aa11"))
+    store.create(_row("aa22"))
+    assert store.find("aa1").id == "aa11"
+    with pytest.raises(Exception, match="ambiguous"):
+        store.find("aa")
+    with pytest.raises(Exception, match="no session"):
+        store.find("zz")
+    store.delete("aa11")
+    assert [r.id for r in store.list()] == ["aa22"]
+
+
+def test_one_connection_per_thread(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.create(_row())
+    seen: list[int] = []
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            seen.append(id(store.conn))
+            for k in range(10):
+                store.add_turn("abc123", Turn(speaker="candidate", text=f"{n}-{k}"))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(set(seen)) == 4
+    turns = store.turns("abc123")
+    assert len(turns) == 40 and len({t.text for t in turns}) == 40
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("content", [
+    b"this is not a database at all\n" * 50,
+    b"SQLite format 3\x00" + b"\xff" * 4000,
+])
+def test_corrupt_database_is_one_clear_error_and_left_untouched(tmp_path: Path, content: bytes) -> None:
+    db = tmp_path / "sessions.db"
+    db.write_bytes(content)
+    before = _digest(db)
+    with pytest.raises(StoreError) as err:
+        Store(db)
+    message = str(err.value)
+    assert "\n" not in message and str(db) in message
+    assert _digest(db) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sessions.db"]  # no -wal/-shm created
+
+
+def test_damaged_page_in_a_real_database_is_detected(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (x TEXT)")
+    con.executemany("INSERT INTO t VALUES (?)", [("x" * 500,)] * 200)
+    con.commit()
+    con.close()
+    data = bytearray(db.read_bytes())
+    data[4096 + 100 : 4096 + 4000] = b"\x07" * 3900  # scribble over the second page
+    db.write_bytes(bytes(data))
+    before = _digest(db)
+    with pytest.raises(StoreError, match="damaged"):
+        Store(db)
+    assert _digest(db) == before
+
+
+def test_cli_on_corrupt_database_exits_2_with_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "bad.db"
+    db.write_bytes(b"garbage" * 100)
+    before = _digest(db)
+    monkeypatch.setenv("MOCKPANEL_DB", str(db))
+    _reset_settings()
+    try:
+        assert main(["sessions", "list"]) == 2
+    finally:
+        _reset_settings()
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "not a SQLite file" in err
+    assert _digest(db) == before
+
+
+def _reset_settings() -> None:
+    from simulator.settings import reset_settings
+
+    reset_settings()
