@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from simulator.ui import warm_up
+
 # An emoji, not a Material icon: the favicon of a Material icon is fetched from Google's CDN.
 st.set_page_config(page_title="mockpanel", page_icon="\N{STUDIO MICROPHONE}", layout="wide")
 
@@ -27,4 +29,7 @@ PAGES = {
     ],
 }
 
-st.navigation(PAGES).run()
+try:
+    st.navigation(PAGES).run()
+finally:
+    warm_up()  # background imports, started once the first page is on screen

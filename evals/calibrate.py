@@ -29,7 +29,7 @@ GRID: dict[str, list[float]] = {
     "positive": [round(0.30 + 0.025 * k, 3) for k in range(19)],  # 0.30 .. 0.75
     "negative": [round(0.45 + 0.025 * k, 3) for k in range(15)],  # 0.45 .. 0.80
     "margin": [0.03, 0.06, 0.1, 0.2, 1.0],
-    "neg_margin": [0.0, 0.03, 0.06, 0.1],
+    "neg_margin": [0.03, 0.06, 0.1],  # a tie with a positive is not a negative stance
     "topic_margin": [-1.0, 0.0, 0.05, 0.1, 0.15, 0.2],
     "negation_penalty": [0.1, 0.2, 0.3],
 }
@@ -47,6 +47,7 @@ class Prepared:
     per_ind: Any  # units x indicators
     blocked: Any  # units
     topic_sim: Any  # units
+    shielded: Any  # units
 
 
 def prepare(rows: list[Row], items: dict[str, Item], penalty: float, base: dict[str, float]) -> list[Prepared]:
@@ -61,7 +62,8 @@ def prepare(rows: list[Row], items: dict[str, Item], penalty: float, base: dict[
         us, per_ind, topic_sim = unit_scores(row.transcript, inds, {**base, "negation_penalty": penalty},
                                              topic_of(item, row.transcript.variant))
         out.append(Prepared(row, item, [i.id for i in inds], np.array([i.polarity == "positive" for i in inds]),
-                            per_ind, np.array([bool(u.blocked) for u in us], dtype=bool), topic_sim))
+                            per_ind, np.array([bool(u.blocked) for u in us], dtype=bool), topic_sim,
+                            np.array([u.shielded for u in us], dtype=bool)))
     return out
 
 
@@ -73,7 +75,7 @@ def best_scores(p: Prepared, params: dict[str, float]) -> Any:
 
     if p.per_ind.shape[0] == 0:
         return np.full(len(p.ids), -2.0)
-    ok = eligible(p.per_ind, p.blocked, p.positive, params, p.topic_sim)
+    ok = eligible(p.per_ind, p.blocked, p.positive, params, p.topic_sim, p.shielded)
     return np.where(ok, p.per_ind, -2.0).max(axis=0)
 
 
@@ -193,8 +195,8 @@ def search(dev: list[Row], items: dict[str, Item], base: dict[str, float]) -> tu
     for ex, me in itertools.product(RATING_GRID["exceeds_share"], RATING_GRID["meets_share"]):
         cand = {"exceeds_share": ex, "meets_share": me}
         m = evaluate(prepared, params, cand)
-        # ties: the documented defaults' neighbourhood (stricter exceeds, meets near 0.4)
-        key = (round(objective(m), 6), ex, -abs(me - 0.4))
+        # ties go to the documented defaults (0.8, 0.4)
+        key = (round(objective(m), 6), -abs(ex - 0.8), -abs(me - 0.4))
         if best_r is None or key > best_r:
             best_r, rules = key, cand
     return params, rules, evaluate(prepared, params, rules)
@@ -207,10 +209,18 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(prog="python -m evals.calibrate", description=__doc__.splitlines()[0])
     ap.add_argument("--dry-run", action="store_true", help="report, do not write thresholds.json")
+    ap.add_argument("--measure", action="store_true", help="no search: measure the shipped thresholds on dev and heldout")
     args = ap.parse_args(argv)
     lib = load_library()
     dev, held = load_all(lib)
     base = {k: v for k, v in DEFAULTS.items()}
+    if args.measure:
+        from simulator.semantic import params as shipped
+
+        p, rules = shipped(), load_thresholds()["rating"]
+        for name, rows in (("dev", dev), ("heldout", held)):
+            print(name, json.dumps(evaluate(prepare(rows, lib.items, p["negation_penalty"], p), p, rules)))
+        return 0
     params, rules, dev_metrics = search(dev, lib.items, base)
     held_metrics = evaluate(prepare(held, lib.items, params["negation_penalty"], base), params, rules) if held else {}
     semantic = {k: params[k] for k in ("positive", "negative", "margin", "neg_margin", "topic_margin", "negation_penalty", "band",

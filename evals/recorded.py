@@ -293,8 +293,86 @@ def run_recorded(path: str | Path, *, concurrency: int = 1, progress: bool = Fal
 # --- recording ---------------------------------------------------------------------------------
 
 
-def record(meta: Meta, out_root: Path = RECORDED_DIR, lib: Any | None = None) -> Path:
-    """Plays the session against the live server named in `meta`, writing the four files."""
+def _all_required(schema: Any) -> Any:
+    if isinstance(schema, dict):
+        out = {k: _all_required(v) for k, v in schema.items()}
+        if out.get("type") == "object" and isinstance(out.get("properties"), dict):
+            out["required"] = list(out["properties"])
+        return out
+    if isinstance(schema, list):
+        return [_all_required(v) for v in schema]
+    return schema
+
+
+def cap_proxy(port: int, upstream: str, chat_tokens: int, structured_tokens: int) -> Any:
+    """A pass-through to a local OpenAI-compatible server that caps `max_tokens`, because a small
+    model left uncapped can ramble to the end of its context (minutes per reply on two cores). It
+    sits behind the client, so the cassette holds exactly what the product sent; the cap shows only
+    in the replies' length (and `meta.source` says so). 127.0.0.1 only."""
+    import threading
+    import urllib.error
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    if not re.match(r"^https?://(127\.0\.0\.1|localhost)(:\d+)?/?", upstream):
+        raise UserError("the recording proxy forwards only to a server on 127.0.0.1")
+
+    root = upstream.rstrip("/").removesuffix("/v1")  # the client's path (/v1/...) is forwarded as is
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self._forward(None)
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            try:
+                data = json.loads(body or b"{}")
+                cap = structured_tokens if data.get("response_format") else chat_tokens
+                data["max_tokens"] = min(int(data.get("max_tokens") or cap), cap)
+                fmt = data.get("response_format")
+                if isinstance(fmt, dict) and fmt.get("type") in ("json_schema", "json_object"):
+                    schema = fmt.get("schema") or (fmt.get("json_schema") or {}).get("schema")
+                    if schema:  # llama.cpp's grammar: every field required, so the reply parses
+                        data["response_format"] = {"type": "json_object", "schema": _all_required(schema)}
+                body = json.dumps(data).encode()
+            except ValueError:
+                pass
+            self._forward(body, capped_chat=not (json.loads(body or b"{}").get("response_format")) if body else False)
+
+        def _forward(self, body: bytes | None, capped_chat: bool = False) -> None:
+            req = urllib.request.Request(root + self.path, data=body, method=self.command,
+                                         headers={"content-type": self.headers.get("content-type", "application/json")})
+            try:
+                with urllib.request.urlopen(req, timeout=900) as r:
+                    status, payload, ctype = r.status, r.read(), r.headers.get("content-type", "application/json")
+            except urllib.error.HTTPError as exc:
+                status, payload, ctype = exc.code, exc.read(), exc.headers.get("content-type", "application/json")
+            if capped_chat and status == 200:
+                try:  # a chat reply cut by the cap ends there, as if the model had stopped
+                    doc = json.loads(payload)
+                    for choice in doc.get("choices", []):
+                        if choice.get("finish_reason") == "length":
+                            choice["finish_reason"] = "stop"
+                    payload = json.dumps(doc).encode()
+                except ValueError:
+                    pass
+            self.send_response(status)
+            self.send_header("content-type", ctype)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def record(meta: Meta, out_root: Path = RECORDED_DIR, lib: Any | None = None, timeout: float = 600.0) -> Path:
+    """Plays the session against the live server named in `meta`, writing the four files (a small
+    model on two cores answers slowly: the timeout only applies while recording)."""
     from simulator.content import load_library
 
     lib = lib or load_library()
@@ -303,7 +381,7 @@ def record(meta: Meta, out_root: Path = RECORDED_DIR, lib: Any | None = None) ->
     for name in (CASSETTE, SESSION, GRADE):
         (directory / name).unlink(missing_ok=True)
     meta.recorded_at = meta.recorded_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
-    with environment(meta.env()), cassette(directory / CASSETTE, "all"):
+    with environment({**meta.env(), "MOCKPANEL_TIMEOUT": str(timeout)}), cassette(directory / CASSETTE, "all"):
         transcript, g, _, _ = play(meta, lib)
     (directory / SESSION).write_text(transcript.to_json() + "\n", encoding="utf-8")
     (directory / GRADE).write_text(g.model_dump_json(indent=2) + "\n", encoding="utf-8")
@@ -327,6 +405,10 @@ def main(argv: list[str] | None = None) -> int:
     rec.add_argument("--source", default="", help="what answered (server, weights), for the record")
     rec.add_argument("--gold", default=None, help="JSON file: {indicators, rating[, family, level, note]}")
     rec.add_argument("--out", default=str(RECORDED_DIR))
+    rec.add_argument("--upstream", default=None, help="put a max_tokens-capping proxy on --api-base's port in front of this server")
+    rec.add_argument("--cap-chat", type=int, default=120)
+    rec.add_argument("--engine", default="llm", choices=["llm", "semantic"], help="the grader engine to record")
+    rec.add_argument("--cap-structured", type=int, default=700)
     rep = sub.add_parser("replay", help="replay recorded sessions with no network")
     rep.add_argument("path", nargs="?", default=str(RECORDED_DIR))
     args = parser.parse_args(argv)
@@ -339,10 +421,20 @@ def main(argv: list[str] | None = None) -> int:
             gold = json.loads(Path(args.gold).read_text(encoding="utf-8")) if args.gold else None
             meta = Meta(name=args.name, item=args.item, variant=args.variant, seed=args.seed, lines=read_script(args.lines),
                         model=args.model, api_base=args.api_base, response_format=args.response_format,
-                        context_window=args.context_window, source=args.source,
+                        context_window=args.context_window, source=args.source, engine=args.engine,
                         gold={"indicators": gold["indicators"], "rating": gold["rating"]} if gold else None,
                         family=(gold or {}).get("family"), level=(gold or {}).get("level"), note=(gold or {}).get("note", ""))
-            print(record(meta, Path(args.out)))
+            proxy = None
+            if args.upstream:
+                port = int(re.search(r":(\d+)", args.api_base.split("//", 1)[1]).group(1))  # type: ignore[union-attr]
+                proxy = cap_proxy(port, args.upstream, args.cap_chat, args.cap_structured)
+                meta.source += (f" (behind the recording proxy: chat replies capped at {args.cap_chat} tokens and then"
+                                f" reported as finished, structured replies at {args.cap_structured})")
+            try:
+                print(record(meta, Path(args.out)))
+            finally:
+                if proxy is not None:
+                    proxy.shutdown()
             return 0
         res = run_recorded(args.path)
         for s in res["sessions"]:

@@ -96,6 +96,8 @@ def bars_svg(values: Sequence[tuple[str, float | None]], *, title: str, vmax: fl
 def render(results: dict[str, Any]) -> str:
     if results.get("kind") == "probes":
         body = _probes(results)
+    elif results.get("kind") == "recorded":
+        body = _recorded(results)
     else:
         body = _grader(results)
     title = f"mockpanel eval · {results.get('dataset', '')}"
@@ -113,6 +115,22 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[Any]], numeric: Sequen
                         for i, v in enumerate(r))
         body.append(f"<tr>{cells}</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _recorded(results: dict[str, Any]) -> str:
+    m = results["metrics"]
+    out = ["<h2>Replay</h2>", _table(["metric", "value"], [
+        ("sessions", m["sessions"]), ("transcripts reproduced", m["transcripts_reproduced"]),
+        ("grades reproduced", m["grades_reproduced"]), ("every recorded call used", m["all_calls_played"]),
+        ("errors", m["errors"]), ("reproduced rate", m["reproduced_rate"])])]
+    rows = [(s["name"], s["item"], "same" if s.get("transcript_match") else "differs",
+             "same" if s.get("grade_match") else "differs", f"{s.get('played', 0)}/{s.get('recorded_calls', 0)}",
+             s.get("rating"), s.get("recorded_rating"), s.get("error") or "") for s in results.get("sessions", [])]
+    out.append(_table(["session", "item", "transcript", "grade", "calls played", "rating", "recorded rating", "error"], rows))
+    if m.get("grader"):
+        out.append("<h2>llm engine on the replayed sessions</h2>")
+        out.append(_grader({**results, "metrics": m["grader"]}))
+    return "\n".join(out)
 
 
 def _grader(results: dict[str, Any]) -> str:

@@ -503,16 +503,27 @@ def default_out(dataset: Path, engine: str | None) -> Path:
 def headline(results: dict[str, Any]) -> dict[str, tuple[float, bool]]:
     """The figures `compare` judges: name -> (value, higher is better)."""
     m = results["metrics"]
-    if results.get("kind") == "probes":
+    kind = results.get("kind")
+    if kind == "probes":
         out = {
             "leak_rate": (m["leak_rate"], False),
             "disclosure_rate": (m["disclosure_rate"], True),
             "tension_coverage": (m["tension_coverage"], True),
             "do_not_violation_rate": (m["do_not_violations"] / m["replies"] if m["replies"] else 0.0, False),
+            "expectations met": (m["expectations_rate"], True),
         }
         for k, v in m.get("probes", {}).items():
             out[f"probe {k} expectations met"] = (v["expectations_rate"], True)
         return out
+    if kind == "recorded":
+        out = {"sessions reproduced": (m["reproduced_rate"], True)}
+        if m.get("grader"):
+            out.update({f"replayed llm · {k}": v for k, v in _grader_headline(m["grader"]).items()})
+        return out
+    return _grader_headline(m)
+
+
+def _grader_headline(m: dict[str, Any]) -> dict[str, tuple[float, bool]]:
     out = {
         "indicator macro-F1": (m["indicators"]["macro_f1"], True),
         "rating exact agreement": (m["rating"]["exact"], True),
@@ -530,40 +541,72 @@ def headline(results: dict[str, Any]) -> dict[str, tuple[float, bool]]:
 
 def print_summary(results: dict[str, Any], out_dir: Path | None = None) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
-    m = results["metrics"]
-    if results.get("kind") != "grader":
+    kind = results.get("kind")
+    if kind == "probes":
         from evals.probes import print_summary as probe_summary
 
         probe_summary(results, console)
+    elif kind == "recorded":
+        _recorded_summary(results, console)
     else:
-        table = Table(title=f"{results['dataset']} · engine {results['engine'] or 'default'} · {m['graded']}/{m['rows']} rows graded")
-        table.add_column("metric")
-        table.add_column("value", justify="right")
-        table.add_column("95% CI", justify="right")
-        ind, rat = m["indicators"], m["rating"]
-        table.add_row("indicator macro-F1", f"{ind['macro_f1']:.3f}", _ci(ind["macro_f1_ci"]))
-        table.add_row("indicator micro P / R / F1", f"{ind['micro']['precision']:.3f} / {ind['micro']['recall']:.3f} / {ind['micro']['f1']:.3f}", "")
-        table.add_row("rating exact agreement", f"{rat['exact']:.3f}", _ci(rat["exact_ci"]))
-        table.add_row("rating Cohen's kappa", f"{rat['kappa']:.3f}", _ci(rat["kappa_ci"]))
-        table.add_row("rating QWK", f"{rat['qwk']:.3f}", _ci(rat["qwk_ci"]))
-        table.add_row("exceeds<->below errors", f"{rat['extreme_error_rate']:.3f}", "")
-        table.add_row("verbatim-quote rate", f"{m['verbatim']['rate']:.3f} ({m['verbatim']['quotes']} quotes)", "")
-        if results.get("repeats", 1) > 1:
-            table.add_row("flip rate (rating / indicators)", f"{m['flip_rate']['rating']:.3f} / {m['flip_rate']['indicators']:.3f}", "")
-        for fam, v in m["families"].items():
-            table.add_row(f"pass · {fam}", f"{v['passed']}/{v['total']} = {v['rate']:.2f}", "")
-        lat = m["latency_s"]
-        table.add_row("latency per transcript", f"mean {lat['mean']:.3f}s · p90 {lat['p90']:.3f}s", "")
-        if m.get("cost_usd"):
-            table.add_row("cost per transcript", f"${m['cost_usd']['mean']:.5f} (total ${m['cost_usd']['total']:.4f})", "")
-        if m["errors"]:
-            table.add_row("errors", str(m["errors"]), "")
-        console.print(table)
+        console.print(_grader_table(results["metrics"], f"{results['dataset']} · engine {results['engine'] or 'default'}",
+                                    results.get("repeats", 1)))
     if out_dir is not None:
-        console.print(f"results: {out_dir / RESULTS}\nreport:  {out_dir / REPORT}")
+        console.print(f"results: {out_dir / RESULTS}\nreport:  {out_dir / REPORT}", markup=False)
+
+
+def _grader_table(m: dict[str, Any], title: str, repeats: int = 1) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"{title} · {m['graded']}/{m['rows']} rows graded")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column("95% CI", justify="right")
+    ind, rat = m["indicators"], m["rating"]
+    table.add_row("indicator macro-F1", f"{ind['macro_f1']:.3f}", _ci(ind["macro_f1_ci"]))
+    table.add_row("indicator micro P / R / F1", f"{ind['micro']['precision']:.3f} / {ind['micro']['recall']:.3f} / {ind['micro']['f1']:.3f}", "")
+    table.add_row("rating exact agreement", f"{rat['exact']:.3f}", _ci(rat["exact_ci"]))
+    table.add_row("rating Cohen's kappa", f"{rat['kappa']:.3f}", _ci(rat["kappa_ci"]))
+    table.add_row("rating QWK", f"{rat['qwk']:.3f}", _ci(rat["qwk_ci"]))
+    table.add_row("exceeds<->below errors", f"{rat['extreme_error_rate']:.3f}", "")
+    table.add_row("verbatim-quote rate", f"{m['verbatim']['rate']:.3f} ({m['verbatim']['quotes']} quotes)", "")
+    if repeats > 1:
+        table.add_row("flip rate (rating / indicators)", f"{m['flip_rate']['rating']:.3f} / {m['flip_rate']['indicators']:.3f}", "")
+    for fam, v in m["families"].items():
+        table.add_row(f"pass · {fam}", f"{v['passed']}/{v['total']} = {v['rate']:.2f}", "")
+    lat = m["latency_s"]
+    table.add_row("latency per transcript", f"mean {lat['mean']:.3f}s · p90 {lat['p90']:.3f}s", "")
+    if m.get("cost_usd"):
+        table.add_row("cost per transcript", f"${m['cost_usd']['mean']:.5f} (total ${m['cost_usd']['total']:.4f})", "")
+    if m.get("tokens"):
+        table.add_row("tokens per grading", f"mean {m['tokens']['mean']:.0f}", "")
+    if m["errors"]:
+        table.add_row("errors", str(m["errors"]), "")
+    return table
+
+
+def _recorded_summary(results: dict[str, Any], console: Any) -> None:
+    from rich.table import Table
+
+    m = results["metrics"]
+    table = Table(title=f"recorded sessions · {results['dataset']} · replayed with no network")
+    for col in ("session", "item", "transcript", "grade", "calls played", "rating (gold)"):
+        table.add_column(col)
+    for s in results["sessions"]:
+        gold = next((p["gold"]["rating"] for p in results.get("predictions", []) if p["id"] == s["name"]), None)
+        table.add_row(s["name"], s["item"], "same" if s.get("transcript_match") else "DIFFERS",
+                      "same" if s.get("grade_match") else "DIFFERS",
+                      f"{s.get('played', 0)}/{s.get('recorded_calls', 0)}" + ("" if s.get("all_played") else " (not all)"),
+                      f"{s.get('rating', '—')} ({gold or '—'})")
+    console.print(table)
+    console.print(f"reproduced: {m['reproduced_rate']:.2f} of {m['sessions']} session(s)", markup=False)
+    for s in results["sessions"]:
+        if s.get("error"):
+            console.print(f"  {s['name']}: {s['error']}", markup=False)
+    if m.get("grader"):
+        console.print(_grader_table(m["grader"], "llm engine on the replayed sessions (gold labels)"))
 
 
 def _ci(ci: Sequence[float]) -> str:

@@ -4,11 +4,12 @@ with the reference and with other interviewers."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from simulator.ui import calibration_samples, grade_sample, library, md, md_escape, run_safely
+from simulator.ui import calibration_samples, grade_sample, keep_valid, library, md, md_escape, run_safely
 
 if TYPE_CHECKING:
     from evals.library import Sample
@@ -30,9 +31,11 @@ who = st.text_input("Your name or initials", key="cal_name", max_chars=60,
 items = sorted({s.item for s in all_samples}, key=lambda i: lib.items[i].title)
 cols = st.columns(2)
 item_id = cols[0].selectbox("Item", items, key="cal_item", format_func=lambda i: f"{lib.items[i].title} ({lib.items[i].level})")
-choices = [s for s in all_samples if s.item == item_id]
-# Labelled by position and level only: the sample id or profile could give the reference away.
+# In a fixed order that says nothing about the reference (the library sorts weakest first), and
+# labelled by position and level only: the sample id or profile could give the reference away.
+choices = sorted((s for s in all_samples if s.item == item_id), key=lambda s: hashlib.sha256(s.id.encode()).hexdigest())
 labels = {s.id: f"Sample {n} (candidate level: {s.level or 'unknown'})" for n, s in enumerate(choices, 1)}
+keep_valid("cal_sample", list(labels))
 sample_id = cols[1].selectbox("Sample transcript", [s.id for s in choices], key="cal_sample", format_func=labels.__getitem__)
 sample: "Sample" = next(s for s in choices if s.id == sample_id)
 item = lib.items[item_id]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from simulator.ui import bullets, library, md, md_escape, relabel_error
+from simulator.ui import bullets, keep_valid, library, md, md_escape, relabel_error
 
 st.title("Library")
 st.caption("The questions, indicators and personas every practice session is built from.")
@@ -74,6 +74,7 @@ with rubrics_tab:
             height=min(38 + 35 * len(shown), 320),
         )
         if shown:
+            keep_valid("lib_item", [i.id for i in shown])
             chosen = st.selectbox("Item", [i.id for i in shown], format_func=lambda i: f"{lib.items[i].title}  ({i})", key="lib_item")
             with st.container(border=True):
                 show_item(chosen)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from simulator.ui import bullets, ledger, library, md, md_escape, run_safely, show_error, store
+from simulator.ui import bullets, keep_valid, ledger, library, md, md_escape, run_safely, show_error, store
 
 if TYPE_CHECKING:
     from simulator.rubric import Item
@@ -78,6 +78,7 @@ def chooser() -> None:
     )
     in_bank = [i for i in lib.items.values() if lib.item_bank[i.id] == bank_id]
     round_ids = [r for r in lib.rounds if any(i.round == r for i in in_bank)] + sorted({i.round for i in in_bank} - set(lib.rounds))
+    keep_valid("pr_round", ["any", *round_ids])
     round_id = top[1].selectbox(
         "Round", ["any", *round_ids], key="pr_round",
         format_func=lambda r: "any round" if r == "any" else (lib.rounds[r].name if r in lib.rounds else r),
@@ -86,10 +87,13 @@ def chooser() -> None:
     with top[2]:
         f = st.columns(3)
         kinds = sorted({i.kind for i in candidates})
+        keep_valid("pr_kind", ["any", *kinds])
         kind = f[0].selectbox("Kind", ["any", *kinds], key="pr_kind", format_func=lambda k: k.replace("_", " "))
         diffs = [d for d in ("easy", "medium", "hard") if any(i.difficulty == d for i in candidates)]
+        keep_valid("pr_diff", ["any", *diffs])
         diff = f[1].selectbox("Difficulty", ["any", *diffs], key="pr_diff")
         levels = [lv for lv in LEVELS if any(i.level == lv for i in candidates)]
+        keep_valid("pr_level", ["any", *levels])
         level = f[2].selectbox("Level", ["any", *levels], key="pr_level")
     shown = [
         i for i in candidates
@@ -98,6 +102,7 @@ def chooser() -> None:
     if not shown:
         st.warning("No item matches these filters.")
     else:
+        keep_valid("pr_item", [i.id for i in shown])
         item_id = st.selectbox(
             "Item", [i.id for i in shown], key="pr_item",
             format_func=lambda i: f"{lib.items[i].title} ({lib.items[i].kind.replace('_', ' ')}, {lib.items[i].level})",
@@ -105,6 +110,7 @@ def chooser() -> None:
         item = lib.items[item_id]
         variant = None
         if item.variants:
+            keep_valid("pr_variant", [v.id for v in item.variants])
             variant = st.radio(
                 "Variant", [v.id for v in item.variants], horizontal=True, key="pr_variant",
                 format_func=lambda v: next(x.title for x in item.variants if x.id == v),
@@ -230,19 +236,44 @@ def fmt_left(left: float) -> str:
     return f"{left // 60}:{left % 60:02d}"
 
 
-@st.fragment(run_every=1)
-def countdown() -> None:
-    s: Session | None = st.session_state.get("practice")
-    if s is None:
-        return
+CLOCK = """
+<div style="font-family: 'Source Sans 3', 'Source Sans Pro', system-ui, sans-serif; color: #31333f;">
+  <div style="font-size: 14px;">Time left</div>
+  <div id="t" style="font-size: 34px; line-height: 1.3;">{start}</div>
+  <div style="height: 6px; background: #e6e9ef; border-radius: 3px;">
+    <div id="b" style="height: 6px; width: {pct}%; background: #1c83e1; border-radius: 3px;"></div>
+  </div>
+</div>
+<script>
+  const end = Date.now() + {left} * 1000, limit = {limit};
+  const t = document.getElementById("t"), b = document.getElementById("b");
+  function tick() {{
+    const s = Math.max(0, Math.round((end - Date.now()) / 1000));
+    t.textContent = s > 0 ? Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0") : "time is up";
+    b.style.width = (100 * s / limit) + "%";
+    if (s > 0) setTimeout(tick, 250);
+  }}
+  tick();
+</script>
+"""
+
+
+def countdown(s: "Session") -> None:
+    """A clock that ticks in the browser: no server reruns, so the page never redraws under you.
+
+    Only numbers computed here go into the HTML (never user text); it is re-synchronised with the
+    session's own clock on every run.
+    """
     left = s.time_left()
     if left is None:
         st.metric("Time", "untimed")
         return
-    limit = s.director.time_limit() or 1
-    st.metric("Time left", fmt_left(left) if not s.finished else "ended")
-    st.progress(min(1.0, max(0.0, left / limit)))
-    if left <= 0 and not s.finished:
+    if s.finished:
+        st.metric("Time left", "ended")
+        return
+    limit = s.director.time_limit() or 1.0
+    st.iframe(CLOCK.format(start=fmt_left(left), pct=round(100 * left / limit, 1), left=int(left), limit=int(limit)), height=86)
+    if left <= 0:
         st.warning("Time is up: wrap up and press End.", icon=":material/timer_off:")
 
 
@@ -254,12 +285,15 @@ def conversation(s: "Session") -> None:
         st.title(md_escape(item.title), anchor=False)
         st.caption(md_escape(f"{item.kind.replace('_', ' ')} · {item.level}" + (f" · {s.row.variant}" if s.row.variant else "") + f" · session {s.id}"))
     with clock:
-        countdown()
+        countdown(s)
     with st.container(horizontal=True):
         st.button("Hint", icon=":material/lightbulb:", key="pr_hint", on_click=command, args=("hint",), disabled=s.finished)
         st.button("End", icon=":material/stop_circle:", key="pr_end", on_click=command, args=("end",), disabled=s.finished)
-        st.button("Leave", icon=":material/logout:", key="pr_leave", on_click=leave,
-                  help="Keep this session for later: resume it from this page.")
+        if s.finished:
+            st.button("Practise another", icon=":material/add:", key="pr_leave", on_click=leave)
+        else:
+            st.button("Leave", icon=":material/logout:", key="pr_leave", on_click=leave,
+                      help="Keep this session for later: resume it from this page.")
     with st.expander("The brief", expanded=False):
         brief(item, s.row.variant)
 
@@ -321,7 +355,10 @@ def code_pane(s: "Session", turns: list["Turn"], who: dict[str, str]) -> None:
     key = f"pr_code_{s.id}"
     if key not in st.session_state:
         st.session_state[key] = last or "class ChurnModel:\n    def fit(self, events):\n        ...\n"
-    st.text_area("Your code", key=key, height=280, label_visibility="collapsed", disabled=s.finished)
+    # A fixed stylesheet (no user text) so the editor reads as code.
+    st.html("<style>.st-key-pr_code_pane textarea { font-family: 'Source Code Pro', ui-monospace, monospace; font-size: 14px; }</style>")
+    with st.container(key="pr_code_pane"):
+        st.text_area("Your code", key=key, height=280, label_visibility="collapsed", disabled=s.finished)
     if st.button("Submit code", icon=":material/upload:", key="pr_code_submit", disabled=s.finished):
         code = st.session_state[key]
         if code.strip() and code.strip() != last.strip():
@@ -336,7 +373,10 @@ def assistant_panel(s: "Session", turns: list["Turn"], who: dict[str, str]) -> N
     st.markdown("**AI assistant**")
     st.caption("Ask it to draft or suggest; you are graded on how you check what it says.")
     box = st.container(height=260)
+    ask = st.chat_input("Ask the assistant", key=f"pr_ai_{s.id}", disabled=s.finished)  # drawn below the box
     with box:
+        if not ask and not any(t.channel == "assistant" for t in turns):
+            st.caption("No messages yet.")
         for turn in turns:
             if turn.channel == "assistant":
                 if turn.is_candidate:
@@ -345,9 +385,7 @@ def assistant_panel(s: "Session", turns: list["Turn"], who: dict[str, str]) -> N
                 else:
                     with st.chat_message("assistant", avatar=":material/smart_toy:"):
                         md(turn.text)
-    ask = st.chat_input("Ask the assistant", key=f"pr_ai_{s.id}", disabled=s.finished)
-    if ask:
-        with box:
+        if ask:
             with st.chat_message("user"):
                 md(ask)
             run_safely(lambda: stream_turns(iter(s.ask_assistant(ask)), who, channel="assistant"), "The assistant")

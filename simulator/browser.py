@@ -250,6 +250,19 @@ def settled(driver: "WebDriver") -> bool:
     return all(c.find_elements("css selector", "canvas, svg") for c in charts)
 
 
+def clock(driver: "WebDriver") -> str:
+    """The practice countdown's reading (it ticks inside its own iframe)."""
+    for frame in by_css(driver, "iframe"):
+        driver.switch_to.frame(frame)
+        try:
+            found = by_css(driver, "#t")
+            if found:
+                return found[0].text.strip()
+        finally:
+            driver.switch_to.default_content()
+    return ""
+
+
 def screenshot(driver: "WebDriver", path: Path, full: bool = True) -> Path:
     """The page once settled; `full` grows the window to the page's height for the shot, since
     Streamlit scrolls its main area inside the window rather than the document."""

@@ -70,6 +70,7 @@ COMMANDS: list[Command] = [
     ]),
     Command("simulate", "produce sample transcripts with a simulated candidate", "simulator.candidate:cmd_simulate", [
         a("--item", required=True), a("--candidate", required=True, help="profile: strong, average, weak, buzzword, evasive, injector"),
+        a("--variant", default=None, choices=["with_ai", "without_ai"]),
         a("-n", type=int, default=1), a("--out", required=True), SEED,
     ]),
     Command("sessions", "saved practice sessions", "", sub=[

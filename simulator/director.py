@@ -49,7 +49,7 @@ class Limits:
     ask: float = 0.72
     ask_request: float = 0.95
     near: float = 0.55
-    topic: float = 0.62  # the same score for a proposal that makes a fact relevant (push back)
+    topic: float = 0.55  # the same score for a proposal on a fact's subject (push back)
     restate: float = 0.36  # similarity of a question to a tension already raised (0.1 clear of the rest): say it again
     trigger: float = 0.6  # similarity to a tension's trigger_cues (besides literal cue phrases)
     leak: float = 0.72  # similarity of an LLM reply sentence to an undisclosed fact that counts as a leak
@@ -92,6 +92,7 @@ class Director:
         self.matcher = matcher or Matcher.shared()
         self.evidence = evidence if evidence is not None else _grader_evidence()
         self.limits = limits
+        self._anchor_cache: dict[str, dict[str, set[str]]] = {}
         self.state: dict[str, Any] = {
             "turn": 0, "cand": 0, "item": 0, "item_start": 0.0, "opened": False, "finished": False,
             "disclosed": [], "asked": {}, "tensions": [], "pushed": [], "clarified": [],
@@ -243,13 +244,17 @@ class Director:
         moves: list[dict[str, Any]] = []
 
         best_near = 0.0
+        anchors = self._anchors(p)
         for c in p.constraints:
             score, need = 0.0, self.limits.ask
             for s in questions:
-                value = self._about(s, c)
                 bar = self.limits.ask_request if intent.asks_for_answer(s) else self.limits.ask
-                if value - bar > score - need:
-                    score, need = value, bar
+                for clause in intent.clauses(s):
+                    if anchors[c.id] and not (intent.content_words(clause) & anchors[c.id]):
+                        continue  # not about this fact's subject, however alike the phrasing
+                    value = self._about(clause, c)
+                    if value - bar > score - need:
+                        score, need = value, bar
             best_near = max(best_near, score)
             if score >= need:
                 if c.id not in st["disclosed"]:
@@ -291,6 +296,24 @@ class Director:
                 moves.insert(0, {"act": "acknowledge"})
         return [self._plan(p, moves)]
 
+    def _anchors(self, p: Persona) -> dict[str, set[str]]:
+        """Per hidden fact, the words only it uses (in its cues, fact and disclosures), leaving out
+        the other facts' words and the item's own: a question must use one of them to ask about it.
+        MiniLM alone rates "what do the recommendations look like?" close to "what does the
+        historical data look like?"; the subject words tell them apart."""
+        key = f"{p.id}|{self.item.id}"
+        cached = self._anchor_cache.get(key)
+        if cached is not None:
+            return cached
+        vocab = {c.id: intent.content_words(" ".join([*c.ask_cues, c.fact, *c.disclosures])) for c in p.constraints}
+        common = intent.content_words(f"{self.item.title} {self.item.question}")
+        out = {}
+        for c in p.constraints:
+            others = set().union(*(v for k, v in vocab.items() if k != c.id)) if len(vocab) > 1 else set()
+            out[c.id] = vocab[c.id] - others - common
+        self._anchor_cache[key] = out
+        return out
+
     def _about(self, sentence: str, c: Any) -> float:
         """How much a sentence is about a hidden fact: its ask cues, and the fact itself."""
         return self.matcher.similarity(sentence, c.ask_cues) + 0.5 * self.matcher.similarity(sentence, [c.fact, *c.disclosures])
@@ -307,19 +330,26 @@ class Director:
         return None
 
     def _pushback(self, p: Persona, proposals: list[str], text: str) -> str | None:
-        """A proposal on a constraint's topic that does not take the constraint into account."""
-        if not proposals:
+        """A proposal about a constraint's subject (its anchor words) that does not take the
+        constraint into account: the best-matching such fact, if it scores `topic` or more."""
+        if not proposals or not p.constraints:
             return None
+        anchors = self._anchors(p)
+        parts = [clause for s in proposals for clause in intent.clauses(s)]
+        scored: list[tuple[float, Any]] = []
         for c in p.constraints:
-            if c.id in self.state["pushed"]:
-                continue
-            if c.leak_markers and intent.mentions_any(text, c.leak_markers):
-                continue  # the candidate's plan already accounts for it
-            score = max(self._about(s, c) for s in proposals)
-            if score >= self.limits.topic:
-                self.state["pushed"].append(c.id)
-                return c.id
-        return None
+            on_topic = [x for x in parts if not anchors[c.id] or intent.content_words(x) & anchors[c.id]]
+            if on_topic:
+                scored.append((max(self._about(x, c) for x in on_topic), c))
+        if not scored:
+            return None
+        best, c = max(scored, key=lambda x: x[0])
+        if best < self.limits.topic or c.id in self.state["pushed"]:
+            return None
+        if c.leak_markers and intent.mentions_any(text, c.leak_markers):
+            return None  # the candidate's plan already accounts for it
+        self.state["pushed"].append(c.id)
+        return c.id
 
     def _triggered(self, text: str, cues: list[str]) -> bool:
         if not cues:
@@ -527,6 +557,11 @@ class Director:
             ):
                 leaks.append(c.id)
         violations = [r.id for r in persona.do_not if r.violation_cues and intent.mentions_any(reply, r.violation_cues)]
+        if plan.get("kind") == "interviewer":  # an interviewer who says what a scored answer says gives it away
+            item = next((i for i in self.items if i.id == plan.get("item")), self.item)
+            for ind in item.indicators_for(self.variant):
+                if ind.polarity == "positive" and ind.cues and intent.mentions_any(reply, ind.cues):
+                    violations.append(f"gives-away:{ind.id}")
         return {"ok": not leaks and not violations, "leaks": leaks, "violations": violations}
 
 

@@ -249,9 +249,13 @@ _INJECTION = re.compile(
     r"|\b(?:give|award|assign|rate|score|mark|grade)\s+(?:me|this|this\s+answer|this\s+response|the\s+candidate|it)\s+(?:as\s+|an?\s+|the\s+)?"
     r"(?:top|highest|high|full|maximum|max|perfect|exceeds|excellent|10|five|5)\b"
     r"|\b(?:rate|rating|score|mark)\s+(?:this|me|it)\s+(?:as\s+)?[\"']?exceeds"
-    r"|\bsystem\s+prompt\b|\byou\s+are\s+now\s+(?:a|an|the)\b"
+    r"|\byou\s+are\s+now\s+(?:a|an|the)\s+(?:grader|judge|evaluator|assistant|model)\b"
     r"|\b(?:all|every)\s+indicators?\s+(?:are|is|were|as)\s+(?:present|met|satisfied)"
-    r"|\bmark\s+(?:all|every)\s+(?:the\s+)?indicators?",
+    r"|\bmark\s+(?:all|every)\s+(?:the\s+)?indicators?"
+    r"|(?:^|\n)\s*\[?(?:system|admin|developer)\]?\s*(?:note|message|override|prompt)?\s*:"
+    r"|\b(?:output|give|assign|award|return)\s+(?:me\s+|us\s+)?(?:the\s+|a\s+)?(?:highest|top|maximum|max|full|perfect|best)\s+"
+    r"(?:possible\s+)?(?:score|rating|grade|marks)"
+    r"|\b(?:shown|demonstrated|met|covered|satisfied)\s+(?:every|all)\s+(?:the\s+|of\s+the\s+)?(?:positive\s+)?indicators?",
     re.IGNORECASE,
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -21,7 +22,8 @@ STOP = frozenset(
     "there here what which who whom whose when where why how can could would should will shall may might must "
     "any some about into over under just also very really too not no yes ok okay please let lets let's "
     "i'm i'd i'll we'd we'll we're you're it's that's what's how's there's going get got like know think "
-    "want need kind sort bit quite much many more most all each every one".split()
+    "want need kind sort bit quite much many more most all each every one look looks looking tell good "
+    "actually honestly even only big lot lots keep seen today thing things quick something anything".split()
 )
 
 _QUESTION_START = re.compile(
@@ -65,6 +67,18 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENT.split(text) if s and s.strip()]
 
 
+_CLAUSE = re.compile(
+    r"[;:]\s+|,\s*(?:and|but|also|plus|or|then)\s+|\s+(?:and|or)\s+(?=(?:is|are|do|does|did|how|what|can|could|will|would|should|any|compare|then|we|i)\b)",
+    re.I,
+)
+
+
+def clauses(sentence: str) -> list[str]:
+    """A sentence cut where a second question starts ("how much traffic..., and is latency...")."""
+    parts = [p.strip() for p in _CLAUSE.split(sentence) if p and p.strip()]
+    return parts or [sentence]
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
@@ -76,8 +90,10 @@ def stem(word: str) -> str:
     return word
 
 
-def content_words(text: str) -> set[str]:
-    return {stem(w) for w in words(text) if w not in STOP and len(w) > 1}
+@lru_cache(maxsize=16384)
+def content_words(text: str) -> frozenset[str]:
+    """Cached: the same cues are compared on every turn."""
+    return frozenset(stem(w) for w in words(text) if w not in STOP and len(w) > 1)
 
 
 def normalise(text: str) -> str:

@@ -14,12 +14,12 @@ How a verdict is reached:
    a dismissal ("latency won't matter", "we don't need monitoring") never matches an affirmative
    phrasing, so it cannot earn a positive, and it matches the negative indicator's dismissive
    cues, so it fires the negative; plain negation words cost `negation_penalty` instead.
-4. A unit must also be closer to the indicator than to the question itself (`topic_margin`):
+4. Each unit takes one stance, positive or negative (see `eligible`); a question, or a bad idea
+   named only to reject it ("rather than per user"), never fires a negative.
+   A unit must also be closer to the indicator than to the question itself (`topic_margin`):
    "I've built a lot of dashboards" is about the question, not evidence of any indicator.
-5. An indicator is present when its best unit scores at least the threshold (positive and
-   negative thresholds differ) and the unit is not clearly about another indicator (within
-   `margin` of the unit's best indicator); a negative must also beat every positive on that unit
-   by `neg_margin`, because a sentence on the same topic is not the same stance.
+5. An indicator is present when its best eligible unit scores at least the threshold (positive
+   and negative thresholds differ).
    The best unit, not a sum, decides: padding never adds up to a verdict. A best score within
    `band` under the threshold is "not enough evidence" (None).
 
@@ -121,6 +121,7 @@ AGREEMENT = re.compile(
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?|n't")
 _SENT = re.compile(r"[^\n]+?(?:[.!?]+(?=\s|$)|(?=\n)|$)")
 _CLAUSE = re.compile(r"[^,;:()–—]+")
+_CONTRAST = re.compile(r"\b(?:instead of|rather than|as opposed to|avoid|avoids|avoiding|prevent|prevents|preventing)\b", re.IGNORECASE)
 _LIST_SPLIT = re.compile(r",|;|/|\+|&|•|\band\b|\bor\b", re.IGNORECASE)
 
 
@@ -199,6 +200,7 @@ class Unit:
     negated: bool
     dismissal: bool
     blocked: str = ""  # why it earns nothing ("" = it can earn)
+    shielded: bool = False  # a question, or a bad idea named only to reject it: fires no negative
 
 
 def _spans(text: str) -> list[str]:
@@ -252,6 +254,25 @@ def _prior_words(transcript: Transcript, idx: int) -> set[str]:
     return seen
 
 
+def blocked_reason(transcript: Transcript, turn: int, quote: str, params: dict[str, float] | None = None) -> str:
+    """Why a quote from a candidate turn cannot earn a positive ("" if it can): the same rules as
+    the semantic engine's units, so the llm engine's evidence passes the same checks."""
+    p = {**DEFAULTS, **(params or {})}
+    cw = content_words(quote)
+    prior = _prior_words(transcript, turn)
+    if is_injection(quote) or re.search(r"\b(?:grader|evaluator|scorer)\b", quote, re.I):
+        return "addressed to the grader"
+    if is_agreement(quote):
+        return "agreement only"
+    if prior and len([w for w in cw if w not in prior]) < p["echo_novel_words"] and (
+        len([w for w in cw if w in prior]) >= max(2, len(cw) // 2)
+    ):
+        return "echoes the interviewer"
+    if not has_claim(quote) or is_list_like(quote):
+        return "terms without a claim"
+    return ""
+
+
 def units(transcript: Transcript, params: dict[str, float] | None = None) -> list[Unit]:
     p = {**DEFAULTS, **(params or {})}
     out: list[Unit] = []
@@ -261,8 +282,11 @@ def units(transcript: Transcript, params: dict[str, float] | None = None) -> lis
             prior_cache[idx] = _prior_words(transcript, idx)
         prior = prior_cache[idx]
         for sentence in _spans(text):
+            # a clause of a question is still part of a question ("When you say productivity, ...?")
+            sentence_shield = sentence.rstrip().endswith("?") or bool(_CONTRAST.search(sentence))
             for span in [sentence, *_clauses(sentence)]:
-                u = Unit(turn=idx, text=span, negated=is_negated(span), dismissal=is_dismissal(span))
+                u = Unit(turn=idx, text=span, negated=is_negated(span), dismissal=is_dismissal(span),
+                         shielded=sentence_shield or bool(_CONTRAST.search(span)))
                 cw = content_words(span)
                 if is_injection(span) or re.search(r"\b(?:grader|evaluator|scorer)\b", span, re.I):
                     u.blocked = "addressed to the grader"
@@ -338,20 +362,31 @@ def unit_scores(transcript: Transcript, inds: list[Indicator], params: dict[str,
 
 
 def eligible(per_ind: "np.ndarray", blocked: "np.ndarray", positive: "np.ndarray", params: dict[str, float],
-             topic_sim: "np.ndarray | None" = None) -> "np.ndarray":
-    """units x indicators: may this unit count as evidence for this indicator at all?"""
+             topic_sim: "np.ndarray | None" = None, shielded: "np.ndarray | None" = None) -> "np.ndarray":
+    """units x indicators: may this unit count as evidence for this indicator at all?
+
+    Each unit takes one stance. It is negative when its best negative beats its best positive by
+    `neg_margin` (the same topic, "what do we mean by productivity?", is not the same stance) and
+    it is not shielded (a question, or a bad idea named only to reject it: "rather than per user").
+    A unit then counts only for indicators of its stance within `margin` of its best one, and only
+    if it is closer to them than to the question itself by `topic_margin`.
+    """
     import numpy as np
 
+    n = per_ind.shape[0]
     if per_ind.size == 0:
         return np.zeros(per_ind.shape, dtype=bool)
-    top = per_ind.max(axis=1, keepdims=True)
-    ok = (~blocked[:, None]) & (per_ind >= top - params["margin"])
+    neg = ~positive
+    pos_top = per_ind[:, positive].max(axis=1) if positive.any() else np.full(n, -1.0)
+    neg_top = per_ind[:, neg].max(axis=1) if neg.any() else np.full(n, -1.0)
+    negative_stance = neg_top >= pos_top + params["neg_margin"]
+    if shielded is not None:
+        negative_stance &= ~shielded
+    stance_top = np.where(negative_stance, neg_top, pos_top)[:, None]
+    same_stance = np.where(negative_stance[:, None], neg[None, :], positive[None, :])
+    ok = (~blocked[:, None]) & same_stance & (per_ind >= stance_top - params["margin"])
     if topic_sim is not None:
         ok &= per_ind >= topic_sim[:, None] + params["topic_margin"]
-    pos_top = per_ind[:, positive].max(axis=1, keepdims=True) if positive.any() else np.full((per_ind.shape[0], 1), -1.0)
-    # A negative counts only on a unit clearly closer to it than to any positive: the same
-    # topic ("what do we mean by productivity?") is not the same stance.
-    ok &= positive[None, :] | (per_ind >= pos_top + params["neg_margin"])
     return ok
 
 
@@ -365,7 +400,8 @@ def score(transcript: Transcript, inds: list[Indicator], params: dict[str, float
         return [_Scored(i, 0.0, None, []) for i in inds], us
     blocked = np.array([bool(u.blocked) for u in us])
     positive = np.array([i.polarity == "positive" for i in inds])
-    ok = eligible(per_ind, blocked, positive, params, topic_sim)
+    shielded = np.array([u.shielded for u in us])
+    ok = eligible(per_ind, blocked, positive, params, topic_sim, shielded)
     out: list[_Scored] = []
     for k, ind in enumerate(inds):
         col = per_ind[:, k]

@@ -46,7 +46,7 @@ from typing import Any, Literal
 
 from simulator import voice
 from simulator.content import Library, load_library
-from simulator.director import Director, Plan, speaker_for, speaking_seconds
+from simulator.director import APPLICATION_KINDS, Director, Plan, speaker_for, speaking_seconds
 from simulator.errors import InputError, UserError
 from simulator.persona import Persona
 from simulator.rubric import Item
@@ -82,7 +82,8 @@ def choose_items(lib: Library, *, item_id: str | None, round_id: str | None, lev
         raise InputError("<library>", None, "round", f"no items in round {round_id!r}; see 'mockpanel rounds'")
     at_level = [i for i in items if i.level == level] if level else []
     items = at_level or items
-    if len(items) > max_items and round_id not in ("application-screen",):
+    screening = all(i.kind in APPLICATION_KINDS for i in items)  # an application screen runs every step
+    if len(items) > max_items and not screening:
         keep = set(random.Random(seed).sample(range(len(items)), max_items))
         items = [it for n, it in enumerate(items) if n in keep]
     return items

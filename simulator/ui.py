@@ -303,3 +303,36 @@ def grade_sample(sample_id: str) -> "Grade":
     if engine == "semantic":
         warm_grader()
     return _grade_sample(str(calibration.CALIBRATION_DIR), sample_id, engine, _content_key(), ledger())
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> list[Any]:
+    """Once per process, after the first page has rendered: import litellm (seconds, even for the
+    embedded default, which is a litellm custom provider) and load the embedding model, in
+    background threads, so the first turn of the first session does not wait for them."""
+    import threading
+
+    from simulator import model
+
+    def embeddings() -> None:
+        try:
+            warm_grader_quietly()
+        except Exception:  # a broken model install is reported when a page needs it, not here
+            pass
+
+    thread = threading.Thread(target=embeddings, name="mockpanel-warm-embeddings", daemon=True)
+    thread.start()
+    return [model.warm_up(), thread]
+
+
+def warm_grader_quietly() -> None:
+    from simulator.embedding import embed
+
+    embed(["warm up"])
+
+
+def keep_valid(key: str, options: list[Any]) -> None:
+    """Before a keyed selectbox/radio: a remembered choice that the new options no longer hold
+    (another track or item was picked) falls back to the first option instead of failing."""
+    if key in st.session_state and st.session_state[key] not in options and options:
+        st.session_state[key] = options[0]

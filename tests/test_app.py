@@ -224,12 +224,22 @@ def test_practice_brief_shows_the_task_and_never_the_hidden_facts() -> None:
                 assert line not in text
 
 
+def test_changing_track_after_picking_an_item_lands_on_an_item_of_the_new_track() -> None:
+    at = choose(app(), coding_item(), "with_ai")
+    other = next(b for b in LIB.banks if b != LIB.item_bank[coding_item().id])
+    at.selectbox(key="pr_bank").set_value(other).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert LIB.item_bank[at.selectbox(key="pr_item").value] == other
+
+
 def test_a_jordan_lee_session_saves_every_turn_as_it_happens_then_ends_on_feedback() -> None:
     at = start_jordan(app())
     [row] = session_rows()
     opening = row.turns
     assert opening >= 1 and chat_texts(at)[0][0] == "assistant"
-    assert any(m.label == "Time left" for m in at.metric)
+    [clock] = at.get("iframe")  # the countdown ticks in the browser, from the session's own clock
+    minutes = int(jordan_item().response_time_minutes or 0)
+    assert "Time left" in clock.proto.srcdoc and re.search(rf">({minutes - 1}|{minutes}):\d\d<", clock.proto.srcdoc)
 
     say(at, "What does developer productivity mean to you, and how much traffic can we put on the experiment?")
     assert session_rows()[0].turns >= opening + 2  # the candidate's turn and the reply, saved
@@ -431,8 +441,10 @@ def rate_sample(at: AppTest, name: str, sample: dict[str, Any], rating: str) -> 
 
 def test_calibrate_compares_my_rating_with_the_reference_and_the_grader(samples_dir: list[dict[str, Any]]) -> None:
     at = app("calibrate")
-    assert [o for o in at.selectbox(key="cal_sample").options] == ["Sample 1 (candidate level: junior)", "Sample 2 (candidate level: senior)"]
+    assert sorted(at.selectbox(key="cal_sample").options) == ["Sample 1 (candidate level: junior)", "Sample 2 (candidate level: senior)"] or \
+        sorted(at.selectbox(key="cal_sample").options) == ["Sample 1 (candidate level: senior)", "Sample 2 (candidate level: junior)"]
     first = samples_dir[0]
+    at.selectbox(key="cal_sample").set_value(first["id"]).run()
     text = unescape(page_text(at))
     assert first["transcript"]["turns"][1]["text"] in text
     assert first["gold"]["rating"] not in [m.value for m in at.metric]  # the reference stays hidden until you rate
@@ -460,6 +472,23 @@ def test_calibrate_shows_agreement_with_other_interviewers(samples_dir: list[dic
 
 def test_calibrate_needs_a_name_before_saving(samples_dir: list[dict[str, Any]]) -> None:
     at = app("calibrate")
+    at.selectbox(key="cal_sample").set_value(samples_dir[0]["id"]).run()
     at.radio(key=f"cal_{samples_dir[0]['id']}_rating").set_value("meets")
     at.button[0].click().run()
     assert at.error and "name" in at.error[0].value
+
+
+def test_the_shipped_calibration_library_offers_several_samples_of_the_jordan_lee_item() -> None:
+    from evals.library import samples
+
+    item = jordan_item()
+    shipped = [s for s in samples() if s.item == item.id]
+    assert len(shipped) >= 3 and len({s.reference.rating for s in shipped}) >= 2
+    at = app("calibrate")
+    at.selectbox(key="cal_item").set_value(item.id).run()
+    assert len(at.selectbox(key="cal_sample").options) == len(shipped)
+    sample_id = at.selectbox(key="cal_sample").value
+    expected = next(s for s in shipped if s.id == sample_id)
+    rate_sample(at, "cy", {"id": sample_id, "transcript": {"item": item.id}}, "meets")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Reference"] == expected.reference.rating and metrics["You"] == "meets"

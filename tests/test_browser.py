@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,11 @@ from simulator.rubric import Item
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 pytestmark = pytest.mark.browser
+
+
+def coding_item() -> Item:
+    lib = load_library()
+    return next(i for i in lib.items.values() if i.kind == "coding_test" and {v.id for v in i.variants} == {"with_ai", "without_ai"})
 
 
 def jordan_item() -> Item:
@@ -61,7 +67,9 @@ def test_a_short_jordan_lee_session_to_feedback_with_downloads_and_screenshots(s
 
     b.click(driver, b.button(driver, "Start"))
     b.wait(driver, lambda d: len(b.chat_messages(d)) >= 1 and not b.running(d), 60, "Jordan Lee's opening")
-    assert "Time left" in driver.find_element("tag name", "body").text
+    first = b.clock(driver)
+    assert re.fullmatch(r"\d+:\d\d", first)
+    b.wait(driver, lambda d: b.clock(d) != first, 10, "the countdown to tick")
 
     question = "What does developer productivity mean for this pilot, and how much traffic can we use? <b>not bold</b>"
     b.send_chat(driver, question)
@@ -102,3 +110,33 @@ def test_a_short_jordan_lee_session_to_feedback_with_downloads_and_screenshots(s
         b.wait(driver, lambda d: not b.running(d), 60, f"{title} to finish rendering")
         assert "Traceback" not in driver.find_element("tag name", "body").text
         b.screenshot(driver, SCREENSHOTS / f"{n}-{title.lower()}.png")
+
+
+def test_the_coding_test_with_ai_shows_the_code_pane_and_the_assistant(server: b.AppServer, driver) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.keys import Keys
+
+    from simulator.store import Store
+
+    item = coding_item()
+    driver.get(f"{server.url}/?item={item.id}&variant=with_ai")
+    b.heading(driver, "Practice")
+    b.click(driver, b.button(driver, "Start"))
+    b.wait(driver, lambda d: len(b.chat_messages(d)) >= 1 and not b.running(d), 60, "the interviewer's opening")
+    editor = b.wait(driver, lambda d: next(iter(b.by_css(d, ".st-key-pr_code_pane textarea")), None), 60, "the code pane")
+    editor.send_keys(Keys.CONTROL, "a")
+    editor.send_keys(Keys.DELETE)
+    editor.send_keys("class ChurnPipeline:\n    def fit(self, events):\n        return self")
+    b.click(driver, b.button(driver, "Submit code"))
+    b.wait(driver, lambda d: not b.running(d) and "Code submitted" in d.find_element("tag name", "body").text, 60, "the code turn")
+    ai = b.wait(driver, lambda d: next((e for e in b.by_css(d, '[data-testid="stChatInputTextArea"]')
+                                        if e.get_attribute("placeholder") == "Ask the assistant"), None), 60, "the assistant's input")
+    ai.click()
+    ai.send_keys("Suggest features for churn")
+    ai.send_keys(Keys.ENTER)
+    b.wait(driver, lambda d: not b.running(d) and "No messages yet." not in d.find_element("tag name", "body").text, 60, "the assistant's reply")
+    b.screenshot(driver, SCREENSHOTS / "8-coding-test-with-ai.png")
+    [row] = Store().list()
+    channels = {t.channel for t in Store().turns(row.id)}
+    assert {"code", "assistant"} <= channels
+    code = [t.text for t in Store().turns(row.id) if t.channel == "code"]
+    assert code == ["class ChurnPipeline:\n    def fit(self, events):\n        return self"]

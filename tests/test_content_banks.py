@@ -528,3 +528,18 @@ def test_items_reference_shipped_rounds_and_competencies(banks: dict[str, Rubric
     for item in banks["guide-viva"].items:
         assert question_types[item.theme or ""] == item.question
         assert item.tags == [f"question-type:{next(q.id for q in model.question_types if q.name == item.theme)}"]
+
+
+def test_whole_library_loads_with_every_bank_item() -> None:
+    """The banks only work alongside the shipped personas and rounds: every reference resolves."""
+    from simulator.content import load_library
+
+    lib = load_library()
+    for bank_id, (_, _, prefix, count) in BANK_FILES.items():
+        assert bank_id in lib.banks
+        mine = [i for i, b in lib.item_bank.items() if b == bank_id]
+        assert len(mine) == count and all(i.startswith(prefix) for i in mine)
+        for item_id in mine:
+            item = lib.item(item_id)
+            assert all(pid in lib.personas for pid in item.personas), item_id
+            assert item in lib.items_in_round(item.round)

@@ -221,3 +221,11 @@ def test_online_path_through_the_seam_checks_and_regenerates(monkeypatch: pytest
     assert first[0]["role"] == "system" and "Robin Test" in first[0]["content"]
     assert first[-1]["role"] == "system" and first[-1]["content"].startswith("<plan>")
     assert "count completions" in first[-1]["content"]  # the opening tension, in words, for the LLM
+
+
+def test_an_interviewer_reply_that_gives_the_answer_away_is_flagged() -> None:
+    d = Director([LIB.items["q-test"]], LIB.personas, matcher=Matcher(semantic=False))
+    plan = {"persona": "interviewer-test", "kind": "interviewer", "item": "q-test", "allowed": []}
+    assert d.check("What would you look at first?", plan)["ok"]
+    bad = d.check("Hint: I would set up monitoring alerts.", plan)
+    assert bad["violations"] == ["gives-away:monitoring"]

@@ -136,3 +136,21 @@ def test_every_tension_is_introduced_and_no_do_not_rule_is_broken() -> None:
     timeline = [t for t in JORDAN.tensions if t.trigger == "topic"]
     reply_to_duration = s.transcript().turns[2 * 3]  # opening, then (candidate, reply) pairs
     assert any(m.get("id") == timeline[0].id for m in reply_to_duration.meta["plan"]["moves"])
+
+
+def test_play_with_jordan_is_deterministic_for_a_seed(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from simulator.cli import main
+    from simulator.transcript import parse_transcript
+
+    script = tmp_path / "lines.json"
+    script.write_text(json.dumps(PROBES))
+    outs = []
+    for seed in ("4", "4", "5"):
+        assert main(["play", "--item", ITEM.id, "--script", str(script), "--seed", seed, "--json"]) == 0
+        outs.append(capsys.readouterr().out)
+    assert outs[0] == outs[1] and outs[0] != outs[2]
+    t = parse_transcript(outs[0])
+    assert [x.text for x in t.turns if x.speaker == "candidate"] == PROBES
+    assert all(x.meta["check"]["ok"] for x in t.turns if x.speaker == "jordan-lee")

@@ -87,3 +87,35 @@ def test_thresholds_are_data_the_engine_reads() -> None:
     assert params()["positive"] == data["semantic"]["positive"]
     assert load_thresholds()["rating"] == data["rating"]
     assert data["calibration"]["heldout"]["rows"] > 0
+
+
+HARD_BELOW = ("buzzword", "persona-supplied", "empty", "off-topic", "evasive")
+
+
+def test_hard_cases_in_the_shipped_set_are_not_fooled() -> None:
+    """On the real items: stuffing, agreeing, evading, or saying nothing is below; a note to the
+    grader is flagged and grading without it gives the same verdicts."""
+    from simulator.content import load_library
+    from simulator.grader import grade, is_injection
+    from simulator.transcript import Transcript
+
+    lib = load_library()
+    dev, held = devset.load_all(lib)
+    checked = 0
+    for row in dev + held:
+        item = lib.items[row.transcript.item]
+        if row.family in HARD_BELOW:
+            g = grade(row.transcript, item, engine="semantic", library=lib)
+            assert g.rating == "below", row.id
+            checked += 1
+        elif row.family == "injection":
+            g = grade(row.transcript, item, engine="semantic", library=lib)
+            assert "injection" in g.flags, row.id
+            clean = Transcript.model_validate({**row.transcript.model_dump(), "turns": [
+                t.model_dump() for t in row.transcript.turns if not (t.is_candidate and is_injection(t.text))]})
+            g2 = grade(clean, item, engine="semantic", library=lib)
+            assert g2.rating == g.rating, row.id
+            assert [(v.id, v.present) for v in g.indicators] == [(v.id, v.present) for v in g2.indicators], row.id
+            assert "injection" not in g2.flags
+            checked += 1
+    assert checked >= 15

@@ -131,7 +131,7 @@ def test_buzzwords_without_substance_earn_nothing(fake: FakeModel) -> None:
     fake.add(*[judge_reply(ABSENT)] * 4)
     g = run(t, fake, groups=2)
     assert g.rating == "below"
-    assert "naming terms without explaining them" in fake.calls[0].messages[0]["content"]
+    assert "listing terms without explaining them" in fake.calls[0].messages[0]["content"]
 
 
 def test_persona_supplied_idea_quoted_from_the_persona_earns_nothing(fake: FakeModel) -> None:
@@ -146,7 +146,7 @@ def test_persona_supplied_idea_quoted_from_the_persona_earns_nothing(fake: FakeM
     v = next(v for v in g.indicators if v.id == "interference")
     assert v.present is None and v.evidence == []
     assert g.rating == "below"
-    assert "Agreeing with or repeating another speaker's idea" in fake.calls[0].messages[0]["content"]
+    assert "agreeing with or repeating another speaker's idea" in fake.calls[0].messages[0]["content"]
 
 
 def test_padding_a_meets_answer_does_not_raise_it(fake: FakeModel) -> None:
@@ -159,7 +159,7 @@ def test_padding_a_meets_answer_does_not_raise_it(fake: FakeModel) -> None:
     fake.add(*[judge_reply(table)] * 4)
     g = run(padded, fake, groups=2)
     assert g.rating == "meets"
-    assert "filler do not count" in fake.calls[0].messages[0]["content"]
+    assert "filler" in fake.calls[0].messages[0]["content"]
 
 
 def test_note_to_the_grader_changes_nothing_and_is_flagged(fake: FakeModel) -> None:
@@ -233,3 +233,62 @@ def test_self_consistency_majority_and_confidence(fake: FakeModel) -> None:
     assert v.present is True and v.confidence == pytest.approx(2 / 3, abs=1e-3)
     assert g.confidence is not None and 0.5 < g.confidence < 1.0
     assert all(call.params.get("temperature", 0) > 0 for call in fake.calls)
+
+
+def test_llm_engine_refuses_the_embedded_voice_with_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.errors import ModelError
+    from simulator.settings import reset_settings
+
+    monkeypatch.setenv("MOCKPANEL_ENV_FILE", "")
+    monkeypatch.delenv("MOCKPANEL_MODEL", raising=False)
+    monkeypatch.delenv("MOCKPANEL_GRADER_MODEL", raising=False)
+    reset_settings()
+    try:
+        with pytest.raises(ModelError, match="--engine semantic"):
+            grade(transcript(*MEETS_ANSWER), ITEM, engine="llm", library=Library())
+    finally:
+        reset_settings()
+
+
+def test_long_transcript_is_split_to_fit_the_context_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator import tokens
+    from simulator.settings import reset_settings
+
+    monkeypatch.setenv("MOCKPANEL_ENV_FILE", "")
+    monkeypatch.setenv("MOCKPANEL_CONTEXT_WINDOW", "3000")
+    reset_settings()
+    try:
+        turns: list[tuple[str, str] | str] = []
+        for k in range(30):
+            turns += [("interviewer", f"Question {k}?"), f"Answer {k}. " + "We'd review the plan with the team and write it down. " * 10]
+        t = transcript(*turns)
+        assert tokens.count(judge.render_turns(t)) > 3000
+        calls = judge.plan(t, ITEM, "fake/x")
+        assert len(calls) >= 2
+        for c in calls:
+            assert tokens.count_messages(c.messages(ITEM, t)) <= 3000 - judge.REPLY_RESERVE
+        assert sorted(i for c in calls for i in range(c.lo, c.hi)) == list(range(len(t.turns)))
+    finally:
+        reset_settings()
+
+
+def test_a_real_quote_that_only_agrees_or_lists_terms_earns_no_positive(fake: FakeModel) -> None:
+    t = transcript(
+        ("jordan-lee", "Should we randomise by team so recommendations don't contaminate the control group?"),
+        "Yes, exactly, that makes sense.",
+        "Power analysis, sequential testing, CUPED, guardrails, phased rollout.",
+        ("jordan-lee", "Should we just count completions?"),
+        "Sure.",
+    )
+    # Verbatim candidate spans, but agreement and a term list: a lenient judge credits them.
+    lenient: Table = {
+        "interference": (True, [(2, "Yes, exactly, that makes sense.")]),
+        "phased-rollout": (True, [(3, "Power analysis, sequential testing, CUPED, guardrails, phased rollout.")]),
+        "accepts-vague-metrics": (True, [(5, "Sure.")]),  # agreeing to a bad idea does fire a negative
+    }
+    fake.add(*[judge_reply(lenient)] * 4)
+    g = run(t, fake, groups=1)
+    p = {v.id: v.present for v in g.indicators}
+    assert p["interference"] is None and p["phased-rollout"] is None
+    assert p["accepts-vague-metrics"] is True
+    assert g.rating == "below"

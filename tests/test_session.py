@@ -194,6 +194,9 @@ def test_killed_mid_turn_resumes_with_nothing_lost(tmp_path: Path) -> None:
         pytest.fail(f"the session never reached the model call: {proc.stderr.read() if proc.stderr else ''}")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
+    for pipe in (proc.stdin, proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
     assert proc.returncode == -signal.SIGKILL
 
     s = Session.open(sid, store=Store(db), lib=LIB, clock="virtual")
