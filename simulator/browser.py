@@ -9,7 +9,6 @@ dependency, imported only here.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -292,7 +291,3 @@ def downloaded(directory: Path, suffix: str, timeout: float = 30.0) -> Path:
         return None
 
     return poll(done, timeout, f"a downloaded *{suffix} file in {directory}")
-
-
-def cleanup(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

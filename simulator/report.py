@@ -15,8 +15,6 @@ from typing import Any
 from simulator.rubric import Item
 from simulator.transcript import Transcript
 
-STATUS_LABEL = {"met": "met", "missed": "missed", "fired": "fired", "avoided": "avoided"}
-
 
 def status(indicator: Any) -> str:
     """met / missed for a positive indicator, fired / avoided for a negative one."""

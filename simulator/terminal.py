@@ -68,7 +68,20 @@ def run(session: Any, console: Any, *, reader: Any = None) -> int:
         except UserError as exc:
             console.print(f"[yellow]{exc}[/]")
     console.print(f"[dim]Session {session.id} finished. Export: mockpanel sessions export {session.id} --format md[/]")
+    feedback(session, console)
     return 0
+
+
+def feedback(session: Any, console: Any) -> None:
+    """The grade of each item the candidate answered, as `mockpanel grade` prints it."""
+    from simulator.grader import grade, print_report
+
+    for part in session.transcript().per_item():
+        if not any(t.is_candidate and t.channel != "command" for t in part.turns):
+            continue
+        item = session.lib.item(part.item)
+        console.rule(f"[bold]Feedback: {item.title}[/]")
+        print_report(grade(part, item, library=session.lib), item)
 
 
 def cmd_practice(args: argparse.Namespace) -> int:

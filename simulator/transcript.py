@@ -51,6 +51,26 @@ class Transcript(BaseModel):
         """(index, turn) for the candidate's own words: the only place evidence may come from."""
         return [(i, t) for i, t in enumerate(self.turns) if t.is_candidate]
 
+    def per_item(self) -> list["Transcript"]:
+        """A multi-item round split into one transcript per item, so each is graded on its own turns.
+
+        A turn belongs to the item its director plan names (`meta.plan.item`); the candidate's turns
+        belong to the item last asked about. A single-item transcript comes back as it is.
+        """
+        items = self.metadata.get("items") or [self.item]
+        if len(items) < 2:
+            return [self]
+        parts: dict[str, list[Turn]] = {i: [] for i in items}
+        current = items[0]
+        for turn in self.turns:
+            current = (turn.meta.get("plan") or {}).get("item") or current
+            parts.setdefault(current, []).append(turn)
+        return [
+            Transcript(item=i, variant=self.variant, turns=t, metadata={**self.metadata, "items": [i]})
+            for i, t in parts.items()
+            if any(x.is_candidate for x in t)
+        ]
+
     def to_json(self, *, indent: int | None = 2) -> str:
         return self.model_dump_json(indent=indent, exclude_defaults=False)
 
@@ -90,11 +110,13 @@ def load_transcript(path: str | Path) -> Transcript:
     return parse_transcript(text, path)
 
 
-def _json_line(text: str, loc: tuple[Any, ...]) -> int | None:
-    """Best-effort line of a JSON path: the line of the last key named in it."""
-    keys = [p for p in loc if isinstance(p, str)]
-    if not keys:
-        return 1
-    needle = f'"{keys[-1]}"'
-    pos = text.find(needle)
-    return text.count("\n", 0, pos) + 1 if pos >= 0 else 1
+def _json_line(text: str, loc: tuple[Any, ...]) -> int:
+    """Best-effort line of a JSON path: follow its keys in order; a missing key stays at its parent."""
+    pos = 0
+    for part in loc:
+        if isinstance(part, str):
+            found = text.find(f'"{part}"', pos)
+            if found < 0:
+                break
+            pos = found
+    return text.count("\n", 0, pos) + 1

@@ -183,13 +183,6 @@ def model_error_advice(exc: Exception) -> str:
     return advice + " Your conversation so far is saved; nothing you wrote is lost."
 
 
-def state(key: str, default: Any = None) -> Any:
-    """Per-user value in `st.session_state` with a default."""
-    if key not in st.session_state:
-        st.session_state[key] = default
-    return st.session_state[key]
-
-
 def relabel_error(exc: Exception, real: Path, shown: str) -> str:
     """An InputError about a temp copy, naming the file the user uploaded instead."""
     from simulator.errors import InputError

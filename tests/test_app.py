@@ -325,6 +325,38 @@ def test_a_model_error_is_a_message_and_the_conversation_is_kept(monkeypatch: py
     assert chat_texts(at)[-1][0] == "assistant"
 
 
+def test_a_missing_key_is_explained_in_the_page_and_the_session_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.settings import reset_settings
+
+    monkeypatch.setenv("MOCKPANEL_PERSONA_MODEL", "openai/gpt-4o-mini")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    reset_settings()
+    at = start_jordan(app())
+    assert at.error and "OPENAI_API_KEY" in unescape(at.error[0].value)
+    assert at.info and "API key" in at.info[0].value
+    [row] = session_rows()
+    assert row.pending  # the opening is planned and owed, not lost
+    assert at.button(key="pr_retry")
+
+
+def test_a_grading_error_is_a_message_and_the_transcript_is_still_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator import grader
+
+    at = app()
+    practise(at, ["What does productivity mean for this pilot?"])
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ModelError("openai/gpt-4o-mini", "could not connect to the server", "check MOCKPANEL_API_BASE")
+
+    monkeypatch.setattr(grader, "grade", down)
+    at.switch_page(PAGES["feedback"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error and "could not connect" in unescape(at.error[0].value)
+    assert "could not be reached" in at.info[0].value
+    assert "What does productivity mean for this pilot?" in unescape(page_text(at))
+    assert not at.get("download_button")
+
+
 def test_the_coding_test_has_a_code_pane_and_in_its_with_ai_variant_an_assistant() -> None:
     item = coding_item()
     at = choose(app(), item, "with_ai")

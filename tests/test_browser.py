@@ -109,7 +109,25 @@ def test_a_short_jordan_lee_session_to_feedback_with_downloads_and_screenshots(s
         b.nav(driver, title)
         b.wait(driver, lambda d: not b.running(d), 60, f"{title} to finish rendering")
         assert "Traceback" not in driver.find_element("tag name", "body").text
+        if title == "Calibrate":
+            rate_a_sample(driver)
         b.screenshot(driver, SCREENSHOTS / f"{n}-{title.lower()}.png")
+
+
+def rate_a_sample(driver) -> None:  # type: ignore[no-untyped-def]
+    """An interviewer rates the first sample; the reference and the grader appear beside it."""
+    from selenium.webdriver.common.keys import Keys
+
+    name = b.wait(driver, lambda d: next(iter(b.by_css(d, 'input[aria-label="Your name or initials"]')), None), 30, "the name box")
+    name.send_keys("ann", Keys.ENTER)
+    b.wait(driver, lambda d: not b.running(d), 30, "the name to be taken")
+    meets = b.wait(driver, lambda d: next((e for e in b.by_css(d, '[data-testid="stRadio"] label') if e.text.strip() == "meets"), None),
+                   30, "the rating choice")
+    b.click(driver, meets)
+    b.click(driver, b.button(driver, "Submit my rating"))
+    b.wait(driver, lambda d: "How others rated it" in d.find_element("tag name", "body").text and not b.running(d), 60, "the comparison")
+    body = driver.find_element("tag name", "body").text
+    assert "Reference" in body and "Grader" in body and "Cohen's kappa" in body
 
 
 def test_the_coding_test_with_ai_shows_the_code_pane_and_the_assistant(server: b.AppServer, driver) -> None:  # type: ignore[no-untyped-def]

@@ -121,6 +121,7 @@ def test_practice_and_resume_in_the_terminal(tmp_path: Path, capsys: pytest.Capt
     assert main(["sessions", "resume", sid]) == 0
     out = capsys.readouterr().out
     assert "5%" in out and "Thanks, this was useful." in out and "finished" in out
+    assert "Feedback:" in out and "rating:" in out  # the session ends with its grade
 
 
 def test_simulate_writes_transcripts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
