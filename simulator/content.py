@@ -36,8 +36,11 @@ SCHEMAS: dict[str, type[BaseModel]] = {
 # --- YAML with line numbers ------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe loader (libyaml's when present: ~25x faster) that refuses duplicate keys.
+
+    PyYAML silently keeps the last of two equal keys; a hand-written file deserves an error.
+    """
 
 
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -66,8 +69,12 @@ def read_yaml(path: Path, text: str | None = None) -> tuple[Any, yaml.Node | Non
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(path, None, None, f"cannot read: {exc}") from None
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except _DuplicateKey as exc:
         raise InputError(path, exc.line, str(exc.key), "duplicate key") from None
     except yaml.MarkedYAMLError as exc:
