@@ -30,8 +30,9 @@ GRID: dict[str, list[float]] = {
     "negative": [round(0.45 + 0.025 * k, 3) for k in range(15)],  # 0.45 .. 0.80
     "margin": [0.03, 0.06, 0.1, 0.2, 1.0],
     "neg_margin": [0.03, 0.06, 0.1],  # a tie with a positive is not a negative stance
+    "pos_margin": [0.0, 0.05, 1.0],  # nor, below this, a positive one (1.0: always positive)
     "topic_margin": [-1.0, 0.0, 0.05, 0.1, 0.15, 0.2],
-    "negation_penalty": [0.1, 0.2, 0.3],
+    "negation_penalty": [0.1, 0.2, 0.3, 0.4],
 }
 RATING_GRID = {"exceeds_share": [0.75, 0.8, 1.0], "meets_share": [0.34, 0.4, 0.5]}
 
@@ -48,6 +49,7 @@ class Prepared:
     blocked: Any  # units
     topic_sim: Any  # units
     shielded: Any  # units
+    parent: Any  # units: a clause's sentence, -1 for a sentence
 
 
 def prepare(rows: list[Row], items: dict[str, Item], penalty: float, base: dict[str, float]) -> list[Prepared]:
@@ -63,7 +65,7 @@ def prepare(rows: list[Row], items: dict[str, Item], penalty: float, base: dict[
                                              topic_of(item, row.transcript.variant))
         out.append(Prepared(row, item, [i.id for i in inds], np.array([i.polarity == "positive" for i in inds]),
                             per_ind, np.array([bool(u.blocked) for u in us], dtype=bool), topic_sim,
-                            np.array([u.shielded for u in us], dtype=bool)))
+                            np.array([u.shielded for u in us], dtype=bool), np.array([u.parent for u in us], dtype=int)))
     return out
 
 
@@ -75,7 +77,7 @@ def best_scores(p: Prepared, params: dict[str, float]) -> Any:
 
     if p.per_ind.shape[0] == 0:
         return np.full(len(p.ids), -2.0)
-    ok = eligible(p.per_ind, p.blocked, p.positive, params, p.topic_sim, p.shielded)
+    ok = eligible(p.per_ind, p.blocked, p.positive, params, p.topic_sim, p.shielded, p.parent)
     return np.where(ok, p.per_ind, -2.0).max(axis=0)
 
 
@@ -180,12 +182,14 @@ def search(dev: list[Row], items: dict[str, Item], base: dict[str, float]) -> tu
     for penalty in GRID["negation_penalty"]:
         prepared = prepare(dev, items, penalty, base)
         flat = _Flat(prepared)
-        for margin, neg_margin, topic_margin in itertools.product(GRID["margin"], GRID["neg_margin"], GRID["topic_margin"]):
-            shape = {**base, "margin": margin, "neg_margin": neg_margin, "topic_margin": topic_margin, "negation_penalty": penalty}
+        for margin, neg_margin, pos_margin, topic_margin in itertools.product(
+                GRID["margin"], GRID["neg_margin"], GRID["pos_margin"], GRID["topic_margin"]):
+            shape = {**base, "margin": margin, "neg_margin": neg_margin, "pos_margin": pos_margin, "topic_margin": topic_margin,
+                     "negation_penalty": penalty}
             best = np.concatenate([best_scores(p, shape) for p in prepared])
             for pos, neg in itertools.product(GRID["positive"], GRID["negative"]):
                 f1, agree = flat.score(best, pos, neg, default_rules)
-                key = (round(0.5 * f1 + 0.5 * agree, 6), pos, neg, -margin, neg_margin, topic_margin)
+                key = (round(0.5 * f1 + 0.5 * agree, 6), pos, neg, -margin, neg_margin, pos_margin, topic_margin)
                 if best_key is None or key > best_key:
                     best_key, params = key, {**shape, "positive": pos, "negative": neg}
     # The rating shares, with the indicator thresholds fixed (a second, small search).
@@ -223,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     params, rules, dev_metrics = search(dev, lib.items, base)
     held_metrics = evaluate(prepare(held, lib.items, params["negation_penalty"], base), params, rules) if held else {}
-    semantic = {k: params[k] for k in ("positive", "negative", "margin", "neg_margin", "topic_margin", "negation_penalty", "band",
+    semantic = {k: params[k] for k in ("positive", "negative", "margin", "neg_margin", "pos_margin", "topic_margin", "negation_penalty", "band",
                                        "min_content_words", "echo_novel_words")}
     out = {
         "semantic": semantic,

@@ -55,7 +55,7 @@ def samples(item_id: str | None = None, *, root: str | Path | None = None) -> li
     from evals.runner import load_rows
 
     root = Path(root) if root is not None else CALIBRATION_DIR
-    if not root.exists() or not any(root.rglob("*.jsonl")):
+    if not root.exists() or not any(root.glob("*.jsonl")):
         return []
     out: list[Sample] = []
     for row in load_rows(root):

@@ -123,12 +123,12 @@ def _recorded(results: dict[str, Any]) -> str:
         ("sessions", m["sessions"]), ("transcripts reproduced", m["transcripts_reproduced"]),
         ("grades reproduced", m["grades_reproduced"]), ("every recorded call used", m["all_calls_played"]),
         ("errors", m["errors"]), ("reproduced rate", m["reproduced_rate"])])]
-    rows = [(s["name"], s["item"], "same" if s.get("transcript_match") else "differs",
+    rows = [(s["name"], f"{s['item']} ({s.get('engine', '')})", "same" if s.get("transcript_match") else "differs",
              "same" if s.get("grade_match") else "differs", f"{s.get('played', 0)}/{s.get('recorded_calls', 0)}",
              s.get("rating"), s.get("recorded_rating"), s.get("error") or "") for s in results.get("sessions", [])]
     out.append(_table(["session", "item", "transcript", "grade", "calls played", "rating", "recorded rating", "error"], rows))
     if m.get("grader"):
-        out.append("<h2>llm engine on the replayed sessions</h2>")
+        out.append("<h2>Recorded grades on the replayed sessions, against gold</h2>")
         out.append(_grader({**results, "metrics": m["grader"]}))
     return "\n".join(out)
 

@@ -93,7 +93,7 @@ def dataset_kind(path: Path) -> Literal["grader", "probes", "recorded"]:
 def load_rows(path: str | Path) -> list[Row]:
     """Rows from a .jsonl file or every .jsonl under a directory; a bad line is one InputError."""
     path = Path(path)
-    files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
     rows: list[Row] = []
     seen: dict[str, str] = {}
     for file in files:
@@ -580,7 +580,7 @@ def _grader_table(m: dict[str, Any], title: str, repeats: int = 1) -> Any:
     table.add_row("latency per transcript", f"mean {lat['mean']:.3f}s · p90 {lat['p90']:.3f}s", "")
     if m.get("cost_usd"):
         table.add_row("cost per transcript", f"${m['cost_usd']['mean']:.5f} (total ${m['cost_usd']['total']:.4f})", "")
-    if m.get("tokens"):
+    if m.get("tokens") and m["tokens"]["total"]:
         table.add_row("tokens per grading", f"mean {m['tokens']['mean']:.0f}", "")
     if m["errors"]:
         table.add_row("errors", str(m["errors"]), "")
@@ -592,11 +592,11 @@ def _recorded_summary(results: dict[str, Any], console: Any) -> None:
 
     m = results["metrics"]
     table = Table(title=f"recorded sessions · {results['dataset']} · replayed with no network")
-    for col in ("session", "item", "transcript", "grade", "calls played", "rating (gold)"):
+    for col in ("session", "engine", "transcript", "grade", "calls played", "rating (gold)"):
         table.add_column(col)
     for s in results["sessions"]:
         gold = next((p["gold"]["rating"] for p in results.get("predictions", []) if p["id"] == s["name"]), None)
-        table.add_row(s["name"], s["item"], "same" if s.get("transcript_match") else "DIFFERS",
+        table.add_row(s["name"], s.get("engine", ""), "same" if s.get("transcript_match") else "DIFFERS",
                       "same" if s.get("grade_match") else "DIFFERS",
                       f"{s.get('played', 0)}/{s.get('recorded_calls', 0)}" + ("" if s.get("all_played") else " (not all)"),
                       f"{s.get('rating', '—')} ({gold or '—'})")
@@ -606,7 +606,7 @@ def _recorded_summary(results: dict[str, Any], console: Any) -> None:
         if s.get("error"):
             console.print(f"  {s['name']}: {s['error']}", markup=False)
     if m.get("grader"):
-        console.print(_grader_table(m["grader"], "llm engine on the replayed sessions (gold labels)"))
+        console.print(_grader_table(m["grader"], "recorded grades on the replayed sessions vs gold"))
 
 
 def _ci(ci: Sequence[float]) -> str:
@@ -683,6 +683,7 @@ def compare(a: dict[str, Any], b: dict[str, Any], margin: float = 0.02) -> dict[
         "indicators": indicators,
         "only_in_a": sorted(set(ha) - set(hb)),
         "only_in_b": sorted(set(hb) - set(ha)),
+        "datasets": (a.get("dataset"), b.get("dataset")),
     }
 
 
@@ -691,6 +692,9 @@ def print_compare(diff: dict[str, Any], a_name: str, b_name: str, margin: float)
     from rich.table import Table
 
     console = Console()
+    da, db = diff.get("datasets", (None, None))
+    if da != db:
+        console.print(f"note: the runs are on different datasets ({da} vs {db}); row changes are by id", markup=False)
     table = Table(title=f"{a_name} -> {b_name} (margin {margin:g})")
     for col in ("metric", "A", "B", "change", ""):
         table.add_column(col, justify="left" if col == "metric" else "right")

@@ -27,7 +27,8 @@ with st.spinner("Grading your sessions..."):
         if g is None:
             continue
         item = lib.items[r.item_id]
-        competency = item.competency or item.theme or item.kind.replace("_", " ")
+        comp = lib.progression.get(item.competency or "")
+        competency = comp.name if comp else item.competency or item.theme or item.kind.replace("_", " ")
         states = [status(v) for v in g.indicators]
         attempts.append({
             "when": r.created_at[:19].replace("T", " "), "session": r.id, "item": item.title, "competency": competency,
@@ -76,6 +77,7 @@ with left:
             y=alt.Y("competency:N", sort="-x", title=None, axis=alt.Axis(labelLimit=200)),
             tooltip=["competency:N", alt.Tooltip("score:Q", format=".2f"), "sessions:Q"],
         ),
+        height=max(90, 34 * len(per_comp) + 50),
     )
 
 ind = pd.DataFrame(indicator_rows)
@@ -101,6 +103,7 @@ else:
             y=alt.Y("indicator:N", sort="x", title=None, axis=alt.Axis(labelLimit=480)),
             tooltip=["indicator:N", alt.Tooltip("rate:Q", format=".0%"), "attempts:Q"],
         ),
+        height=max(90, 30 * len(shown) + 50),
     )
 
 
@@ -125,7 +128,8 @@ def streaks(frame: "pd.DataFrame") -> list[dict[str, Any]]:
 st.subheader("Streaks: indicators missed more than once", anchor=False)
 found = streaks(ind)
 if found:
-    st.dataframe(found, hide_index=True)
+    st.dataframe(found, hide_index=True, column_order=["indicator", "in a row (latest)", "times", "attempts", "kind", "item"],
+                 column_config={"indicator": st.column_config.TextColumn(width="large")})
     top = found[0]
     st.markdown(f"Start with **{md_escape(top['indicator'])}** in *{md_escape(top['item'])}*: "
                 f"{top['kind']} {top['times']} of {top['attempts']} times.")

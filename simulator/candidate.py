@@ -11,13 +11,14 @@ from __future__ import annotations
 import argparse
 import random
 import re
-from pathlib import Path
 from typing import Any
 
 from simulator import intent
 from simulator.content import Library
 from simulator.errors import InputError
+from simulator.files import out_dir, write_text
 from simulator.rubric import Item
+from simulator.scripted import plan_message
 from simulator.session import Session, library, reproducible
 from simulator.store import Store
 from simulator.transcript import CANDIDATE, Transcript
@@ -117,24 +118,26 @@ class Candidate:
         }
 
     def speak(self, transcript: Transcript, ledger: Any = None) -> str | None:
+        """The next line, said through the model seam like any persona's (offline: the plan's `say`)."""
         plan = self.plan(transcript)
         if plan is None:
             return None
         if plan.get("command"):
             return str(plan["say"][0])
-        from simulator import voice
+        from simulator import model
 
         messages = [{"role": "system", "content": plan["instructions"]}]
         for t in transcript.turns:
             role = "assistant" if t.speaker == CANDIDATE else "user"
             messages.append({"role": role, "content": t.text})
-        messages.append(voice._plan_message(plan))
-        reply = voice._chat(messages, plan, "candidate", ledger)
+        messages.append(plan_message(plan))
+        reply = model.chat(messages, purpose="candidate", ledger=ledger)
         return re.sub(r"\s+", " ", reply.text).strip() or None
 
 
 def simulate(item_id: str, profile: str, *, n: int = 1, seed: int = 0, variant: str | None = None,
              lib: Library | None = None, max_turns: int = 12) -> list[Transcript]:
+    """n sessions on the virtual clock, seeds seed..seed+n-1, so a sample set can be regenerated."""
     lib = lib or library()
     item = lib.item(item_id)
     out = []
@@ -158,11 +161,8 @@ def simulate(item_id: str, profile: str, *, n: int = 1, seed: int = 0, variant: 
 def cmd_simulate(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise InputError("<args>", None, "-n", "must be at least 1")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = out_dir(args.out)
     variant = getattr(args, "variant", None)
     for k, t in enumerate(simulate(args.item, args.candidate, n=args.n, seed=args.seed, variant=variant)):
-        path = out / f"{args.item}-{args.candidate}-{args.seed + k:03d}.json"
-        path.write_text(t.to_json() + "\n", encoding="utf-8")
-        print(path)
+        print(write_text(out / f"{args.item}-{args.candidate}-{args.seed + k:03d}.json", t.to_json() + "\n"))
     return 0

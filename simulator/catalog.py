@@ -12,6 +12,7 @@ from typing import Any
 
 from simulator.content import ROOT, Library, json_schemas, load_library, validate_paths
 from simulator.errors import InputError
+from simulator.files import out_dir, write_text
 from simulator.rubric import Item
 
 
@@ -93,10 +94,7 @@ def cmd_rubrics_show(args: argparse.Namespace) -> int:
     for rating in ("exceeds", "meets", "below"):
         anchor = item.anchors.get(rating)  # type: ignore[arg-type]
         print(f"  {rating.capitalize()}: {anchor.text}  [{anchor.source}]")
-    if item.follow_ups:
-        print("\nFollow-ups:")
-        for f in item.follow_ups:
-            print(f"  - {f}")
+    _bullets("Follow-ups", list(item.follow_ups))
     return 0
 
 
@@ -118,23 +116,19 @@ def cmd_personas_show(args: argparse.Namespace) -> int:
         _print_json(p.model_dump(mode="json"))
         return 0
     print(f"{p.name}, {p.title}  ({p.id}; {p.archetype})\n\nMotivation. {p.motivation}\nVoice. {p.voice}")
-    if p.constraints:
-        print("\nHidden facts (disclosed only when asked):")
-        for c in p.constraints:
-            print(f"  - {c.fact}  [when: {c.disclose_when}]")
-    if p.tensions:
-        print("\nTensions to introduce:")
-        for t in p.tensions:
-            print(f"  - {t.text}  [{t.trigger}]")
-    if p.guidance:
-        print("\nIn-character guidance:")
-        for g in p.guidance:
-            print(f"  - {g}")
-    if p.do_not:
-        print("\nDo not:")
-        for r in p.do_not:
-            print(f"  - {r.text}")
+    _bullets("Hidden facts (disclosed only when asked)", [f"{c.fact}  [when: {c.disclose_when}]" for c in p.constraints])
+    _bullets("Tensions to introduce", [f"{t.text}  [{t.trigger}]" for t in p.tensions])
+    _bullets("In-character guidance", list(p.guidance))
+    _bullets("Do not", [r.text for r in p.do_not])
     return 0
+
+
+def _bullets(title: str, lines: list[str]) -> None:
+    """A titled list, left out when empty."""
+    if lines:
+        print(f"\n{title}:")
+        for line in lines:
+            print(f"  - {line}")
 
 
 def cmd_rounds_list(args: argparse.Namespace) -> int:
@@ -164,12 +158,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
     if not args.out:
         _print_json(schemas)
         return 0
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = out_dir(args.out)
     for name, schema in schemas.items():
-        path = out / f"{name}.schema.json"
-        path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
-        print(path)
+        print(write_text(out / f"{name}.schema.json", json.dumps(schema, indent=2) + "\n"))
     return 0
 
 
@@ -178,6 +169,8 @@ def cmd_app(args: argparse.Namespace) -> int:
     if not app.exists():
         raise InputError(app, None, None, "the app is not installed with this copy of mockpanel")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app)]
+    if args.port is not None and not 0 < args.port < 65536:
+        raise InputError("<args>", None, "--port", f"{args.port} is not a TCP port (1-65535)")
     if args.port:
         cmd += ["--server.port", str(args.port)]
     return subprocess.call(cmd, env=os.environ.copy())

@@ -26,6 +26,7 @@ class Command:
 
 
 def a(*flags: str, **kw: Any) -> Arg:
+    """An argparse argument as data, so the table above reads like the help it makes."""
     return flags, kw
 
 
@@ -115,11 +116,13 @@ def _add(parser: argparse.ArgumentParser, commands: Sequence[Command]) -> None:
 
 
 def resolve(handler: str) -> Callable[[argparse.Namespace], int | None]:
+    """Imports a handler's module only when its command runs (keeps --help instant)."""
     module, _, func = handler.partition(":")
     return getattr(importlib.import_module(module), func)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The exit code: a UserError is its one line on stderr and its code (2 for bad input), never a traceback."""
     from simulator.errors import UserError
 
     args = build_parser().parse_args(argv)

@@ -6,7 +6,6 @@ interviewers and candidates write these files by hand.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,11 +192,11 @@ class Library:
 
 
 def default_dirs() -> list[Path]:
-    """The shipped content, then any of the user's own (MOCKPANEL_CONTENT_DIRS, os.pathsep-separated)."""
-    dirs = [RUBRICS_DIR, PERSONAS_DIR]
-    extra = os.environ.get(CONTENT_DIRS_ENV, "")
-    dirs += [Path(p).expanduser() for p in extra.split(os.pathsep) if p.strip()]
-    return dirs
+    """The shipped content, then the user's own: MOCKPANEL_CONTENT_DIRS from the environment or
+    `.env`, read by settings like every other knob."""
+    from simulator.settings import get_settings
+
+    return [RUBRICS_DIR, PERSONAS_DIR, *get_settings().content_dirs]
 
 
 def yaml_files(paths: Iterable[Path]) -> list[Path]:
@@ -216,10 +215,8 @@ def yaml_files(paths: Iterable[Path]) -> list[Path]:
 def load_library(paths: Iterable[Path] | None = None) -> Library:
     """Reads every YAML file, validates each, then checks the references between them."""
     lib = Library()
-    nodes: dict[Path, tuple[Any, yaml.Node | None]] = {}
     for path in yaml_files(default_dirs() if paths is None else paths):
         data, node = read_yaml(path)
-        nodes[path] = (data, node)
         model = validate_data(path, data, node)
         lib.files.append(path)
         _add(lib, path, model, data, node)
@@ -281,7 +278,8 @@ def _check_references(lib: Library) -> None:
 def validate_paths(paths: Iterable[Path]) -> list[Path]:
     """`mockpanel validate`: the user's files checked against the shipped library's references."""
     user_files = yaml_files(paths)
-    shipped = [p for p in yaml_files([RUBRICS_DIR, PERSONAS_DIR]) if p.resolve() not in {u.resolve() for u in user_files}]
+    theirs = {u.resolve() for u in user_files}
+    shipped = [p for p in yaml_files([RUBRICS_DIR, PERSONAS_DIR]) if p.resolve() not in theirs]
     load_library(shipped + user_files)
     return user_files
 

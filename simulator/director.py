@@ -41,6 +41,8 @@ APPLICATION_KINDS = ("knockout", "video_response", "resume_criteria")
 
 @dataclass(frozen=True)
 class Limits:
+    """The director's thresholds in one place, so tests and evals can vary them without patching code."""
+
     # A question asks about a hidden fact when sim(question, ask_cues) + 0.5 * sim(question, fact
     # and its disclosures) reaches `ask` (MiniLM cosine; tuned on Jordan Lee's paraphrases, where
     # unrelated questions score up to 0.65 and real asks from 0.68). A request for the answer
@@ -132,6 +134,10 @@ class Director:
         members = [p for p in self.cast() if p.archetype == "panel_member"]
         return members or [self.lead()]
 
+    def host(self) -> Persona:
+        """Who answers for the room (greets, hints, tells the time): the panel's first member or the lead."""
+        return self.panel()[0] if self.mode() == "panel" else self.lead()
+
     def assistant_persona(self) -> Persona | None:
         if self.variant != "with_ai":
             return None
@@ -155,6 +161,10 @@ class Director:
     def time_limit(self) -> float | None:
         return item_time_s(self.item)
 
+    def _time_up(self, elapsed: float) -> bool:
+        limit = self.time_limit()
+        return limit is not None and elapsed - self.state["item_start"] >= limit
+
     # --- planning ------------------------------------------------------------------------------
 
     def opening(self, elapsed: float = 0.0) -> list[Plan]:
@@ -163,10 +173,9 @@ class Director:
             return []
         self.state["opened"] = True
         self.state["item_start"] = elapsed
-        mode = self.mode()
-        lead = self.panel()[0] if mode == "panel" else self.lead()
+        lead = self.host()
         moves: list[dict[str, Any]] = [{"act": "opening"}]
-        if mode == "partner":
+        if self.mode() == "partner":
             for t in lead.tensions:
                 if t.trigger == "opening":
                     moves.append(self._tension(t.id))
@@ -194,14 +203,12 @@ class Director:
         """hint, repeat, end (time is the session's clock, not a persona's line)."""
         if self.finished and name != "end":
             return []
-        lead = self.panel()[0] if self.mode() == "panel" else self.lead()
+        lead = self.host()
         if name == "hint":
             moves: list[dict[str, Any]] = [{"act": "hint"}]
-            nxt = self._next_follow_up()
+            nxt = self._take_follow_up()
             if nxt is not None:  # the hint leads into the next follow-up, which is then asked
                 moves[0]["text"] = nxt
-                self.state["follow"] += 1
-                self.state["last_question"] = nxt
             return [self._plan(lead, moves, channel="command")]
         if name == "repeat":
             return [self._plan(lead, [{"act": "repeat", "text": self.state["last_question"] or self.item.prompt_for(self.variant)}], channel="command")]
@@ -263,7 +270,7 @@ class Director:
                 moves.append({"act": "disclose", "id": c.id, "score": round(score, 3)})
 
         if p.lines.deflect and any(intent.asks_for_answer(s) for s in sents):
-            moves.append({"act": "deflect", "rules": [r.id for r in p.do_not]})
+            moves.append(_deflect(p))
 
         if p.lines.clarify:
             for s in sents:
@@ -278,8 +285,7 @@ class Director:
             if pushed:
                 moves.append({"act": "pushback", "id": pushed})
 
-        limit = self.time_limit()
-        over = limit is not None and elapsed - st["item_start"] >= limit
+        over = self._time_up(elapsed)
         tension = self._due_tension(p, text, closing=over)
         if tension:
             moves.append(self._tension(tension))
@@ -398,15 +404,18 @@ class Director:
         k = self.state["follow"]
         return fus[k] if k < len(fus) else None
 
+    def _take_follow_up(self) -> str | None:
+        """The next follow-up, now asked: it becomes the question /repeat says."""
+        nxt = self._next_follow_up()
+        if nxt is not None:
+            self.state["follow"] += 1
+            self.state["last_question"] = nxt
+        return nxt
+
     def _missing_indicator(self, transcript: Transcript, *, repeat: bool = False) -> str | None:
         """The first positive indicator the candidate has not shown yet and was not probed on
         (with `repeat`, the least-probed one: a panel of three has more questions than indicators)."""
-        shown: dict[str, bool] = {}
-        if self.evidence is not None:
-            try:
-                shown = self.evidence(transcript, self.item)
-            except Exception:  # the grader is advisory here: no evidence means "probe in order"
-                shown = {}
+        shown = self._shown(transcript, self.item) or {}  # no evidence: probe in order
         missing = [i.id for i in self.item.indicators_for(self.variant) if i.polarity == "positive" and not shown.get(i.id)]
         for ind in missing:
             if ind not in self.state["probed"]:
@@ -418,19 +427,16 @@ class Director:
     def _interview(self, transcript: Transcript, elapsed: float) -> list[Plan]:
         st = self.state
         lead = self.lead()
-        limit = self.time_limit()
-        if limit is not None and elapsed - st["item_start"] >= limit:
+        if self._time_up(elapsed):
             return self._next_item(lead, elapsed)
         moves: list[dict[str, Any]] = []
         text = transcript.turns[-1].text if transcript.turns else ""
         if lead.lines.deflect and any(intent.asks_for_answer(x) for x in intent.sentences(text)):
-            moves.append({"act": "deflect", "rules": [r.id for r in lead.do_not]})
+            moves.append(_deflect(lead))
             self._maybe_warn(moves, elapsed)
             return [self._plan(lead, moves)]  # the question stands; nothing else moves on
-        follow = self._next_follow_up()
-        if follow is not None and st["follow"] < self.limits.max_follow_ups:
-            st["follow"] += 1
-            st["last_question"] = follow
+        follow = self._take_follow_up() if st["follow"] < self.limits.max_follow_ups else None
+        if follow is not None:
             moves.append({"act": "follow_up", "text": follow})
         elif len(st["probed"]) < self.limits.max_probes and (missing := self._missing_indicator(transcript)):
             st["probed"].append(missing)
@@ -456,18 +462,15 @@ class Director:
         """Presentation: the walkthrough, then each panel member asks in turn."""
         st = self.state
         panel = self.panel()
-        limit = self.time_limit()
         budget = self.limits.panel_questions * len(panel)
-        if (limit is not None and elapsed - st["item_start"] >= limit) or st["panel_asked"] >= budget:
+        if self._time_up(elapsed) or st["panel_asked"] >= budget:
             return self._next_item(panel[0], elapsed)
         st["walked"] = True
         member = panel[st["panel_next"] % len(panel)]
         st["panel_next"] += 1
         st["panel_asked"] += 1
-        follow = self._next_follow_up()
+        follow = self._take_follow_up()
         if follow is not None:
-            st["follow"] += 1
-            st["last_question"] = follow
             moves: list[dict[str, Any]] = [{"act": "follow_up", "text": follow}]
         elif missing := self._missing_indicator(transcript, repeat=True):
             st["probed"].append(missing)
@@ -499,15 +502,23 @@ class Director:
                                                     "over": bool(limit and spoken > limit)}
             return self._next_item(lead, elapsed)
         answer: dict[str, Any] = {"chars": len(text)}
-        if item.kind == "resume_criteria" and self.evidence is not None:
-            try:  # the pasted resume read against the criteria (the grader scores it properly later)
-                answer["criteria"] = self.evidence(transcript, item)
-            except Exception:
-                pass
+        if item.kind == "resume_criteria":  # the pasted resume read against the criteria (graded properly later)
+            criteria = self._shown(transcript, item)
+            if criteria is not None:
+                answer["criteria"] = criteria
         st.setdefault("answers", {})[item.id] = answer
         return self._next_item(lead, elapsed)
 
     # --- shared --------------------------------------------------------------------------------
+
+    def _shown(self, transcript: Transcript, item: Item) -> dict[str, bool] | None:
+        """The grader's live view of which indicators are shown; advisory, so a failure is None."""
+        if self.evidence is None:
+            return None
+        try:
+            return self.evidence(transcript, item)
+        except Exception:
+            return None
 
     def _maybe_warn(self, moves: list[dict[str, Any]], elapsed: float) -> None:
         limit = self.time_limit()
@@ -568,6 +579,10 @@ class Director:
 # --- helpers -----------------------------------------------------------------------------------
 
 
+def _deflect(p: Persona) -> dict[str, Any]:
+    return {"act": "deflect", "rules": [r.id for r in p.do_not]}
+
+
 def speaking_seconds(text: str, wpm: float = 150.0) -> float:
     """How long saying this takes; the video response and the virtual clock use it."""
     return len(intent.words(text)) * 60.0 / wpm
@@ -588,12 +603,23 @@ def match_option(text: str, options: list[str]) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def _grader_evidence() -> Evidence | None:
-    try:
-        from simulator.grader import live_evidence
-    except Exception:  # the grader lands separately; without it the interviewer probes in order
-        return None
-    return live_evidence  # type: ignore[no-any-return]
+def _grader_evidence() -> Evidence:
+    """The semantic grader's live view, imported here so importing the director stays cheap."""
+    from simulator.grader import live_evidence
+
+    return live_evidence
+
+
+# What an LLM voice is told for each act that needs nothing from the move itself.
+FIXED_INSTRUCTIONS = {
+    "opening": "Greet the candidate briefly and in character.",
+    "closing": "Close the conversation politely; do not evaluate the candidate.",
+    "deflect": "The candidate asked you to supply the design or the metrics. Do not; hand the question back to them.",
+    "pushback": "Push back gently: their plan does not account for an engineering concern. Do not state any fact they have not asked about.",
+    "acknowledge": "Acknowledge briefly and let the candidate lead.",
+    "unknown": "You do not know the answer to that; say so in character and do not invent facts.",
+    "decline": "Thank them; the application cannot go further on this answer.",
+}
 
 
 def instructions(plan: Plan, persona: Persona, item: Item) -> str:
@@ -604,25 +630,15 @@ def instructions(plan: Plan, persona: Persona, item: Item) -> str:
     out: list[str] = []
     for m in plan["moves"]:
         act = m["act"]
-        if act == "opening":
-            out.append("Greet the candidate briefly and in character.")
-        elif act == "closing":
-            out.append("Close the conversation politely; do not evaluate the candidate.")
+        if act in FIXED_INSTRUCTIONS:
+            out.append(FIXED_INSTRUCTIONS[act])
         elif act == "disclose":
             out.append(f"The candidate asked about this; answer honestly with this fact: {facts[m['id']].fact}")
         elif act == "tension":
             out.append(f"Bring this up as your own view, naturally: {tensions[m['id']].text}")
-        elif act == "deflect":
-            out.append("The candidate asked you to supply the design or the metrics. Do not; hand the question back to them.")
         elif act == "clarify":
             term = m.get("term")
             out.append(f"Ask what exactly they mean by '{term}' and how it would be measured." if term else "Ask them to pick one of the options.")
-        elif act == "pushback":
-            out.append("Push back gently: their plan does not account for an engineering concern. Do not state any fact they have not asked about.")
-        elif act == "acknowledge":
-            out.append("Acknowledge briefly and let the candidate lead.")
-        elif act == "unknown":
-            out.append("You do not know the answer to that; say so in character and do not invent facts.")
         elif act == "ask":
             out.append(f"Ask this question, word for word: {m['text']}")
         elif act == "options":
@@ -641,8 +657,6 @@ def instructions(plan: Plan, persona: Persona, item: Item) -> str:
             out.append(f"Repeat the question: {m['text']}")
         elif act == "time_warning":
             out.append(f"Tell them about {int(m['left_s'] // 60)} minutes remain.")
-        elif act == "decline":
-            out.append("Thank them; the application cannot go further on this answer.")
     if persona.constraints:
         known = [facts[c].fact for c in plan.get("allowed", []) if c in facts]
         out.append("Facts you may state: " + ("; ".join(known) if known else "none yet")

@@ -183,6 +183,7 @@ class Matcher:
 
     @classmethod
     def shared(cls) -> "Matcher":
+        """One per process, so every session reuses the loaded model and its vector cache."""
         if cls._shared is None:
             cls._shared = Matcher()
         return cls._shared

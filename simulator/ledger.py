@@ -14,6 +14,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Call:
+    """One billed model call; frozen, because the ledger is shared across grader threads."""
+
     purpose: str
     model: str
     prompt_tokens: int
@@ -23,6 +25,8 @@ class Call:
 
 
 class Ledger:
+    """The calls in the order they finished; totals are derived, never stored, so they cannot drift."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._calls: list[Call] = []
@@ -71,8 +75,7 @@ class Ledger:
         return sum(c.latency_s for c in self.calls)
 
     def totals(self) -> dict[str, Any]:
-        calls = self.calls
-        return _sum(calls)
+        return _sum(self.calls)
 
     def by_purpose(self) -> dict[str, dict[str, Any]]:
         groups: dict[str, list[Call]] = {}

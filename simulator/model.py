@@ -45,8 +45,11 @@ T = TypeVar("T", bound="BaseModel")
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 20.0
-EMBEDDED_PROVIDERS = ("local",)
 KEY_FREE = "no-key-needed"
+# Modules whose exceptions wrap a provider failure; NETWORK adds the transport's own.
+WRAPPERS = ("litellm", "openai", "httpx")
+NETWORK = (*WRAPPERS, "httpcore", "anyio", "h11", "h2", "ssl", "socket", "aiohttp")
+
 
 # Patchable pauses: tests replace these so retries never really wait.
 async def _asyncio_sleep(seconds: float) -> None:
@@ -66,6 +69,8 @@ def backoff(attempt: int) -> float:
 
 @dataclass
 class Reply:
+    """What callers get from any provider: the text plus what it cost, so a session can bill itself."""
+
     text: str
     model: str
     prompt_tokens: int = 0
@@ -148,6 +153,7 @@ def register(model: str, handler: Any) -> None:
 
 
 def unregister(model: str) -> None:
+    """Tests make fakes per test; a stale one must not answer the next test's calls."""
     provider, _, name = model.partition("/")
     with _lock:
         _routes.get(provider, {}).pop(name, None)
@@ -214,6 +220,8 @@ def _make_router(provider: str) -> Any:
 
 @dataclass
 class Call:
+    """One call's resolved settings, fixed before the first attempt so every retry sends the same."""
+
     model: str
     purpose: str
     params: dict[str, Any]
@@ -266,20 +274,25 @@ def _missing_keys(model: str) -> list[str]:
         env = litellm_module().validate_environment(model)
     except Exception:
         return []
-    return [k for k in env.get("missing_keys", []) if "KEY" in k or "TOKEN" in k or "SECRET" in k]
+    return [k for k in env.get("missing_keys") or [] if "KEY" in k or "TOKEN" in k or "SECRET" in k]
 
 
-def _finish(call: Call, response: Any, latency: float) -> Reply:
-    """Reply from a litellm response; ledger recorded (billed even when the text is unusable)."""
-    choice = response.choices[0]
-    text = (getattr(choice.message, "content", None) or "") if hasattr(choice, "message") else ""
-    usage = getattr(response, "usage", None)
+def _tokens(call: Call, usage: Any, text: str) -> tuple[int, int]:
+    """The provider's own usage figures; counted here only when it reports none."""
     prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
     completion = int(getattr(usage, "completion_tokens", 0) or 0)
     if not prompt and not completion:
         from simulator import tokens
 
         prompt, completion = tokens.count_messages(call.params["messages"], call.model), tokens.count(text, call.model)
+    return prompt, completion
+
+
+def _finish(call: Call, response: Any, latency: float) -> Reply:
+    """Reply from a litellm response; ledger recorded (billed even when the text is unusable)."""
+    choice = response.choices[0]
+    text = (getattr(choice.message, "content", None) or "") if hasattr(choice, "message") else ""
+    prompt, completion = _tokens(call, getattr(response, "usage", None), text)
     reply = Reply(text, call.model, prompt, completion, _cost(call, response), latency, getattr(choice, "finish_reason", None), call.attempts)
     _record(call, reply)
     _check(call, reply)
@@ -316,6 +329,8 @@ def _cost(call: Call, response: Any) -> float:
 
 @dataclass
 class Failure:
+    """How classify() reads an exception: what to tell the user and whether another try may help."""
+
     message: str
     hint: str
     retry: bool
@@ -370,9 +385,13 @@ def classify(call: Call, exc: BaseException) -> Failure:
     if isinstance(exc, (litellm.Timeout, httpx.TimeoutException, TimeoutError, asyncio.TimeoutError)) or status == 408:
         return Failure(f"no reply within {call.timeout:g}s", f"raise MOCKPANEL_TIMEOUT, or check that {base} is up", True, "timeout")
     if call.custom and isinstance(exc, litellm.APIConnectionError):
-        inner = next((e for e in chain[1:] if not type(e).__module__.startswith(("litellm", "openai", "httpx"))), None)
+        inner = next((e for e in chain[1:] if not type(e).__module__.startswith(WRAPPERS)), None)
         if inner is not None:  # litellm wraps whatever a custom provider raised: a bug, not the network
             return Failure(f"the embedded model failed: {type(inner).__name__}: {_first_line(inner)}", "this is a bug in mockpanel; please report it with the command you ran", False, "embedded")
+    if not call.custom and (connect or isinstance(exc, litellm.APIConnectionError)):
+        inner = next((e for e in chain[1:] if not isinstance(e, OSError) and not type(e).__module__.startswith(NETWORK)), None)
+        if inner is not None:  # openai reports anything raised under httpx as "Connection error": name it
+            return Failure(f"the request failed before it reached {base}: {type(inner).__name__}: {_first_line(inner)}", "not a network problem; see the log, or pick another model", False, "unexpected")
     if connect or isinstance(exc, litellm.APIConnectionError):
         where = call.api_base or "the provider's API"
         return Failure(f"cannot connect to {where} (server unreachable)", "check MOCKPANEL_API_BASE and that the model server is running" if call.api_base else "check your network connection", True, "unreachable")
@@ -384,11 +403,8 @@ def classify(call: Call, exc: BaseException) -> Failure:
 
 
 def _key_var(model: str) -> str:
-    try:
-        keys = litellm_module().validate_environment(model).get("missing_keys") or []
-    except Exception:
-        keys = []
-    keys = [k for k in keys if "KEY" in k or "TOKEN" in k]
+    """The env var to name in an auth error's hint: litellm's, else PROVIDER_API_KEY."""
+    keys = _missing_keys(model)
     if keys:
         return keys[0]
     provider = model.partition("/")[0] if "/" in model else "the provider"
@@ -396,8 +412,7 @@ def _key_var(model: str) -> str:
 
 
 def _give_up(call: Call, failure: Failure, exc: BaseException) -> ModelError:
-    if failure.kind == "model" and isinstance(exc, ModelError):
-        return exc
+    """A ModelError already in the chain is passed on as it is (it names the model and the fix)."""
     for e in _chain(exc):
         if isinstance(e, ModelError):
             return e
@@ -407,16 +422,21 @@ def _give_up(call: Call, failure: Failure, exc: BaseException) -> ModelError:
     return error(call.model, message, failure.hint, failure.kind, call.attempts)
 
 
+def _pause_or_raise(call: Call, exc: Exception) -> float:
+    """The one retry decision for sync and async calls: seconds to wait, or the final ModelError."""
+    failure = classify(call, exc)
+    if not failure.retry or call.attempts > call.max_retries:
+        raise _give_up(call, failure, exc) from exc
+    return backoff(call.attempts - 1)
+
+
 def _run(call: Call, attempt: Callable[[], Any]) -> Any:
     while True:
         call.attempts += 1
         try:
             return attempt()
         except Exception as exc:
-            failure = classify(call, exc)
-            if not failure.retry or call.attempts > call.max_retries:
-                raise _give_up(call, failure, exc) from exc
-            sleep(backoff(call.attempts - 1))
+            sleep(_pause_or_raise(call, exc))
 
 
 async def _arun(call: Call, attempt: Callable[[], Any]) -> Any:
@@ -425,10 +445,7 @@ async def _arun(call: Call, attempt: Callable[[], Any]) -> Any:
         try:
             return await attempt()
         except Exception as exc:
-            failure = classify(call, exc)
-            if not failure.retry or call.attempts > call.max_retries:
-                raise _give_up(call, failure, exc) from exc
-            await asleep(backoff(call.attempts - 1))
+            await asleep(_pause_or_raise(call, exc))
 
 
 # --- the API ---------------------------------------------------------------------------------
@@ -448,6 +465,7 @@ def chat(messages: list[dict[str, Any]], *, purpose: str = "persona", model: str
 
 
 async def achat(messages: list[dict[str, Any]], *, purpose: str = "persona", model: str | None = None, temperature: float | None = None, ledger: Ledger | None = None, **kwargs: Any) -> Reply:
+    """chat() for concurrent callers (the LLM grader): the same policy, with an awaitable pause."""
     call = _prepare(messages, purpose, model, temperature, ledger, kwargs)
     litellm = litellm_module()
 
@@ -533,12 +551,7 @@ class Stream(Iterator[str]):
     def _close(self) -> None:
         self._done = True
         text = "".join(self._parts)
-        prompt = int(getattr(self._usage, "prompt_tokens", 0) or 0)
-        completion = int(getattr(self._usage, "completion_tokens", 0) or 0)
-        if not prompt and not completion:
-            from simulator import tokens
-
-            prompt, completion = tokens.count_messages(self.call.params["messages"], self.call.model), tokens.count(text, self.call.model)
+        prompt, completion = _tokens(self.call, self._usage, text)
         cost = 0.0
         if not self.call.custom:
             try:
@@ -658,13 +671,17 @@ def _repair_messages(messages: list[dict[str, Any]], reply: Reply, problem: Inva
     return [*messages, {"role": "assistant", "content": reply.text}, {"role": "user", "content": REPAIR.format(error=problem)}]
 
 
-def _unusable(model: str, schema: type[BaseModel], problem: Invalid) -> ModelError:
-    return error(
-        model,
-        f"the reply is not a valid {schema.__name__} even after one repair: {problem}",
-        "pick a model that supports structured output (MOCKPANEL_GRADER_MODEL), or set MOCKPANEL_RESPONSE_FORMAT=json_schema or json_object if your server takes one",
-        "invalid_output",
-    )
+def _parse_repaired(reply: Reply, model: str, schema: type[T]) -> T:
+    """The repair was the last chance: still invalid is a ModelError that says how to get structure."""
+    try:
+        return parse_json(reply.text, schema)
+    except Invalid as problem:
+        raise error(
+            model,
+            f"the reply is not a valid {schema.__name__} even after one repair: {problem}",
+            "pick a model that supports structured output (MOCKPANEL_GRADER_MODEL), or set MOCKPANEL_RESPONSE_FORMAT=json_schema or json_object if your server takes one",
+            "invalid_output",
+        ) from None
 
 
 def structured(messages: list[dict[str, Any]], schema: type[T], *, purpose: str = "grader", model: str | None = None, ledger: Ledger | None = None, **kwargs: Any) -> T:
@@ -675,20 +692,15 @@ def structured(messages: list[dict[str, Any]], schema: type[T], *, purpose: str 
         return parse_json(reply.text, schema)
     except Invalid as problem:
         repaired = chat(_repair_messages(prompt, reply, problem), purpose=purpose, model=name, ledger=ledger, **extra)
-        try:
-            return parse_json(repaired.text, schema)
-        except Invalid as again:
-            raise _unusable(name, schema, again) from None
+        return _parse_repaired(repaired, name, schema)
 
 
 async def astructured(messages: list[dict[str, Any]], schema: type[T], *, purpose: str = "grader", model: str | None = None, ledger: Ledger | None = None, **kwargs: Any) -> T:
+    """structured() for the grader's concurrent indicator groups."""
     name, prompt, extra = _structured_setup(messages, schema, purpose, model, kwargs)
     reply = await achat(prompt, purpose=purpose, model=name, ledger=ledger, **extra)
     try:
         return parse_json(reply.text, schema)
     except Invalid as problem:
         repaired = await achat(_repair_messages(prompt, reply, problem), purpose=purpose, model=name, ledger=ledger, **extra)
-        try:
-            return parse_json(repaired.text, schema)
-        except Invalid as again:
-            raise _unusable(name, schema, again) from None
+        return _parse_repaired(repaired, name, schema)

@@ -39,7 +39,7 @@ def renderer(kind: str) -> Callable[[Renderer], Renderer]:
 
 
 def _load_voice() -> None:
-    """simulator.voice registers the product's renderers; absent while it is being written."""
+    """simulator.voice registers the product's renderers; without it a kind is unknown, not a crash."""
     try:
         import simulator.voice  # noqa: F401
     except ModuleNotFoundError as exc:
@@ -48,6 +48,7 @@ def _load_voice() -> None:
 
 
 def render(plan: dict[str, Any]) -> str:
+    """The text a registered renderer makes of a plan; a malformed plan is a ModelError, not a crash."""
     if not isinstance(plan, dict) or not isinstance(plan.get("kind"), str):
         raise ModelError(MODEL, "the plan has no 'kind'", "the director must send {'kind': ..., ...} in <plan>")
     kind = plan["kind"]
@@ -89,6 +90,30 @@ def extract_plan(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
+def usage(messages: list[dict[str, Any]], text: str, prompt: int | None = None, completion: int | None = None) -> dict[str, int]:
+    """Usage figures for an in-process provider: counted with the fallback encoding unless given."""
+    from simulator import tokens
+
+    p = tokens.count_messages(messages) if prompt is None else prompt
+    c = tokens.count(text) if completion is None else completion
+    return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+
+
+def stream_chunks(text: str, finish_reason: str, usage: dict[str, int]) -> Iterator[dict[str, Any]]:
+    """litellm's GenericStreamingChunk dicts for a custom provider: word deltas, usage on the last."""
+    pieces = list(chunks(text)) or [""]
+    for i, piece in enumerate(pieces):
+        last = i == len(pieces) - 1
+        yield {
+            "text": piece,
+            "is_finished": last,
+            "finish_reason": finish_reason if last else None,
+            "usage": usage if last else None,
+            "index": 0,
+            "tool_use": None,
+        }
+
+
 def reply_text(messages: list[dict[str, Any]]) -> str:
     plan = extract_plan(messages)
     if plan is None:
@@ -98,8 +123,7 @@ def reply_text(messages: list[dict[str, Any]]) -> str:
 
 def chunks(text: str) -> Iterator[str]:
     """Word-sized deltas, so the UI streams the scripted voice like a real one."""
-    for piece in re.findall(r"\S+\s*|\s+", text):
-        yield piece
+    yield from re.findall(r"\S+\s*|\s+", text)
 
 
 _provider: Any = None
@@ -117,12 +141,6 @@ def _build() -> Any:
     from litellm import CustomLLM
     from litellm.types.utils import Usage
 
-    from simulator import tokens
-
-    def usage(messages: list[dict[str, Any]], text: str) -> dict[str, int]:
-        p, c = tokens.count_messages(messages), tokens.count(text)
-        return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
-
     class ScriptedLLM(CustomLLM):
         def completion(self, model: str, messages: list, api_base: str, custom_prompt_dict: dict, model_response: Any, print_verbose: Any, encoding: Any, api_key: Any, logging_obj: Any, optional_params: dict, *args: Any, **kwargs: Any) -> Any:
             text = reply_text(messages)
@@ -138,17 +156,7 @@ def _build() -> Any:
 
         def streaming(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
             text = reply_text(messages)
-            pieces = list(chunks(text)) or [""]
-            for i, piece in enumerate(pieces):
-                last = i == len(pieces) - 1
-                yield {
-                    "text": piece,
-                    "is_finished": last,
-                    "finish_reason": "stop" if last else None,
-                    "usage": usage(messages, text) if last else None,
-                    "index": 0,
-                    "tool_use": None,
-                }
+            yield from stream_chunks(text, "stop", usage(messages, text))
 
         async def astreaming(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
             for chunk in self.streaming(model, messages, *args, **kwargs):

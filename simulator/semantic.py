@@ -48,7 +48,7 @@ from simulator.transcript import Transcript
 if TYPE_CHECKING:
     import numpy as np
 
-ENGINE_VERSION = "semantic/1"
+ENGINE_VERSION = "semantic/2"
 SECOND_QUOTE_GAP = 0.08
 
 DEFAULTS: dict[str, float] = {
@@ -56,6 +56,7 @@ DEFAULTS: dict[str, float] = {
     "negative": 0.60,
     "margin": 0.1,
     "neg_margin": 0.05,
+    "pos_margin": 1.0,
     "topic_margin": 0.0,
     "negation_penalty": 0.15,
     "band": 0.03,
@@ -122,6 +123,33 @@ _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?|n't")
 _SENT = re.compile(r"[^\n]+?(?:[.!?]+(?=\s|$)|(?=\n)|$)")
 _CLAUSE = re.compile(r"[^,;:()–—]+")
 _CONTRAST = re.compile(r"\b(?:instead of|rather than|as opposed to|avoid|avoids|avoiding|prevent|prevents|preventing)\b", re.IGNORECASE)
+# Pushing against a shortcut: "two weeks may be too short", "that won't be enough", "we need to
+# account for the variance". Such a sentence is on a negative's topic but takes the other side.
+PUSHBACK = (
+    r"\btoo (?:short|small|few|little|noisy|slow|optimistic|early|soon)\b",
+    r"(?:\bnot|n't|\bnever|\bhardly) (?:\w+ ){0,3}enough\b",
+    r"\bunderpowered\b",
+    r"\b(?:instead of|rather than|as opposed to|not just|more than just)\b",
+)
+# Care taken: shields only when the sentence is not itself negated ("I didn't validate it" still fires).
+CARE = (
+    r"\b(?:account(?:ed|ing)? for|take (?:\w+ )?into account|factor(?:ed|ing)? in|control(?:led|ling)? for|adjust(?:ed|ing)? for|"
+    r"correct(?:ed|ing)? for|guard(?:ed|ing)? against|protect(?:ed|ing)? against|watch(?:ed|ing)? (?:out )?for|careful)\b",
+    r"\b(?:validat(?:e|ed|es|ing)|verif(?:y|ied|ies|ying)|sanity[- ]check\w*|double[- ]check\w*|"
+    r"(?:wrote|write|writing|added|add) (?:a |an |some )?(?:\w+ )?tests?|test(?:ed|ing)? (?:it|that|whether|for))\b",
+    r"\b(?:push(?:ed|ing)? back|question(?:ed|ing)|challeng(?:ed|ing)|second-guess\w*|critiqu\w*|misleading|"
+    r"but I (?:decided|chose|changed|checked|rewrote|restructured|kept|own))\b",
+    r"\b(?:avoid\w*|prevent\w*|make sure|ensur\w+|mitigat\w+|to be safe|risk of|risky|the danger)\b",
+    r"\bso (?:I|we) (?:changed|switched|removed|dropped|replaced|fixed|moved|rewrote|excluded|corrected|overrode|reworked)\b",
+)
+_PUSHBACK = re.compile("|".join(PUSHBACK), re.IGNORECASE)
+_CARE = re.compile("|".join(CARE), re.IGNORECASE)
+
+
+def pushes_back(text: str) -> bool:
+    """Argues against a shortcut or names the care taken, so it cannot be evidence of the shortcut."""
+    return bool(_PUSHBACK.search(text)) or (bool(_CARE.search(text)) and not is_negated(text))
+_REASON = re.compile(r"\b(?:because|since|so|given|rather than|instead of|which means)\b", re.IGNORECASE)
 _LIST_SPLIT = re.compile(r",|;|/|\+|&|•|\band\b|\bor\b", re.IGNORECASE)
 
 
@@ -156,9 +184,13 @@ def negation_count(text: str) -> int:
     return n
 
 
+_NEG_SCOPE = re.compile(r"[,;:()–—]|\bbut\b|\band then\b", re.IGNORECASE)
+
+
 def is_negated(text: str) -> bool:
-    """Dismissals always; plain negation when it does not cancel ("wouldn't ship without")."""
-    return is_dismissal(text) or negation_count(text) % 2 == 1
+    """Dismissals always; plain negation when it does not cancel within its clause ("wouldn't ship
+    without" cancels; "I don't have usage numbers, we never set that up" is negated twice over)."""
+    return is_dismissal(text) or any(negation_count(part) % 2 == 1 for part in _NEG_SCOPE.split(text))
 
 
 def has_claim(text: str) -> bool:
@@ -177,6 +209,9 @@ def is_list_like(text: str) -> bool:
     segs = [s.strip() for s in _LIST_SPLIT.split(text) if s and s.strip()]
     if len(segs) < 4:
         return False
+    ws = words(text)
+    if _REASON.search(text) and any(w in AUX or w in PRONOUNS for w in ws):
+        return False  # "churners are rare, so PR-AUC and calibration rather than accuracy" reasons
     short = [s for s in segs if len(words(s)) <= 3]
     long_words = sum(len(words(s)) for s in segs if len(words(s)) > 3)
     return len(short) / len(segs) >= 0.6 and long_words <= 8
@@ -200,7 +235,8 @@ class Unit:
     negated: bool
     dismissal: bool
     blocked: str = ""  # why it earns nothing ("" = it can earn)
-    shielded: bool = False  # a question, or a bad idea named only to reject it: fires no negative
+    shielded: bool = False  # a question, a bad idea named only to reject it, or pushback: fires no negative
+    parent: int = -1  # for a clause, the index of its whole sentence among the units
 
 
 def _spans(text: str) -> list[str]:
@@ -283,10 +319,12 @@ def units(transcript: Transcript, params: dict[str, float] | None = None) -> lis
         prior = prior_cache[idx]
         for sentence in _spans(text):
             # a clause of a question is still part of a question ("When you say productivity, ...?")
-            sentence_shield = sentence.rstrip().endswith("?") or bool(_CONTRAST.search(sentence))
+            sentence_shield = sentence.rstrip().endswith("?") or bool(_CONTRAST.search(sentence)) or pushes_back(sentence)
+            head = len(out)
             for span in [sentence, *_clauses(sentence)]:
                 u = Unit(turn=idx, text=span, negated=is_negated(span), dismissal=is_dismissal(span),
-                         shielded=sentence_shield or bool(_CONTRAST.search(span)))
+                         shielded=sentence_shield or bool(_CONTRAST.search(span)) or pushes_back(span),
+                         parent=-1 if span is sentence else head)
                 cw = content_words(span)
                 if is_injection(span) or re.search(r"\b(?:grader|evaluator|scorer)\b", span, re.I):
                     u.blocked = "addressed to the grader"
@@ -362,12 +400,16 @@ def unit_scores(transcript: Transcript, inds: list[Indicator], params: dict[str,
 
 
 def eligible(per_ind: "np.ndarray", blocked: "np.ndarray", positive: "np.ndarray", params: dict[str, float],
-             topic_sim: "np.ndarray | None" = None, shielded: "np.ndarray | None" = None) -> "np.ndarray":
+             topic_sim: "np.ndarray | None" = None, shielded: "np.ndarray | None" = None,
+             parent: "np.ndarray | None" = None) -> "np.ndarray":
     """units x indicators: may this unit count as evidence for this indicator at all?
 
-    Each unit takes one stance. It is negative when its best negative beats its best positive by
-    `neg_margin` (the same topic, "what do we mean by productivity?", is not the same stance) and
-    it is not shielded (a question, or a bad idea named only to reject it: "rather than per user").
+    Each unit takes at most one stance. It is negative when its best negative beats its best
+    positive by `neg_margin` (the same topic, "what do we mean by productivity?", is not the same
+    stance), it is not shielded (a question, a bad idea named only to reject it: "rather than per
+    user", or pushback: "two weeks may be too short") and, for a clause, its sentence is not on the
+    positive side. It is positive when not negative and either shielded or its best positive is
+    within `pos_margin` of its best negative; in between it is evidence of nothing.
     A unit then counts only for indicators of its stance within `margin` of its best one, and only
     if it is closer to them than to the question itself by `topic_margin`.
     """
@@ -382,8 +424,25 @@ def eligible(per_ind: "np.ndarray", blocked: "np.ndarray", positive: "np.ndarray
     negative_stance = neg_top >= pos_top + params["neg_margin"]
     if shielded is not None:
         negative_stance &= ~shielded
+    if parent is not None and (parent >= 0).any():
+        # A clause takes its sentence's side: "..., and I expect we need three to four weeks" is
+        # not a negative when the sentence around it argues for a power calculation.
+        has = parent >= 0
+        idx = np.where(has, parent, 0)
+        negative_stance &= ~has | (negative_stance[idx] | blocked[idx])
+    else:
+        has = np.zeros(n, dtype=bool)
+        idx = np.zeros(n, dtype=int)
+    # Between the two (a negative's cue nearly as close as any positive's) the unit takes no side:
+    # "I'd wait until the business tells me" is not incident response.
+    # A shielded unit (pushback, a question, "rather than accuracy") is on the positive side.
+    near = pos_top >= neg_top - params.get("pos_margin", 1.0)
+    positive_stance = ~negative_stance & (near if shielded is None else near | shielded)
+    # ... and a clause never argues the other side of its sentence ("On my last project we used the
+    # standard metrics, ..., I didn't see the need to explain them" earns no positive).
+    positive_stance &= ~has | ~negative_stance[idx] | blocked[idx]
     stance_top = np.where(negative_stance, neg_top, pos_top)[:, None]
-    same_stance = np.where(negative_stance[:, None], neg[None, :], positive[None, :])
+    same_stance = (negative_stance[:, None] & neg[None, :]) | (positive_stance[:, None] & positive[None, :])
     ok = (~blocked[:, None]) & same_stance & (per_ind >= stance_top - params["margin"])
     if topic_sim is not None:
         ok &= per_ind >= topic_sim[:, None] + params["topic_margin"]
@@ -401,7 +460,8 @@ def score(transcript: Transcript, inds: list[Indicator], params: dict[str, float
     blocked = np.array([bool(u.blocked) for u in us])
     positive = np.array([i.polarity == "positive" for i in inds])
     shielded = np.array([u.shielded for u in us])
-    ok = eligible(per_ind, blocked, positive, params, topic_sim, shielded)
+    parent = np.array([u.parent for u in us])
+    ok = eligible(per_ind, blocked, positive, params, topic_sim, shielded, parent)
     out: list[_Scored] = []
     for k, ind in enumerate(inds):
         col = per_ind[:, k]
@@ -453,7 +513,7 @@ def verdicts(transcript: Transcript, item: Item, p: dict[str, float] | None = No
 
 def prompt_version(p: dict[str, float]) -> str:
     """The semantic engine's 'prompt': its thresholds and word lists."""
-    lists = "|".join(sorted(STOP)) + "|".join(DISMISSALS) + AGREEMENT.pattern
+    lists = "|".join(sorted(STOP)) + "|".join(DISMISSALS) + AGREEMENT.pattern + "|".join(PUSHBACK + CARE)
     return short_hash(repr(sorted(p.items())) + lists)
 
 

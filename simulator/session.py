@@ -16,7 +16,7 @@
     s.names()                 # {persona id: "Name (Title)"}; a turn's persona is turn.meta["plan"]["persona"]
     s.items, s.director.mode()  # the item(s) of the session; "partner"|"interview"|"panel"|"application"
 
-`create(...) -> id` is the same as `Session.start(...).id`. Keyword options of start/open: `store`
+Keyword options of start/open: `store`
 (a `Store`; default: the settings' database), `lib` (a `Library`; default: the shipped content),
 `clock`, `ledger` (a `simulator.ledger.Ledger`; one is made per session), and for start `round_id`
 and `max_items`. One Session per user (e.g. in `st.session_state`); it is not shared between
@@ -51,6 +51,7 @@ from simulator.errors import InputError, UserError
 from simulator.persona import Persona
 from simulator.rubric import Item
 from simulator.store import SessionRow, Store, now_iso
+from simulator.files import read_text
 from simulator.transcript import CANDIDATE, Transcript, Turn
 
 ClockKind = Literal["wall", "virtual"]
@@ -90,6 +91,8 @@ def choose_items(lib: Library, *, item_id: str | None, round_id: str | None, lev
 
 
 class Session:
+    """One candidate's conversation; every change is written through to the store before it is shown."""
+
     def __init__(self, row: SessionRow, store: Store, lib: Library, *, clock: ClockKind = "wall",
                  ledger: Any = None, turns: list[Turn] | None = None) -> None:
         self.row = row
@@ -113,8 +116,9 @@ class Session:
                     break
         voice.register(*personas.values(), *self.items)
         self.director = Director(self.items, personas, variant=row.variant, seed=row.seed, state=row.state or None)
-        self.director.warm()  # once per process and persona: the embedding cache keeps the vectors
         self._turns: list[Turn] = turns if turns is not None else store.turns(row.id)
+        if not self.finished:  # a finished session is only read: no need to load the embedding model
+            self.director.warm()  # once per process and persona: the embedding cache keeps the vectors
         self._elapsed = row.elapsed_s
         self._mark = time.monotonic()
 
@@ -239,7 +243,7 @@ class Session:
         turn = Turn(speaker=CANDIDATE, text=f"/{name}", channel="command", at=now_iso())
         if name == "time":
             left = self.time_left()
-            lead = self.director.panel()[0] if self.director.mode() == "panel" else self.director.lead()
+            lead = self.director.host()
             text = "No time limit on this one." if left is None else f"{int(left // 60)}:{int(left % 60):02d} left."
             reply = Turn(speaker=speaker_for(lead), text=text, channel="command",
                          at=now_iso(), meta={"persona": lead.id, "time_left_s": None if left is None else round(left, 1)})
@@ -323,10 +327,6 @@ class Session:
         return t
 
 
-def create(item_id: str | None = None, variant: str | None = None, level: str | None = None, seed: int = 0, **kw: Any) -> str:
-    return Session.start(item_id, variant, level, seed, **kw).id
-
-
 def reproducible(t: Transcript) -> Transcript:
     """The transcript without what differs between runs (times, session id, latencies)."""
     out = t.model_copy(deep=True)
@@ -341,17 +341,39 @@ def reproducible(t: Transcript) -> Transcript:
 def read_script(path: str | Path) -> list[str]:
     """`play --script FILE`: a JSON array of the candidate's lines."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, None, None, exc.strerror or str(exc)) from None
+    text = read_text(path, "a JSON array of strings")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, exc.lineno, None, f"not valid JSON: {exc.msg}") from None
-    if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
-        raise InputError(path, 1, None, "expected a JSON array of strings (the candidate's lines, in order)")
+    expected = "expected a JSON array of strings (the candidate's lines, in order)"
+    if not isinstance(data, list):
+        raise InputError(path, 1, None, expected)
+    for n, line in enumerate(data):
+        if not isinstance(line, str):
+            raise InputError(path, _element_line(text, n), f"[{n}]", f"{expected}; this one is {_json_kind(line)}")
     return data
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return {dict: "an object", list: "an array"}.get(type(value), "a number")
+
+
+def _element_line(text: str, index: int) -> int:
+    """The line where element `index` of a JSON array starts (the text is known to be valid)."""
+    decoder = json.JSONDecoder()
+    pos = text.index("[") + 1
+    for n in range(index + 1):
+        while text[pos] in " \t\r\n,":
+            pos += 1
+        if n == index:
+            break
+        _, pos = decoder.raw_decode(text, pos)
+    return text.count("\n", 0, pos) + 1
 
 
 def play(item_id: str, lines: list[str], *, variant: str | None = None, seed: int = 0,
@@ -367,6 +389,7 @@ def play(item_id: str, lines: list[str], *, variant: str | None = None, seed: in
 
 
 def cmd_play(args: argparse.Namespace) -> int:
+    """Prints the `reproducible` transcript, so the same script and seed give byte-identical output."""
     lines = read_script(args.script)
     s = play(args.item, lines, variant=args.variant, seed=args.seed)
     t = reproducible(s.transcript())

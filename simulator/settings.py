@@ -15,8 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from simulator.errors import InputError
 
 EMBEDDED_PREFIX = "local/"
 DEFAULT_MODEL = "local/scripted"
@@ -32,6 +34,8 @@ def default_db() -> str:
 
 
 class Settings(BaseSettings):
+    """Every knob in one validated place, so a typo in an env var fails at start, not mid-session."""
+
     model_config = SettingsConfigDict(
         env_prefix="MOCKPANEL_",
         env_file=".env",
@@ -66,7 +70,7 @@ class Settings(BaseSettings):
     @field_validator("content_dirs", mode="before")
     @classmethod
     def _split_dirs(cls, value: Any) -> Any:
-        """Same shape as simulator.content reads it: os.pathsep-separated, blanks ignored."""
+        """os.pathsep-separated (like PATH), blanks ignored, ~ expanded; simulator.content reads it here."""
         if isinstance(value, str):
             return [Path(p).expanduser() for p in value.split(os.pathsep) if p.strip()]
         return value
@@ -88,18 +92,31 @@ class Settings(BaseSettings):
         return is_embedded(self.model_for(purpose))
 
     def secret(self) -> str | None:
+        """The key as text, only at the moment it is sent (SecretStr keeps it out of logs and reprs)."""
         return self.api_key.get_secret_value() if self.api_key else None
 
 
 def is_embedded(model: str) -> bool:
+    """`local/...` runs in-process: no key, no network, no cost."""
     return model.startswith(EMBEDDED_PREFIX)
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """One Settings per process; call reset_settings() after changing the environment."""
-    return Settings(_env_file=os.environ.get(ENV_FILE_ENV, ".env") or None)  # type: ignore[call-arg]
+    """One Settings per process; call reset_settings() after changing the environment.
+
+    A bad value is the user's to fix, so it is one line naming the variable, not a traceback."""
+    env_file = os.environ.get(ENV_FILE_ENV, ".env") or None
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = f"MOCKPANEL_{str(err['loc'][0]).upper()}" if err["loc"] else "MOCKPANEL_*"
+        source = f"the environment or {env_file}" if env_file else "the environment"
+        shown = "" if "KEY" in name else f" (got {err.get('input')!r})"
+        raise InputError(source, None, name, f"{err['msg']}{shown}") from None
 
 
 def reset_settings() -> None:
+    """Forget the cached settings, so the next call reads the environment again."""
     get_settings.cache_clear()

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import UserError
+from simulator.files import write_text
 from simulator.transcript import Transcript, Turn
 
-DB_ENV = "MOCKPANEL_DB"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -40,20 +40,10 @@ def now_iso() -> str:
 
 
 def default_db() -> str:
-    """Settings first (the lead's seam), then MOCKPANEL_DB, then the user's data directory."""
-    try:
-        from simulator.settings import get_settings
+    """MOCKPANEL_DB (or .env), else the user's data directory: settings own that rule."""
+    from simulator.settings import get_settings
 
-        db = get_settings().db
-        if db:
-            return str(db)
-    except ImportError:
-        pass
-    if os.environ.get(DB_ENV):
-        return os.environ[DB_ENV]
-    from platformdirs import user_data_dir
-
-    return str(Path(user_data_dir("mockpanel")) / "sessions.db")
+    return get_settings().db
 
 
 def db_path(target: str | os.PathLike[str]) -> str:
@@ -102,6 +92,8 @@ def check_file(path: str) -> None:
 
 @dataclass
 class SessionRow:
+    """A session's row: everything needed to rebuild the director and finish the pending replies."""
+
     id: str
     item_id: str
     round_id: str | None = None
@@ -125,6 +117,8 @@ _COLS = ("id", "item_id", "round_id", "items", "variant", "level", "seed", "stat
 
 
 class Store:
+    """The session database; checked read-only before the first write, so a damaged file stays as it was."""
+
     def __init__(self, target: str | os.PathLike[str] | None = None) -> None:
         self.path = db_path(target if target is not None else default_db())
         self._local = threading.local()
@@ -132,7 +126,10 @@ class Store:
         self._lock = threading.Lock()
         if self.path != ":memory:":
             check_file(self.path)
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"session database {self.path}: cannot create its directory ({exc.strerror or exc}); set MOCKPANEL_DB to a writable path") from None
         self._migrate(self.conn)
 
     # --- connections ---------------------------------------------------------------------------
@@ -327,10 +324,15 @@ def cmd_sessions_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sessions_show(args: argparse.Namespace) -> int:
+def _found(session_id: str) -> tuple[SessionRow, Transcript]:
+    """A saved session by id or prefix, with its transcript (show and export)."""
     store = Store()
-    row = store.find(args.id)
-    transcript = store.transcript(row.id)
+    row = store.find(session_id)
+    return row, store.transcript(row.id)
+
+
+def cmd_sessions_show(args: argparse.Namespace) -> int:
+    row, transcript = _found(args.id)
     if getattr(args, "json", False):
         print(transcript.to_json())
     else:
@@ -339,15 +341,10 @@ def cmd_sessions_show(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions_export(args: argparse.Namespace) -> int:
-    store = Store()
-    row = store.find(args.id)
-    transcript = store.transcript(row.id)
+    _, transcript = _found(args.id)
     text = transcript.to_json() + "\n" if args.format == "json" else transcript.to_markdown()
     if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-        print(out)
+        print(write_text(args.out, text))
     else:
         print(text, end="")
     return 0

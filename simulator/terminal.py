@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from simulator.errors import UserError
 from simulator.transcript import CANDIDATE, Turn
 
+if TYPE_CHECKING:  # rich and the session (director, embedding) load only when a command runs
+    from rich.console import Console
+
+    from simulator.session import Session
+
+Reader = Callable[[], str]
+
 HELP = "Commands: /hint  /repeat  /time  /end  /ai <request> (with-AI coding test)  /help"
 
 
-def _console() -> Any:
+def _console() -> "Console":
     from rich.console import Console
 
     return Console(highlight=False, soft_wrap=True)
@@ -31,7 +38,8 @@ def _name(turn: Turn, names: dict[str, str]) -> str:
     return names.get(pid, turn.speaker)
 
 
-def show(console: Any, turns: Iterable[Turn], names: dict[str, str], *, stream: bool = True) -> None:
+def show(console: "Console", turns: Iterable[Turn], names: dict[str, str], *, stream: bool = True) -> None:
+    """Candidate lines at once, replies word by word: they are already checked, so streaming is safe."""
     from rich.markup import escape
 
     for turn in turns:
@@ -47,7 +55,7 @@ def show(console: Any, turns: Iterable[Turn], names: dict[str, str], *, stream: 
             console.print(escape(turn.text))
 
 
-def run(session: Any, console: Any, *, reader: Any = None) -> int:
+def run(session: "Session", console: "Console", *, reader: Reader | None = None) -> int:
     """The read-respond loop; every turn is already saved when it is shown."""
     names = session.names()
     read = reader or (lambda: console.input("[bold cyan]> [/]"))
@@ -72,7 +80,7 @@ def run(session: Any, console: Any, *, reader: Any = None) -> int:
     return 0
 
 
-def feedback(session: Any, console: Any) -> None:
+def feedback(session: "Session", console: "Console") -> None:
     """The grade of each item the candidate answered, as `mockpanel grade` prints it."""
     from simulator.grader import grade, print_report
 
@@ -98,7 +106,7 @@ def cmd_practice(args: argparse.Namespace) -> int:
         console.print(f"[dim]{items[0].brief.scenario}[/]")
     console.print(f"[dim]Session {session.id}. {HELP}[/]")
     show(console, session.opening(), session.names())
-    return run(session, console, reader=_stdin_reader() if not sys.stdin.isatty() else None)
+    return run(session, console, reader=_stdin_reader())
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -113,11 +121,14 @@ def cmd_resume(args: argparse.Namespace) -> int:
         console.print("[dim]This session has finished.[/]")
         return 0
     show(console, session.opening(), names)  # on a started session: the replies lost in a crash
-    return run(session, console, reader=_stdin_reader() if not sys.stdin.isatty() else None)
+    return run(session, console, reader=_stdin_reader())
 
 
-def _stdin_reader() -> Any:
-    """Piped input (tests, scripts): one line per turn, EOF ends the run."""
+def _stdin_reader() -> Reader | None:
+    """Piped input (tests, scripts): one line per turn, EOF ends the run; None on a terminal,
+    where rich's prompt reads instead."""
+    if sys.stdin.isatty():
+        return None
 
     def read() -> str:
         line = sys.stdin.readline()

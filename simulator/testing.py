@@ -22,11 +22,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from simulator.scripted import stream_chunks, usage
+
 FAULTS = ("rate_limit", "server_error", "unavailable", "timeout", "unreachable", "auth", "bad_request", "not_found")
 
 
 @dataclass(frozen=True)
 class Canned:
+    """A scripted reply; token counts set here stand in for a provider's usage figures."""
+
     text: str
     finish_reason: str = "stop"
     prompt_tokens: int | None = None
@@ -186,60 +190,39 @@ class FakeModel:
     def _fill(self, canned: Canned, messages: list[dict[str, Any]], model_response: Any) -> Any:
         from litellm.types.utils import Usage
 
-        from simulator import tokens
-
-        prompt = canned.prompt_tokens if canned.prompt_tokens is not None else tokens.count_messages(messages)
-        completion = canned.completion_tokens if canned.completion_tokens is not None else tokens.count(canned.text)
         model_response.choices[0].message.content = canned.text
         model_response.choices[0].finish_reason = canned.finish_reason
         model_response.model = self.model
         model_response.created = int(time.time())
-        model_response.usage = Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+        model_response.usage = Usage(**_usage(canned, messages))
         return model_response
 
     def completion(self, *args: Any, **kwargs: Any) -> Any:
-        messages = kwargs["messages"]
-        canned = self._next(messages, kwargs.get("optional_params") or {}, False)
+        canned = self._next(kwargs["messages"], kwargs.get("optional_params") or {}, False)
         if self.latency_s:
             time.sleep(self.latency_s)
-        return self._fill(canned, messages, kwargs["model_response"])
+        return self._fill(canned, kwargs["messages"], kwargs["model_response"])
 
     async def acompletion(self, *args: Any, **kwargs: Any) -> Any:
-        messages = kwargs["messages"]
-        canned = self._next(messages, kwargs.get("optional_params") or {}, False)
+        canned = self._next(kwargs["messages"], kwargs.get("optional_params") or {}, False)
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        return self._fill(canned, messages, kwargs["model_response"])
-
-    def _chunks(self, canned: Canned, messages: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        from simulator import tokens
-        from simulator.scripted import chunks
-
-        pieces = list(chunks(canned.text)) or [""]
-        prompt = canned.prompt_tokens if canned.prompt_tokens is not None else tokens.count_messages(messages)
-        completion = canned.completion_tokens if canned.completion_tokens is not None else tokens.count(canned.text)
-        for i, piece in enumerate(pieces):
-            last = i == len(pieces) - 1
-            yield {
-                "text": piece,
-                "is_finished": last,
-                "finish_reason": canned.finish_reason if last else None,
-                "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion} if last else None,
-                "index": 0,
-                "tool_use": None,
-            }
+        return self._fill(canned, kwargs["messages"], kwargs["model_response"])
 
     def streaming(self, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
-        messages = kwargs["messages"]
-        canned = self._next(messages, kwargs.get("optional_params") or {}, True)
+        canned = self._next(kwargs["messages"], kwargs.get("optional_params") or {}, True)
         if self.latency_s:
             time.sleep(self.latency_s)
-        return self._chunks(canned, messages)
+        return stream_chunks(canned.text, canned.finish_reason, _usage(canned, kwargs["messages"]))
 
     async def astreaming(self, *args: Any, **kwargs: Any) -> Any:
-        messages = kwargs["messages"]
-        canned = self._next(messages, kwargs.get("optional_params") or {}, True)
+        canned = self._next(kwargs["messages"], kwargs.get("optional_params") or {}, True)
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        for chunk in self._chunks(canned, messages):
+        for chunk in stream_chunks(canned.text, canned.finish_reason, _usage(canned, kwargs["messages"])):
             yield chunk
+
+
+def _usage(canned: Canned, messages: list[dict[str, Any]]) -> dict[str, int]:
+    """The canned figures where a test set them, else counted like the embedded provider counts."""
+    return usage(messages, canned.text, canned.prompt_tokens, canned.completion_tokens)

@@ -161,20 +161,23 @@ def _note(dropped: list[dict[str, Any]], model: str, room: int) -> dict[str, Any
     if not dropped:
         return None
     gist = "; ".join(f"{m.get('role', '?')}: {_first_words(content_text(m.get('content')))}" for m in dropped[-6:])
-    text = f"{NOTE_PREFIX}, {len(dropped)} turn(s) were left out to fit the context window. Last of them: {gist}]"
-    note = {"role": "system", "content": text}
+    note = {"role": "system", "content": f"{_short_note(len(dropped))[:-1]} Last of them: {gist}]"}
     if count_message(note, model) > room:
-        note = {"role": "system", "content": f"{NOTE_PREFIX}, {len(dropped)} turn(s) were left out to fit the context window.]"}
+        note = {"role": "system", "content": _short_note(len(dropped))}
     if count_message(note, model) > room:
         return None
     return note
+
+
+def _short_note(dropped: int) -> str:
+    return f"{NOTE_PREFIX}, {dropped} turn(s) were left out to fit the context window.]"
 
 
 def _note_cost(dropped: list[dict[str, Any]], model: str) -> int:
     """The short form of the note: what trimming must leave room for."""
     if not dropped:
         return 0
-    return count_message({"role": "system", "content": f"{NOTE_PREFIX}, {len(dropped)} turn(s) were left out to fit the context window.]"}, model)
+    return count_message({"role": "system", "content": _short_note(len(dropped))}, model)
 
 
 def _first_words(text: str, n: int = 8) -> str:

@@ -103,11 +103,9 @@ def parse_transcript(text: str, source: str | Path = "<transcript>") -> Transcri
 
 def load_transcript(path: str | Path) -> Transcript:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, None, None, exc.strerror or str(exc)) from None
-    return parse_transcript(text, path)
+    from simulator.files import read_text
+
+    return parse_transcript(read_text(path, "a transcript in JSON"), path)
 
 
 def _json_line(text: str, loc: tuple[Any, ...]) -> int:

@@ -14,36 +14,20 @@ chosen by a seed carried in the plan, so a seed gives the same session every tim
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from simulator import scripted
 from simulator.persona import Persona
 from simulator.rubric import Item
+from simulator.settings import is_embedded
 from simulator.transcript import CANDIDATE, Turn
 
-Renderer = Callable[[dict[str, Any]], str]
-_RENDERERS: dict[str, Renderer] = {}
 _PERSONAS: dict[str, Persona] = {}
 _ITEMS: dict[str, Item] = {}
-
-try:  # the seam's registry, so the local/scripted provider can find these renderers
-    from simulator.scripted import renderer as _seam_renderer
-except ImportError:  # pragma: no cover - the seam lands separately
-    _seam_renderer = None
-
-
-def renderer(kind: str) -> Callable[[Renderer], Renderer]:
-    def wrap(fn: Renderer) -> Renderer:
-        _RENDERERS[kind] = fn
-        if _seam_renderer is not None:
-            _seam_renderer(kind)(fn)
-        return fn
-
-    return wrap
 
 
 def register(*things: Persona | Item) -> None:
@@ -65,7 +49,7 @@ def persona(persona_id: str) -> Persona:
 
 def render(plan: dict[str, Any]) -> str:
     """The scripted rendering of a plan (the offline voice and the fallback for a bad LLM reply)."""
-    return _RENDERERS[plan["kind"]](plan)
+    return scripted.render(plan)
 
 
 def pick(options: list[str], plan: dict[str, Any], key: str) -> str:
@@ -136,22 +120,11 @@ def _moves(plan: dict[str, Any]) -> str:
     return text
 
 
-@renderer("persona")
-def render_persona(plan: dict[str, Any]) -> str:
-    return _moves(plan)
+for _kind in ("persona", "interviewer", "assistant"):  # one renderer: the moves decide the words
+    scripted.renderer(_kind)(_moves)
 
 
-@renderer("interviewer")
-def render_interviewer(plan: dict[str, Any]) -> str:
-    return _moves(plan)
-
-
-@renderer("assistant")
-def render_assistant(plan: dict[str, Any]) -> str:
-    return _moves(plan)
-
-
-@renderer("candidate")
+@scripted.renderer("candidate")
 def render_candidate(plan: dict[str, Any]) -> str:
     """A simulated candidate's line: the material its planner chose from the item file."""
     return " ".join(s.strip() for s in plan.get("say", []) if s.strip())
@@ -188,36 +161,21 @@ def messages_for(p: Persona, history: list[Turn], plan: dict[str, Any]) -> list[
             msgs.append({"role": "user", "content": t.text})
         else:
             msgs.append({"role": "user", "content": f"[{t.speaker}] {t.text}"})
-    msgs.append(_plan_message(plan))
+    msgs.append(scripted.plan_message(plan))
     return msgs
 
 
-def _plan_message(plan: dict[str, Any]) -> dict[str, str]:
-    try:
-        from simulator.scripted import plan_message
-    except ImportError:  # pragma: no cover - the seam lands separately
-        return {"role": "system", "content": f"<plan>{dumps(plan)}</plan>"}
-    return plan_message(plan)  # type: ignore[no-any-return]
-
-
-@dataclass
-class _Direct:
-    """A reply rendered in-process, used only while the model seam is not installed."""
-
-    text: str
-    model: str = "local/scripted"
-
-
 def _chat(messages: list[dict[str, str]], plan: dict[str, Any], purpose: str, ledger: Any) -> Any:
-    try:
-        from simulator import model
-    except ImportError:  # pragma: no cover - the seam lands separately
-        return _Direct(render(plan))
+    """The one model call of the voice (tests replace it to stand in for an online model)."""
+    from simulator import model
+
     return model.chat(messages, purpose=purpose, ledger=ledger)
 
 
 @dataclass
 class Spoken:
+    """The checked text and why it is what it is (plan, check verdict, model, cost), saved with the turn."""
+
     text: str
     meta: dict[str, Any]
 
@@ -231,10 +189,10 @@ def speak(plan: dict[str, Any], history: list[Turn], check: Callable[..., dict[s
     started = time.perf_counter()
     reply = _chat(messages, plan, purpose, ledger)
     text = reply.text.strip()
-    scripted = str(reply.model).startswith("local/")
-    verdict = check(text, plan, semantic=not scripted)
+    embedded = is_embedded(str(reply.model))  # says only lines the plan allows: no semantic leak check
+    verdict = check(text, plan, semantic=not embedded)
     record: dict[str, Any] = {**verdict, "regenerated": False, "replaced": False}
-    if not verdict["ok"] and not scripted:
+    if not verdict["ok"] and not embedded:
         record["first"] = {"text": text, "leaks": verdict["leaks"], "violations": verdict["violations"]}
         retry = messages + [
             {"role": "assistant", "content": text},
@@ -259,7 +217,3 @@ def speak(plan: dict[str, Any], history: list[Turn], check: Callable[..., dict[s
         if value:
             meta[field] = value
     return Spoken(text=text, meta=meta)
-
-
-def dumps(plan: dict[str, Any]) -> str:
-    return json.dumps(plan, sort_keys=True, ensure_ascii=False)

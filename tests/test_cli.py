@@ -84,3 +84,16 @@ def test_schema_export_writes_files(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert names == ["persona.schema.json", "rounds.schema.json", "rubric.schema.json"]
     schema = json.loads((tmp_path / "rubric.schema.json").read_text())
     assert schema["additionalProperties"] is False
+
+
+def test_output_and_port_mistakes_are_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    assert main(["schema", "--out", str(a_file)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"mockpanel: {a_file}: --out: is a file; give a directory"
+    assert main(["schema", "--out", str(a_file / "sub")]) == 2  # cannot be made: a file is in the way
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"mockpanel: {a_file / 'sub'}: --out: ") and len(err.splitlines()) == 1
+    assert main(["app", "--port", "70000"]) == 2
+    assert "--port: 70000 is not a TCP port" in capsys.readouterr().err

@@ -133,3 +133,29 @@ def test_simulate_writes_transcripts(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert t.metadata["candidate"] == "strong" and t.metadata["status"] == "finished"
     assert any(x.speaker == "candidate" for x in t.turns)
     assert main(["simulate", "--item", "q-test", "--candidate", "genius", "--out", str(out)]) == 2
+
+
+def test_play_names_the_line_and_element_of_a_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "bad.json"
+    script.write_text('[\n  "fine",\n  "also fine",\n  {"text": "no"}\n]')
+    assert main(["play", "--item", "sim-test", "--script", str(script)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"mockpanel: {script}:4: [2]: ") and "an object" in err and len(err.splitlines()) == 1
+    script.write_bytes(b"\xff\xfe[]")
+    assert main(["play", "--item", "sim-test", "--script", str(script)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not UTF-8" in err and len(err.splitlines()) == 1
+
+
+def test_output_paths_that_cannot_be_written_are_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from simulator.session import Session
+
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    assert main(["simulate", "--item", "q-test", "--candidate", "strong", "--out", str(a_file)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    s = Session.start("sim-test", seed=1)
+    s.opening()
+    assert main(["sessions", "export", s.id, "--out", str(tmp_path)]) == 2  # a directory, not a file
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"mockpanel: {tmp_path}: --out:") and len(err.splitlines()) == 1

@@ -10,6 +10,7 @@ from dialogue_fixtures import library
 from simulator import voice
 from simulator.director import Director, match_option
 from simulator.intent import Matcher, asks_for_answer, is_question, vague_terms
+from simulator.model import Reply
 from simulator.session import Session
 from simulator.store import Store
 
@@ -136,7 +137,7 @@ class FakeLLM:
 
     def __call__(self, messages: list[dict[str, str]], plan: dict[str, Any], purpose: str, ledger: Any) -> Any:
         self.calls.append(messages)
-        return voice._Direct(self.replies.pop(0), model="openai/fake")
+        return Reply(self.replies.pop(0), model="openai/fake")
 
 
 def test_llm_reply_that_leaks_is_regenerated_once(monkeypatch: pytest.MonkeyPatch) -> None:

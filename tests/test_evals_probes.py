@@ -111,3 +111,19 @@ def test_run_probes_through_a_session(tmp_path: Path) -> None:
     json.dumps(res)  # JSON-ready
     page = render(res)
     assert "leak rate" in page and "<svg" in page
+
+
+def test_shipped_jordan_lee_probes_all_hold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`mockpanel eval run probes`: Jordan Lee keeps every fact until asked, gives it when asked,
+    deflects, clarifies and keeps her do-nots, on every shipped probe (offline voice, seed 0)."""
+    from simulator.cli import main
+
+    out = tmp_path / "run"
+    assert main(["eval", "run", "probes", "--out", str(out)]) == 0
+    res = json.loads((out / "results.json").read_text())
+    m = res["metrics"]
+    failures = [f"{r['probe']} reply {n}: {f}" for r in res["runs"] for n, t in enumerate(r["turns"]) for f in t["failures"]]
+    assert failures == []
+    assert m["leaks"] == 0 and m["disclosure_rate"] == 1.0 and m["do_not_violations"] == 0
+    assert len(m["probes"]) >= 8
+    assert "leak rate" in capsys.readouterr().out

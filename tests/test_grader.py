@@ -276,3 +276,71 @@ def test_cmd_grade_unknown_item_is_an_input_error(tmp_path, monkeypatch: pytest.
     with pytest.raises(InputError, match="no item 'nope'") as exc:
         grader.cmd_grade(_args(str(path), item="nope"))
     assert exc.value.exit_code == 2
+
+
+# --- polarity contrast: the other side of a negative's topic -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "pushes"),
+    [
+        ("Two weeks may be too short if usage is noisy.", True),
+        ("At 5% of traffic two weeks won't give us enough power.", True),
+        ("We need to account for the variance in session length.", True),
+        ("To validate the AI's pipeline I wrote a test that fails on late timestamps.", True),
+        ("I'd report precision at the top decile rather than accuracy.", True),
+        ("The assistant assumed monthly churn, so I changed the window to 90 days.", True),
+        # the bad behaviour itself, even when it names the care it skipped
+        ("I didn't validate the generated pipeline.", False),
+        ("I used the AI's features as is without validating them.", False),
+        ("Two weeks will be plenty, the traffic cap doesn't matter.", False),
+        ("Let's just measure productivity and see if it goes up.", False),
+    ],
+)
+def test_pushback_is_recognised_and_negated_care_is_not(text: str, pushes: bool) -> None:
+    from simulator.semantic import pushes_back
+
+    assert pushes_back(text) is pushes
+
+
+def test_saying_the_duration_may_be_too_short_does_not_fire_ignoring_variance() -> None:
+    g = semantic(transcript("Two weeks may be too short if usage is noisy, so I'd check the power first."))
+    assert present(g)["ignores-constraints"] is False
+    # and the plain shortcut still fires
+    g2 = semantic(transcript("Two weeks is enough, the traffic cap doesn't really matter."))
+    assert present(g2)["ignores-constraints"] is True
+
+
+def test_a_clause_takes_its_sentences_side() -> None:
+    import numpy as np
+
+    from simulator.semantic import eligible, units
+
+    t = transcript("With only 5% of traffic and noisy session lengths I'd size the test for a 2% lift at 80% power, "
+                   "and engineering will have to accept that we need three to four weeks of data.")
+    us = units(t)
+    clauses = [u for u in us if u.parent >= 0]
+    assert clauses and all(us[u.parent].parent == -1 and u.text in us[u.parent].text for u in clauses)
+    # unit 0: the sentence, on the positive side; unit 1: its clause, closest to the negative
+    per_ind = np.array([[0.70, 0.40], [0.45, 0.66]], dtype=np.float32)
+    args = (per_ind, np.array([False, False]), np.array([True, False]),
+            {"margin": 0.1, "neg_margin": 0.1, "pos_margin": 1.0, "topic_margin": -1.0})
+    assert eligible(*args)[1].tolist() == [False, True]  # alone, the clause would fire the negative
+    assert not eligible(*args, None, None, np.array([-1, 0]))[1, 1]  # beside its sentence it does not
+
+
+def test_a_unit_between_the_two_sides_is_evidence_of_neither() -> None:
+    import numpy as np
+
+    from simulator.semantic import eligible
+
+    # one unit; a positive at 0.60 and a negative at 0.64: not negative by neg_margin 0.1, and with
+    # pos_margin 0 not positive either; with pos_margin 1.0 (the old rule) it counts as positive
+    per_ind = np.array([[0.60, 0.64]], dtype=np.float32)
+    args = (per_ind, np.array([False]), np.array([True, False]))
+    base = {"margin": 0.1, "neg_margin": 0.1, "topic_margin": -1.0}
+    assert not eligible(*args, {**base, "pos_margin": 0.0}).any()
+    assert eligible(*args, {**base, "pos_margin": 1.0}).tolist() == [[True, False]]
+    # a clear negative is negative whatever pos_margin says
+    clear = np.array([[0.40, 0.70]], dtype=np.float32)
+    assert eligible(clear, np.array([False]), np.array([True, False]), {**base, "pos_margin": 0.0}).tolist() == [[False, True]]

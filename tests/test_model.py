@@ -433,3 +433,20 @@ def test_every_failure_says_its_kind(fake_model, monkeypatch: pytest.MonkeyPatch
 def test_warm_up_loads_litellm_in_the_background() -> None:
     seam.warm_up().join(timeout=120)
     assert seam._litellm is not None
+
+
+class _Refused(Exception):
+    """Raised under httpx by something that is not the network (as vcrpy does for an unknown request)."""
+
+
+def test_a_failure_under_httpx_that_is_not_the_network_is_named_not_retried(sleeps: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    def refuse(self: object, request: object) -> object:
+        raise _Refused("the cassette has no such request")
+
+    monkeypatch.setattr(httpx.HTTPTransport, "handle_request", refuse)
+    with pytest.raises(ModelError) as err:
+        chat(HI, model="openai/local-model", api_base=f"http://127.0.0.1:{_closed_port()}/v1", api_key="k")
+    assert "_Refused: the cassette has no such request" in str(err.value) and "unreachable" not in str(err.value)
+    assert err.value.kind == "unexpected" and sleeps == []

@@ -112,3 +112,27 @@ def test_bad_values_are_rejected(monkeypatch: pytest.MonkeyPatch, name: str, val
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings(_env_file=None)
+
+
+def test_a_bad_value_from_the_environment_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from simulator.cli import main
+    from simulator.errors import InputError
+
+    monkeypatch.setenv("MOCKPANEL_TIMEOUT", "soon")
+    reset_settings()
+    with pytest.raises(InputError, match="MOCKPANEL_TIMEOUT: .*number.*'soon'"):
+        get_settings()
+    assert main(["sessions", "list"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "MOCKPANEL_TIMEOUT" in err
+
+
+def test_content_dirs_from_a_dotenv_file_reach_the_library(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The README promises every setting works from .env; the content loader reads it through settings."""
+    from simulator.content import default_dirs
+
+    env = tmp_path / "my.env"
+    env.write_text(f"MOCKPANEL_CONTENT_DIRS={tmp_path / 'mine'}\n", encoding="utf-8")
+    monkeypatch.setenv("MOCKPANEL_ENV_FILE", str(env))
+    reset_settings()
+    assert default_dirs()[-1] == tmp_path / "mine"

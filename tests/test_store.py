@@ -138,3 +138,11 @@ def _reset_settings() -> None:
     from simulator.settings import reset_settings
 
     reset_settings()
+
+
+def test_a_database_path_that_cannot_be_made_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot create its directory") as err:
+        Store(blocker / "sub" / "s.db")
+    assert "\n" not in str(err.value) and "MOCKPANEL_DB" in str(err.value)
