@@ -2,6 +2,7 @@
 
     python -m evals.calibrate            # search, write simulator/data/thresholds.json, report
     python -m evals.calibrate --dry-run  # search and report only
+    python -m evals.calibrate --cv 5     # k-fold cross-validation of the search, on dev only
 
 The expensive part (embedding every candidate sentence against every indicator's phrasings) does
 not depend on the thresholds, so it is done once per negation penalty; the grid over the
@@ -9,6 +10,10 @@ margins (each once) and the presence thresholds and rating shares is then plain 
 indicator macro-F1 and exact rating agreement on `evals/data/dev.jsonl`; ties go to the higher
 (more conservative) thresholds. `heldout.jsonl` is never searched, only measured afterwards with
 the chosen values, and both figures are written next to the thresholds.
+
+`--cv K` searches on K-1 folds of dev and scores the left-out fold, K times: it is how a change to
+the grid is judged without looking at held-out (a dimension that raises the dev fit but lowers the
+cross-validated figure is overfitting, as `pos_margin` below did).
 """
 
 from __future__ import annotations
@@ -30,7 +35,10 @@ GRID: dict[str, list[float]] = {
     "negative": [round(0.45 + 0.025 * k, 3) for k in range(15)],  # 0.45 .. 0.80
     "margin": [0.03, 0.06, 0.1, 0.2, 1.0],
     "neg_margin": [0.03, 0.06, 0.1],  # a tie with a positive is not a negative stance
-    "pos_margin": [0.0, 0.05, 1.0],  # nor, below this, a positive one (1.0: always positive)
+    # Below this a unit is not positive either (1.0: always positive). Searching 0.0 and 0.05 too
+    # fitted dev better but cross-validated worse (5-fold on dev: macro-F1 0.850 vs 0.888,
+    # agreement 0.843 vs 0.886), so it stays fixed.
+    "pos_margin": [1.0],
     "topic_margin": [-1.0, 0.0, 0.05, 0.1, 0.15, 0.2],
     "negation_penalty": [0.1, 0.2, 0.3, 0.4],
 }
@@ -206,6 +214,24 @@ def search(dev: list[Row], items: dict[str, Item], base: dict[str, float]) -> tu
     return params, rules, evaluate(prepared, params, rules)
 
 
+def cross_validate(dev: list[Row], items: dict[str, Item], base: dict[str, float], k: int, seed: int = 7) -> dict[str, Any]:
+    """Mean left-out-fold metrics of the search over k folds of dev (rows shuffled with `seed`)."""
+    import random
+
+    if not 2 <= k <= len(dev):
+        raise ValueError(f"--cv needs 2 <= K <= {len(dev)}")
+    rows = list(dev)
+    random.Random(seed).shuffle(rows)
+    folds = [rows[i::k] for i in range(k)]
+    scores: list[dict[str, Any]] = []
+    for n, fold in enumerate(folds):
+        train = [r for j, f in enumerate(folds) if j != n for r in f]
+        params, rules, _ = search(train, items, base)
+        scores.append(evaluate(prepare(fold, items, params["negation_penalty"], base), params, rules))
+    keys = ("macro_f1", "micro_f1", "precision", "recall", "rating_agreement", "rating_kappa_quadratic")
+    return {"folds": k, **{key: round(sum(s[key] for s in scores) / k, 4) for key in keys}}
+
+
 def main(argv: list[str] | None = None) -> int:
     from simulator.content import load_library
     from simulator.embedding import model_id
@@ -214,10 +240,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals.calibrate", description=__doc__.splitlines()[0])
     ap.add_argument("--dry-run", action="store_true", help="report, do not write thresholds.json")
     ap.add_argument("--measure", action="store_true", help="no search: measure the shipped thresholds on dev and heldout")
+    ap.add_argument("--cv", type=int, metavar="K", help="K-fold cross-validation of the search on dev only; writes nothing")
     args = ap.parse_args(argv)
     lib = load_library()
     dev, held = load_all(lib)
     base = {k: v for k, v in DEFAULTS.items()}
+    if args.cv:
+        print(json.dumps(cross_validate(dev, lib.items, base, args.cv)))
+        return 0
     if args.measure:
         from simulator.semantic import params as shipped
 

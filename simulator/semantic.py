@@ -14,8 +14,12 @@ How a verdict is reached:
    a dismissal ("latency won't matter", "we don't need monitoring") never matches an affirmative
    phrasing, so it cannot earn a positive, and it matches the negative indicator's dismissive
    cues, so it fires the negative; plain negation words cost `negation_penalty` instead.
-4. Each unit takes one stance, positive or negative (see `eligible`); a question, or a bad idea
-   named only to reject it ("rather than per user"), never fires a negative.
+4. Each unit takes at most one stance, positive or negative (see `eligible`): a negative needs its
+   evidence closer to some negative's phrasings than to every positive's, by `neg_margin`, and a
+   unit between the two sides is evidence of neither. A question, a bad idea named only to reject
+   it ("rather than per user") or pushback ("two weeks may be too short", "we need to account for
+   the variance", "to validate the pipeline I wrote a test"; `PUSHBACK`, `CARE`) never fires a
+   negative, and a clause never takes the other side from its sentence.
    A unit must also be closer to the indicator than to the question itself (`topic_margin`):
    "I've built a lot of dashboards" is about the question, not evidence of any indicator.
 5. An indicator is present when its best eligible unit scores at least the threshold (positive

@@ -218,7 +218,9 @@ class Session:
         if not self.director.state["opened"]:
             yield from self.opening()
         yield from self._speak_pending()
-        turn = Turn(speaker=CANDIDATE, text=stripped, channel=channel, at=now_iso())  # type: ignore[arg-type]
+        # code keeps its indentation and newlines: the grader quotes it verbatim
+        said = text.rstrip("\n") if channel == "code" else stripped
+        turn = Turn(speaker=CANDIDATE, text=said, channel=channel, at=now_iso())  # type: ignore[arg-type]
         self._advance(stripped, candidate=True)
         plans = self.director.react(self._transcript_with(turn), stripped, self.elapsed())
         self._save(turn, plans)

@@ -119,3 +119,32 @@ def test_hard_cases_in_the_shipped_set_are_not_fooled() -> None:
             assert "injection" not in g2.flags
             checked += 1
     assert checked >= 15
+
+
+def test_cross_validation_scores_left_out_folds_of_dev_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--cv` judges a grid on dev alone: every fold is searched without the rows it is scored on."""
+    from evals import calibrate
+    from simulator.content import load_library
+    from simulator.semantic import DEFAULTS
+
+    lib = load_library()
+    dev, held = devset.load_all(lib)
+    small = {**calibrate.GRID, "positive": [0.35, 0.45], "negative": [0.55, 0.65], "margin": [0.1],
+             "neg_margin": [0.1], "topic_margin": [0.1], "negation_penalty": [0.1]}
+    monkeypatch.setattr(calibrate, "GRID", small)
+    searched: list[set[str]] = []
+    real_search = calibrate.search
+
+    def spy(rows, items, base):  # type: ignore[no-untyped-def]
+        searched.append({r.id for r in rows})
+        return real_search(rows, items, base)
+
+    monkeypatch.setattr(calibrate, "search", spy)
+    rows = dev[:9]
+    out = calibrate.cross_validate(rows, lib.items, dict(DEFAULTS), 3)
+    assert out["folds"] == 3 and 0.0 <= out["macro_f1"] <= 1.0 and 0.0 <= out["rating_agreement"] <= 1.0
+    assert len(searched) == 3 and all(len(s) == 6 for s in searched)
+    assert set().union(*searched) == {r.id for r in rows}  # each row is left out exactly once
+    assert not set().union(*searched) & {r.id for r in held}
+    with pytest.raises(ValueError):
+        calibrate.cross_validate(rows, lib.items, dict(DEFAULTS), 1)

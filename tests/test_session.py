@@ -228,3 +228,12 @@ def test_interviewer_hands_back_a_request_for_the_answer() -> None:
     assert _acts(t) == ["deflect"] and t.text == "I'd like to hear your approach first."
     [t] = s.respond("I'd compare feature distributions.")
     assert _acts(t) == ["follow_up"]  # the question stood; the interview goes on from there
+
+
+def test_code_pane_keeps_indentation_verbatim() -> None:
+    s = _start("code-test", variant="without_ai")
+    s.opening()
+    code = "    def fit(self, df):\n        return self\n"
+    s.respond(code, channel="code")
+    [turn] = [t for t in s.transcript().turns if t.channel == "code"]
+    assert turn.text == code.rstrip("\n")
