@@ -145,6 +145,7 @@ CARE = (
     r"but I (?:decided|chose|changed|checked|rewrote|restructured|kept|own))\b",
     r"\b(?:avoid\w*|prevent\w*|make sure|ensur\w+|mitigat\w+|to be safe|risk of|risky|the danger)\b",
     r"\bso (?:I|we) (?:changed|switched|removed|dropped|replaced|fixed|moved|rewrote|excluded|corrected|overrode|reworked)\b",
+    r"\b(?:worth (?:a (?:closer )?look|looking into|checking|investigating)|take (?:it|this|that|them) seriously)\b",
 )
 _PUSHBACK = re.compile("|".join(PUSHBACK), re.IGNORECASE)
 _CARE = re.compile("|".join(CARE), re.IGNORECASE)

@@ -20,7 +20,7 @@ LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopb
 
 def pytest_configure(config: pytest.Config) -> None:
     # litellm's own TypedDicts trip a pydantic notice on first streaming use; not ours to fix
-    config.addinivalue_line("filterwarnings", "ignore:Item .* is using the `ReadOnly` qualifier:UserWarning")
+    config.addinivalue_line("filterwarnings", "ignore:Items? .* (is|are) using the `ReadOnly` qualifier:UserWarning")
 
 
 class NetworkBlocked(RuntimeError):
