@@ -61,17 +61,19 @@ class Row(BaseModel):
     note: str = ""
 
 
-def load(path: Path, library: object | None = None) -> list[Row]:
-    """Every row of one file, checked against the library; the first problem is an InputError."""
+def load(path: Path, library: object | None = None, seen: dict[str, str] | None = None) -> list[Row]:
+    """Every row of one file, checked against the library; the first problem is an InputError.
+
+    `seen` (row id -> "file:line") carries ids across files, so a dataset directory is one namespace."""
     from simulator.content import Library, load_library
 
     lib: Library = library if library is not None else load_library()  # type: ignore[assignment]
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, None, None, f"cannot read: {exc}") from None
     rows: list[Row] = []
-    seen: dict[str, int] = {}
+    seen = {} if seen is None else seen
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -86,8 +88,8 @@ def load(path: Path, library: object | None = None) -> list[Row]:
             raise InputError(path, n, ".".join(str(p) for p in err["loc"]) or None, err["msg"]) from None
         check_row(row, lib, path, n)
         if row.id in seen:
-            raise InputError(path, n, "id", f"duplicate row id {row.id!r} (first at line {seen[row.id]})")
-        seen[row.id] = n
+            raise InputError(path, n, "id", f"duplicate row id {row.id!r} (first at {seen[row.id]})")
+        seen[row.id] = f"{path}:{n}"
         rows.append(row)
     return rows
 

@@ -39,12 +39,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from simulator.testing import SECRET_HEADERS, scrub_request, scrub_response
+
 from simulator.errors import InputError, UserError
 
 RECORDED_DIR = Path(__file__).resolve().parent / "data" / "recorded"
 META, SESSION, GRADE, CASSETTE = "meta.json", "session.json", "grade.json", "cassette.yaml"
-SECRET_HEADERS = ("authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie",
-                  "set-cookie", "anthropic-api-key", "x-goog-api-key")
 _NONCE = re.compile(r"transcript-[0-9a-f]{8,64}")
 
 
@@ -115,19 +115,8 @@ def _same_call(r1: Any, r2: Any) -> None:
     assert _body_key(r1) == _body_key(r2), "request differs from the recorded one"
 
 
-def _scrub_request(request: Any) -> Any:
-    for name in list(request.headers):
-        if name.lower() in SECRET_HEADERS:
-            del request.headers[name]
-    return request
 
 
-def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    headers = response.get("headers", {})
-    for name in list(headers):
-        if name.lower() in SECRET_HEADERS:
-            del headers[name]
-    return response
 
 
 def cassette(path: Path, mode: str, only: str | None = None) -> Any:
@@ -141,13 +130,13 @@ def cassette(path: Path, mode: str, only: str | None = None) -> Any:
     def before(request: Any) -> Any:
         if keep and urlsplit(request.uri).netloc != keep:
             return None
-        return _scrub_request(request)
+        return scrub_request(request)
 
     recorder = vcr.VCR(
         record_mode=mode,
         filter_headers=list(SECRET_HEADERS),
         before_record_request=before,
-        before_record_response=_scrub_response,
+        before_record_response=scrub_response,
         match_on=["method", "scheme", "host", "port", "path", "call"],
         decode_compressed_response=True,
     )

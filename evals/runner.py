@@ -20,8 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, ValidationError
 
+from evals import devset
 from evals import metrics as M
 from simulator.errors import InputError, UserError
 from simulator.rubric import Item
@@ -46,23 +47,19 @@ GradeFn = Callable[[Transcript, Item, Any], Any]
 # --- the dataset -------------------------------------------------------------------------------
 
 
-class Gold(BaseModel):
+class Gold(devset.Gold):
     model_config = ConfigDict(extra="allow")
 
-    indicators: dict[str, bool]
-    rating: Literal["exceeds", "meets", "below"]
 
-
-class Row(BaseModel):
-    """One labelled transcript. Extra keys (notes, provenance) are kept and ignored."""
+class Row(devset.Row):
+    """The dev set's row, relaxed for any labelled dataset: extra keys (notes, provenance) are kept
+    and ignored, and family and level are optional."""
 
     model_config = ConfigDict(extra="allow")
 
-    id: str = Field(min_length=1)
-    transcript: Transcript
     gold: Gold
-    family: str | None = None
-    level: str | None = None
+    family: str | None = None  # type: ignore[assignment]
+    level: str | None = None  # type: ignore[assignment]
 
 
 def resolve_dataset(name: str | Path) -> Path:

@@ -226,3 +226,26 @@ class FakeModel:
 def _usage(canned: Canned, messages: list[dict[str, Any]]) -> dict[str, int]:
     """The canned figures where a test set them, else counted like the embedded provider counts."""
     return usage(messages, canned.text, canned.prompt_tokens, canned.completion_tokens)
+
+
+# --- recorded HTTP: what never goes into a cassette ----------------------------------------------
+
+SECRET_HEADERS = ("authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie",
+                  "set-cookie", "anthropic-api-key", "x-goog-api-key")
+
+
+def scrub_request(request: Any) -> Any:
+    """vcrpy `before_record_request`: drops credentials before a request is written."""
+    for name in list(request.headers):
+        if name.lower() in SECRET_HEADERS:
+            del request.headers[name]
+    return request
+
+
+def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    """vcrpy `before_record_response`: drops cookies and keys a server echoes back."""
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in SECRET_HEADERS:
+            del headers[name]
+    return response

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from simulator.testing import SECRET_HEADERS, scrub_request, scrub_response
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("DISABLE_AIOHTTP_TRANSPORT", "True")
 
@@ -119,22 +121,10 @@ def fake_model() -> Iterator[Callable[..., Any]]:
 
 # Replay only. scripts/record_cassettes sets this to "all" for a recording run (docs/recording.md).
 RECORD_MODE = os.environ.get("MOCKPANEL_RECORD_MODE", "none")
-SECRET_HEADERS = ("authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie", "set-cookie", "anthropic-api-key", "x-goog-api-key")
 
 
-def _scrub_request(request: Any) -> Any:
-    for name in list(request.headers):
-        if name.lower() in SECRET_HEADERS:
-            del request.headers[name]
-    return request
 
 
-def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    headers = response.get("headers", {})
-    for name in list(headers):
-        if name.lower() in SECRET_HEADERS:
-            del headers[name]
-    return response
 
 
 def _same_json_body(r1: Any, r2: Any) -> None:
@@ -160,8 +150,8 @@ def cassette() -> Callable[[str], Any]:
         cassette_library_dir=str(CASSETTES),
         record_mode=RECORD_MODE,
         filter_headers=list(SECRET_HEADERS),
-        before_record_request=_scrub_request,
-        before_record_response=_scrub_response,
+        before_record_request=scrub_request,
+        before_record_response=scrub_response,
         match_on=["method", "scheme", "host", "port", "path", "json_body"],
         decode_compressed_response=True,
         path_transformer=vcr.VCR.ensure_suffix(".yaml"),
