@@ -168,7 +168,8 @@ def cmd_app(args: argparse.Namespace) -> int:
     app = ROOT / "app.py"
     if not app.exists():
         raise InputError(app, None, None, "the app is not installed with this copy of mockpanel")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app)]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app),
+           "--browser.gatherUsageStats", "false", "--server.showEmailPrompt", "false"]
     if args.port is not None and not 0 < args.port < 65536:
         raise InputError("<args>", None, "--port", f"{args.port} is not a TCP port (1-65535)")
     if args.port:
