@@ -24,8 +24,9 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -61,19 +62,16 @@ class Row(BaseModel):
     note: str = ""
 
 
-def load(path: Path, library: object | None = None, seen: dict[str, str] | None = None) -> list[Row]:
-    """Every row of one file, checked against the library; the first problem is an InputError.
+RowT = TypeVar("RowT", bound=Row)
 
-    `seen` (row id -> "file:line") carries ids across files, so a dataset directory is one namespace."""
-    from simulator.content import Library, load_library
 
-    lib: Library = library if library is not None else load_library()  # type: ignore[assignment]
+def read_rows(path: Path, schema: type[RowT], seen: dict[str, str]) -> Iterator[tuple[int, RowT]]:
+    """(line number, row) for each non-blank line of a JSONL file; a bad line or a row id already
+    in `seen` (id -> "file:line", shared across files) is one InputError naming file, line and field."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, None, None, f"cannot read: {exc}") from None
-    rows: list[Row] = []
-    seen = {} if seen is None else seen
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -82,14 +80,24 @@ def load(path: Path, library: object | None = None, seen: dict[str, str] | None 
         except json.JSONDecodeError as exc:
             raise InputError(path, n, None, f"not valid JSON: {exc.msg}") from None
         try:
-            row = Row.model_validate(data)
+            row = schema.model_validate(data)
         except ValidationError as exc:
             err = exc.errors()[0]
             raise InputError(path, n, ".".join(str(p) for p in err["loc"]) or None, err["msg"]) from None
-        check_row(row, lib, path, n)
         if row.id in seen:
             raise InputError(path, n, "id", f"duplicate row id {row.id!r} (first at {seen[row.id]})")
         seen[row.id] = f"{path}:{n}"
+        yield n, row
+
+
+def load(path: Path, library: object | None = None, seen: dict[str, str] | None = None) -> list[Row]:
+    """Every row of one file, checked against the library; the first problem is an InputError."""
+    from simulator.content import Library, load_library
+
+    lib: Library = library if library is not None else load_library()  # type: ignore[assignment]
+    rows: list[Row] = []
+    for n, row in read_rows(path, Row, {} if seen is None else seen):
+        check_row(row, lib, path, n)
         rows.append(row)
     return rows
 

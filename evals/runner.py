@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ConfigDict, ValidationError
+from pydantic import ConfigDict
 
 from evals import devset
 from evals import metrics as M
@@ -91,30 +91,8 @@ def load_rows(path: str | Path) -> list[Row]:
     """Rows from a .jsonl file or every .jsonl under a directory; a bad line is one InputError."""
     path = Path(path)
     files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
-    rows: list[Row] = []
     seen: dict[str, str] = {}
-    for file in files:
-        try:
-            lines = file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(file, None, None, f"cannot read: {exc}") from None
-        for n, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(file, n, None, f"not valid JSON: {exc.msg}") from None
-            try:
-                row = Row.model_validate(data)
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                field = ".".join(str(p) for p in err["loc"]) or None
-                raise InputError(file, n, field, err["msg"]) from None
-            if row.id in seen:
-                raise InputError(file, n, "id", f"duplicate row id {row.id!r} (first in {seen[row.id]})")
-            seen[row.id] = f"{file}:{n}"
-            rows.append(row)
+    rows = [row for file in files for _, row in devset.read_rows(file, Row, seen)]
     if not rows:
         raise InputError(path, None, None, "dataset has no rows")
     return rows
