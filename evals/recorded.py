@@ -39,7 +39,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from simulator.testing import SECRET_HEADERS, scrub_request, scrub_response
+from simulator.testing import recorder as testing_recorder
+from simulator.testing import scrub_request
 
 from simulator.errors import InputError, UserError
 
@@ -122,7 +123,6 @@ def _same_call(r1: Any, r2: Any) -> None:
 def cassette(path: Path, mode: str, only: str | None = None) -> Any:
     """vcrpy with the product's matching; `only` (a base URL) keeps just the requests the product
     sent there (the recording proxy's own forwarding runs in the same process and is not kept)."""
-    import vcr
     from urllib.parse import urlsplit
 
     keep = urlsplit(only).netloc if only else None
@@ -132,15 +132,7 @@ def cassette(path: Path, mode: str, only: str | None = None) -> Any:
             return None
         return scrub_request(request)
 
-    recorder = vcr.VCR(
-        record_mode=mode,
-        filter_headers=list(SECRET_HEADERS),
-        before_record_request=before,
-        before_record_response=scrub_response,
-        match_on=["method", "scheme", "host", "port", "path", "call"],
-        decode_compressed_response=True,
-    )
-    recorder.register_matcher("call", _same_call)
+    recorder = testing_recorder(mode, _same_call, before_record_request=before)
     return recorder.use_cassette(str(path))
 
 

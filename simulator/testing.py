@@ -249,3 +249,22 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
         if name.lower() in SECRET_HEADERS:
             del headers[name]
     return response
+
+
+def recorder(mode: str, body_matcher: Callable[[Any, Any], None], *,
+             before_record_request: Callable[[Any], Any] = scrub_request, **kwargs: Any) -> Any:
+    """A vcrpy VCR with the one scrubbing policy every cassette gets, matching requests on where
+    they go and on `body_matcher` (what the seam sends), so a cassette never holds a credential."""
+    import vcr
+
+    rec = vcr.VCR(
+        record_mode=mode,
+        filter_headers=list(SECRET_HEADERS),
+        before_record_request=before_record_request,
+        before_record_response=scrub_response,
+        match_on=["method", "scheme", "host", "port", "path", "body_matcher"],
+        decode_compressed_response=True,
+        **kwargs,
+    )
+    rec.register_matcher("body_matcher", body_matcher)
+    return rec

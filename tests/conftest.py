@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing import SECRET_HEADERS, scrub_request, scrub_response
+from simulator.testing import recorder
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("DISABLE_AIOHTTP_TRANSPORT", "True")
@@ -146,15 +146,6 @@ def cassette() -> Callable[[str], Any]:
     """`with cassette("name"):` replays tests/cassettes/name.yaml, recording off (docs/recording.md)."""
     import vcr
 
-    recorder = vcr.VCR(
-        cassette_library_dir=str(CASSETTES),
-        record_mode=RECORD_MODE,
-        filter_headers=list(SECRET_HEADERS),
-        before_record_request=scrub_request,
-        before_record_response=scrub_response,
-        match_on=["method", "scheme", "host", "port", "path", "json_body"],
-        decode_compressed_response=True,
-        path_transformer=vcr.VCR.ensure_suffix(".yaml"),
-    )
-    recorder.register_matcher("json_body", _same_json_body)
-    return recorder.use_cassette
+    rec = recorder(RECORD_MODE, _same_json_body, cassette_library_dir=str(CASSETTES),
+                   path_transformer=vcr.VCR.ensure_suffix(".yaml"))
+    return rec.use_cassette
