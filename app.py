@@ -1,7 +1,7 @@
 """mockpanel's Streamlit app: `streamlit run app.py` (or `make app`, `mockpanel app`).
 
-Kept small on purpose: each page is a script under `pages_app/`, shared helpers live in
-`simulator/ui.py`, and nothing heavy is imported until a page needs it, so the first page
+Kept small on purpose: each page is a script under `simulator/app/pages/`, shared helpers live in
+`simulator/app/ui.py`, and nothing heavy is imported until a page needs it, so the first page
 renders fast on the embedded default.
 """
 
@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator.ui import warm_up
+from simulator.app.ui import warm_up
 
 # An emoji, not a Material icon: the favicon of a Material icon is fetched from Google's CDN.
 st.set_page_config(page_title="mockpanel", page_icon="\N{STUDIO MICROPHONE}", layout="wide")
 
 PAGES = {
     "Practise": [
-        st.Page("pages_app/practice.py", title="Practice", icon=":material/forum:", default=True),
-        st.Page("pages_app/feedback.py", title="Feedback", icon=":material/fact_check:"),
-        st.Page("pages_app/progress.py", title="Progress", icon=":material/monitoring:"),
+        st.Page("simulator/app/pages/practice.py", title="Practice", icon=":material/forum:", default=True),
+        st.Page("simulator/app/pages/feedback.py", title="Feedback", icon=":material/fact_check:"),
+        st.Page("simulator/app/pages/progress.py", title="Progress", icon=":material/monitoring:"),
     ],
     "Interviewers": [
-        st.Page("pages_app/calibrate.py", title="Calibrate", icon=":material/balance:"),
+        st.Page("simulator/app/pages/calibrate.py", title="Calibrate", icon=":material/balance:"),
     ],
     "Content": [
-        st.Page("pages_app/library.py", title="Library", icon=":material/menu_book:"),
-        st.Page("pages_app/settings.py", title="Settings", icon=":material/settings:"),
+        st.Page("simulator/app/pages/library.py", title="Library", icon=":material/menu_book:"),
+        st.Page("simulator/app/pages/settings.py", title="Settings", icon=":material/settings:"),
     ],
 }
 

@@ -27,7 +27,7 @@ LINES = [
 
 
 def _jordan_item() -> str:
-    from simulator.content import load_library
+    from simulator.content.library import load_library
 
     lib = load_library()
     for item in lib.items.values():
@@ -37,7 +37,7 @@ def _jordan_item() -> str:
 
 
 def main() -> None:
-    from simulator import browser as b
+    from simulator.testing import browser as b
 
     b.ensure_browser()
     item_id = _jordan_item()

@@ -44,9 +44,9 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run(turns: int = TURNS, persona: str = "jordan-lee") -> dict[str, float]:
-    from simulator.content import load_library
-    from simulator.session import Session
-    from simulator.store import Store
+    from simulator.content.library import load_library
+    from simulator.practice.session import Session
+    from simulator.storage.sqlite import Store
 
     lib = load_library()
     item_id = _item_for(lib, persona)

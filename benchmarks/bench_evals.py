@@ -29,7 +29,7 @@ def _rows(n: int, seed: int = 0) -> list[Any]:
 
 
 def _item() -> Any:
-    from simulator.rubric import Item
+    from simulator.content.rubric import Item
 
     return Item.model_validate({
         "id": "bench", "kind": "competency", "title": "Bench", "question": "What did you build?", "round": "r", "level": "mid",

@@ -40,7 +40,7 @@ def _item_and_transcript(n_turns: int = 20, salt: str = "") -> tuple[Any, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from grader_fixtures import ITEM  # the test item: the same shape as the shipped work simulation
 
-    from simulator.transcript import Transcript
+    from simulator.core.transcript import Transcript
 
     turns = []
     for k in range(n_turns // 2):
@@ -52,7 +52,7 @@ def _item_and_transcript(n_turns: int = 20, salt: str = "") -> tuple[Any, Any]:
 
 def bench_embedding() -> dict[str, float]:
     t0 = time.perf_counter()
-    from simulator import embedding
+    from simulator.models import embedding
 
     embedding.embed(["warm up"])
     load = time.perf_counter() - t0
@@ -81,8 +81,8 @@ def bench_embedding() -> dict[str, float]:
 
 
 def bench_semantic() -> dict[str, float]:
-    from simulator.content import Library
-    from simulator.grader import grade
+    from simulator.content.library import Library
+    from simulator.grading.grader import grade
 
     item, t = _item_and_transcript()
     grade(t, item, engine="semantic", library=Library())  # warm-up: model loaded, cues embedded
@@ -107,10 +107,10 @@ def bench_semantic() -> dict[str, float]:
 
 
 def bench_llm(latency_s: float = LATENCY_S) -> dict[str, float]:
-    from simulator import judge, tokens
-    from simulator.content import Library
-    from simulator.grader import grade
-    from simulator.testing import FakeModel
+    from simulator.grading import llm as judge, tokens
+    from simulator.content.library import Library
+    from simulator.grading.grader import grade
+    from simulator.testing.recorder import FakeModel
 
     item, t = _item_and_transcript()
 

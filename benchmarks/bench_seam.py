@@ -1,12 +1,12 @@
-"""The model seam's costs: start-up, and what simulator.model adds to each litellm call.
+"""The model seam's costs: start-up, and what simulator.models.seam adds to each litellm call.
 
     python -m benchmarks seam        (or python -m benchmarks.bench_seam)
 
 Figures (targets from issue 3):
 - wall time of `python -c "import simulator"` and `mockpanel --help` (target < 0.3 s), and of
-  `import simulator.model` (litellm must not be imported with it) vs `import litellm` (paid once,
+  `import simulator.models.seam` (litellm must not be imported with it) vs `import litellm` (paid once,
   on the first model call);
-- per-call time of `simulator.model.chat(..., mock_response=...)` against a raw
+- per-call time of `simulator.models.seam.chat(..., mock_response=...)` against a raw
   `litellm.completion(mock_response=...)` (target: within 10%), interleaved rounds, median;
 - per-call time of the embedded `local/scripted` voice and of a FakeModel call (retry path idle).
 """
@@ -50,9 +50,9 @@ def startup() -> None:
     rows: list[tuple[str, list[str], int]] = [
         ("python -c pass (interpreter floor)", [py, "-c", "pass"], 7),
         ("import simulator", [py, "-c", "import simulator"], 7),
-        ("mockpanel --help", [mockpanel, "--help"] if mockpanel else [py, "-c", "from simulator.cli import main; main(['--help'])"], 7),
-        ("import simulator.model, .scripted, .tokens, .testing", [py, "-c", "import simulator.model, simulator.scripted, simulator.tokens, simulator.testing"], 7),
-        ("import simulator.settings (pydantic-settings)", [py, "-c", "import simulator.settings"], 7),
+        ("mockpanel --help", [mockpanel, "--help"] if mockpanel else [py, "-c", "from simulator.cli.main import main; main(['--help'])"], 7),
+        ("import simulator.models.seam, .scripted, .tokens, .testing", [py, "-c", "import simulator.models.seam, simulator.models.scripted, simulator.models.tokens, simulator.testing.recorder"], 7),
+        ("import simulator.core.settings (pydantic-settings)", [py, "-c", "import simulator.core.settings"], 7),
         ("import litellm (paid on the first model call)", [py, "-c", "import os; os.environ['LITELLM_LOCAL_MODEL_COST_MAP']='True'; import litellm"], 3),
     ]
     for label, cmd, runs in rows:
@@ -68,8 +68,8 @@ def per_call(fn: Callable[[], object], n: int) -> float:
 
 
 def overhead(rounds: int = 8, n: int = 150) -> None:
-    from simulator import model
-    from simulator.ledger import Ledger
+    from simulator.models import seam as model
+    from simulator.models.ledger import Ledger
 
     litellm = model.litellm_module()
     ledger = Ledger()
@@ -89,7 +89,7 @@ def overhead(rounds: int = 8, n: int = 150) -> None:
             out.append(per_call(fn, n))
     r, s = statistics.median(raw_t), statistics.median(seam_t)
     print(f"  raw litellm.completion(mock_response)   {r * 1e6:8.0f} us/call  (median of {rounds} rounds x {n})")
-    print(f"  simulator.model.chat(mock_response)     {s * 1e6:8.0f} us/call")
+    print(f"  simulator.models.seam.chat(mock_response)     {s * 1e6:8.0f} us/call")
     print(f"  difference                              {(s - r) * 1e6:+8.0f} us/call = {100 * (s - r) / r:+.1f}%  (target within +10%; noisy at this size)")
 
     # The seam's own time, measured directly: total chat() time minus time inside litellm.completion.
@@ -113,8 +113,8 @@ def overhead(rounds: int = 8, n: int = 150) -> None:
 
 
 def embedded(n: int = 200) -> None:
-    from simulator import model, scripted
-    from simulator.testing import FakeModel
+    from simulator.models import seam as model, scripted
+    from simulator.testing.recorder import FakeModel
 
     scripted.renderer("bench")(lambda plan: f"{plan['speaker']}: {plan['line']}")
     msgs = [*MESSAGES, scripted.plan_message({"kind": "bench", "speaker": "Priya", "line": "Walk me through the rollback."})]

@@ -27,8 +27,8 @@ from typing import Any
 
 from evals import metrics as M
 from evals.devset import Row, load_all
-from simulator.grader import THRESHOLDS_PATH, load_thresholds, rate
-from simulator.rubric import Item
+from simulator.grading.grader import THRESHOLDS_PATH, load_thresholds, rate
+from simulator.content.rubric import Item
 
 GRID: dict[str, list[float]] = {
     "positive": [round(0.30 + 0.025 * k, 3) for k in range(19)],  # 0.30 .. 0.75
@@ -63,7 +63,7 @@ class Prepared:
 def prepare(rows: list[Row], items: dict[str, Item], penalty: float, base: dict[str, float]) -> list[Prepared]:
     import numpy as np
 
-    from simulator.semantic import topic_of, unit_scores
+    from simulator.grading.semantic import topic_of, unit_scores
 
     out: list[Prepared] = []
     for row in rows:
@@ -81,7 +81,7 @@ def best_scores(p: Prepared, params: dict[str, float]) -> Any:
     """Per indicator, the best score among units allowed to count (the thresholds come after)."""
     import numpy as np
 
-    from simulator.semantic import eligible
+    from simulator.grading.semantic import eligible
 
     if p.per_ind.shape[0] == 0:
         return np.full(len(p.ids), -2.0)
@@ -233,9 +233,9 @@ def cross_validate(dev: list[Row], items: dict[str, Item], base: dict[str, float
 
 
 def main(argv: list[str] | None = None) -> int:
-    from simulator.content import load_library
-    from simulator.embedding import model_id
-    from simulator.semantic import DEFAULTS
+    from simulator.content.library import load_library
+    from simulator.models.embedding import model_id
+    from simulator.grading.semantic import DEFAULTS
 
     ap = argparse.ArgumentParser(prog="python -m evals.calibrate", description=__doc__.splitlines()[0])
     ap.add_argument("--dry-run", action="store_true", help="report, do not write thresholds.json")
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(cross_validate(dev, lib.items, base, args.cv)))
         return 0
     if args.measure:
-        from simulator.semantic import params as shipped
+        from simulator.grading.semantic import params as shipped
 
         p, rules = shipped(), load_thresholds()["rating"]
         for name, rows in (("dev", dev), ("heldout", held)):

@@ -3,7 +3,7 @@
 A row (one JSON object per line of `evals/data/dev.jsonl` or `heldout.jsonl`):
 
     {"id": "jl-normal-meets-1",
-     "transcript": {...interchange format, see simulator.transcript...},
+     "transcript": {...interchange format, see simulator.core.transcript...},
      "gold": {"indicators": {"<indicator id>": true|false, ...}, "rating": "exceeds"|"meets"|"below"},
      "family": "normal"|"buzzword"|"persona-supplied"|"dismissal"|"injection"|"padding"|
                "concise-excellence"|"evasive"|"off-topic"|"empty",
@@ -30,8 +30,8 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from simulator.errors import InputError
-from simulator.transcript import Transcript
+from simulator.core.errors import InputError
+from simulator.core.transcript import Transcript
 
 DATA = Path(__file__).resolve().parent / "data"
 DEV = DATA / "dev.jsonl"
@@ -92,7 +92,7 @@ def read_rows(path: Path, schema: type[RowT], seen: dict[str, str]) -> Iterator[
 
 def load(path: Path, library: object | None = None, seen: dict[str, str] | None = None) -> list[Row]:
     """Every row of one file, checked against the library; the first problem is an InputError."""
-    from simulator.content import Library, load_library
+    from simulator.content.library import Library, load_library
 
     lib: Library = library if library is not None else load_library()  # type: ignore[assignment]
     rows: list[Row] = []
@@ -126,7 +126,7 @@ def check_row(row: Row, lib: object, path: Path, n: int) -> None:
 
 def load_all(library: object | None = None) -> tuple[list[Row], list[Row]]:
     """(dev, heldout); an id in both is an error, since the held-out figures would then be fitted."""
-    from simulator.content import load_library
+    from simulator.content.library import load_library
 
     lib = library if library is not None else load_library()
     dev, held = load(DEV, lib), load(HELDOUT, lib)

@@ -3,7 +3,7 @@
 Samples live in `evals/data/calibration/*.jsonl` in the dataset row format (so the eval runner can
 grade them too): the transcript came from a simulated candidate and the `gold` labels were
 reviewed by reading the transcript as an interviewer would. Interviewer ratings are kept in the
-sessions database (the `calibration_ratings` table of `simulator.calibration`), and agreement is
+sessions database (the `calibration_ratings` table of `simulator.calibration.log`), and agreement is
 computed with `evals.metrics`, the same code that measures the grader.
 
     samples(item_id=None) -> list[Sample]
@@ -21,9 +21,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from evals import metrics as M
-from simulator.errors import InputError
-from simulator.rubric import RATINGS
-from simulator.transcript import Transcript
+from simulator.core.errors import InputError
+from simulator.content.rubric import RATINGS
+from simulator.core.transcript import Transcript
 
 CALIBRATION_DIR = Path(__file__).resolve().parent / "data" / "calibration"
 
@@ -80,7 +80,7 @@ def sample(sample_id: str, *, root: str | Path | None = None) -> Sample:
 
 
 def _db(db: str | Path | None) -> str:
-    from simulator.store import check_file, db_path, default_db
+    from simulator.storage.sqlite import check_file, db_path, default_db
 
     path = db_path(db if db is not None else default_db())
     if path != ":memory:":
@@ -89,7 +89,7 @@ def _db(db: str | Path | None) -> str:
 
 
 def _log(db: str | Path | None) -> Any:
-    from simulator.calibration import CalibrationLog
+    from simulator.calibration.log import CalibrationLog
 
     return CalibrationLog(_db(db))
 
@@ -98,7 +98,7 @@ def record_rating(interviewer: str, sample_id: str, indicators: dict[str, bool],
                   db: str | Path | None = None, root: str | Path | None = None) -> Any:
     """Stores an interviewer's rating of a sample (a later rating of the same sample replaces it
     in the agreement figures; all are kept)."""
-    from simulator.calibration import CalibrationRating
+    from simulator.calibration.log import CalibrationRating
 
     who = interviewer.strip()
     if not who:

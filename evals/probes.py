@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evals import metrics as M
-from simulator.errors import InputError
+from simulator.core.errors import InputError
 
 if TYPE_CHECKING:
-    from simulator.content import Library
-    from simulator.persona import Persona
+    from simulator.content.library import Library
+    from simulator.content.persona import Persona
 
 
 class ProbeLine(BaseModel):
@@ -83,7 +83,7 @@ def probe_files(path: Path) -> list[Path]:
 
 def load_probes(path: str | Path, lib: "Library | None" = None) -> list[Probe]:
     """Probes from a file or directory, checked against the persona's ids (file:line:field errors)."""
-    from simulator.content import line_of, load_library, read_yaml
+    from simulator.content.library import line_of, load_library, read_yaml
 
     lib = lib or load_library()
     out: list[Probe] = []
@@ -147,7 +147,7 @@ class Observed:
 
 def observe(candidate: str, turns: Sequence[Any], persona: "Persona") -> Observed:
     """What the persona's turns in one reply disclosed, raised and broke."""
-    from simulator import intent
+    from simulator.dialogue import intent
 
     mine = [t for t in turns if (t.meta.get("plan") or {}).get("persona") == persona.id]
     text = "\n".join(t.text for t in mine)
@@ -173,9 +173,9 @@ def observe(candidate: str, turns: Sequence[Any], persona: "Persona") -> Observe
 
 def play_probe(probe: Probe, lib: "Library", seed: int) -> list[Observed]:
     """Plays the probe's lines through a session (in-memory store, virtual clock)."""
-    from simulator.ledger import Ledger
-    from simulator.session import Session
-    from simulator.store import Store
+    from simulator.models.ledger import Ledger
+    from simulator.practice.session import Session
+    from simulator.storage.sqlite import Store
 
     persona = lib.personas[probe.persona]
     s = Session.start(probe.item, probe.variant, None, seed, store=Store(":memory:"), lib=lib,
@@ -232,7 +232,7 @@ def check(probe: Probe, observed: Sequence[Observed], persona: "Persona") -> tup
 
 def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, lib: "Library | None" = None) -> dict[str, Any]:
     """Plays every probe `repeats` times and returns the results document."""
-    from simulator.content import load_library
+    from simulator.content.library import load_library
 
     lib = lib or load_library()
     probes = load_probes(path, lib)

@@ -39,10 +39,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from simulator.testing import recorder as testing_recorder
-from simulator.testing import scrub_request
+from simulator.testing.recorder import recorder as testing_recorder
+from simulator.testing.recorder import scrub_request
 
-from simulator.errors import InputError, UserError
+from simulator.core.errors import InputError, UserError
 
 RECORDED_DIR = Path(__file__).resolve().parent / "data" / "recorded"
 META, SESSION, GRADE, CASSETTE = "meta.json", "session.json", "grade.json", "cassette.yaml"
@@ -87,7 +87,7 @@ class Meta(BaseModel):
 @contextlib.contextmanager
 def environment(values: dict[str, str]) -> Iterator[None]:
     """The settings a session was recorded with, for the duration; MOCKPANEL_* outside it are hidden."""
-    from simulator.settings import reset_settings
+    from simulator.core.settings import reset_settings
 
     saved = {k: v for k, v in os.environ.items() if k.startswith("MOCKPANEL_") and k not in ("MOCKPANEL_DB", "MOCKPANEL_ENV_FILE")}
     for k in saved:
@@ -141,10 +141,10 @@ def cassette(path: Path, mode: str, only: str | None = None) -> Any:
 
 def play(meta: Meta, lib: Any) -> tuple[Any, Any, Any, Any]:
     """The session and its grade, under whatever the current settings and cassette are."""
-    from simulator.grader import grade
-    from simulator.ledger import Ledger
-    from simulator.session import Session, reproducible
-    from simulator.store import Store
+    from simulator.grading.grader import grade
+    from simulator.models.ledger import Ledger
+    from simulator.practice.session import Session, reproducible
+    from simulator.storage.sqlite import Store
 
     session_ledger, grade_ledger = Ledger(), Ledger()
     s = Session.start(meta.item, meta.variant, None, meta.seed, store=Store(":memory:"), lib=lib,
@@ -188,8 +188,8 @@ def _turn_key(t: Any) -> tuple[str, str, str]:
 
 def replay(directory: Path, lib: Any | None = None) -> dict[str, Any]:
     """Replays one recorded session with no network and says whether it came out the same."""
-    from simulator.content import load_library
-    from simulator.transcript import load_transcript
+    from simulator.content.library import load_library
+    from simulator.core.transcript import load_transcript
 
     lib = lib or load_library()
     meta = load_meta(directory)
@@ -237,7 +237,7 @@ def run_recorded(path: str | Path, *, concurrency: int = 1, progress: bool = Fal
     """Replays every recorded session (one at a time: the settings are process-wide) and, where a
     session carries gold labels, scores the replayed grades like any dataset."""
     from evals.runner import Attempt, Row, _Progress, compute_metrics, row_prediction
-    from simulator.content import load_library
+    from simulator.content.library import load_library
 
     lib = lib or load_library()
     dirs = sessions(Path(path))
@@ -372,7 +372,7 @@ def cap_proxy(port: int, upstream: str, chat_tokens: int, structured_tokens: int
 def record(meta: Meta, out_root: Path = RECORDED_DIR, lib: Any | None = None, timeout: float = 600.0) -> Path:
     """Plays the session against the live server named in `meta`, writing the four files (a small
     model on two cores answers slowly: the timeout only applies while recording)."""
-    from simulator.content import load_library
+    from simulator.content.library import load_library
 
     lib = lib or load_library()
     directory = out_root / meta.name
@@ -415,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "record":
             if not re.match(r"^https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/", args.api_base):
                 raise UserError("record only against a server on this machine (127.0.0.1); never a hosted provider")
-            from simulator.session import read_script
+            from simulator.practice.session import read_script
 
             gold = json.loads(Path(args.gold).read_text(encoding="utf-8")) if args.gold else None
             meta = Meta(name=args.name, item=args.item, variant=args.variant, seed=args.seed, lines=read_script(args.lines),

@@ -24,9 +24,9 @@ from pydantic import ConfigDict
 
 from evals import devset
 from evals import metrics as M
-from simulator.errors import InputError, UserError
-from simulator.rubric import Item
-from simulator.transcript import Transcript
+from simulator.core.errors import InputError, UserError
+from simulator.content.rubric import Item
+from simulator.core.transcript import Transcript
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SHORT_NAMES = {
@@ -164,7 +164,7 @@ def _quotes(ev: Any) -> list[str]:
 
 def _new_ledger() -> Any:
     try:
-        from simulator.ledger import Ledger
+        from simulator.models.ledger import Ledger
     except ImportError:
         return None
     try:
@@ -232,8 +232,8 @@ def grade_once(fn: GradeFn, row: Row, item: Item) -> Attempt:
 
 def default_grade_fn(engine: str | None) -> GradeFn:
     """The product's grader, with the library loaded once (not once per transcript)."""
-    from simulator.content import load_library
-    from simulator.grader import grade
+    from simulator.content.library import load_library
+    from simulator.grading.grader import grade
 
     lib = load_library()
 
@@ -452,7 +452,7 @@ def run_grader(
 
 
 def library_items() -> dict[str, Item]:
-    from simulator.content import load_library
+    from simulator.content.library import load_library
 
     return dict(load_library().items)
 

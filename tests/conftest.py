@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing import recorder
+from simulator.testing.recorder import recorder
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("DISABLE_AIOHTTP_TRANSPORT", "True")
@@ -74,7 +74,7 @@ def network_guard(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Each test starts from the defaults: no MOCKPANEL_* from the shell, no .env, a temp DB."""
-    from simulator.settings import reset_settings
+    from simulator.core.settings import reset_settings
 
     for name in list(os.environ):
         if name.startswith("MOCKPANEL_"):
@@ -90,7 +90,7 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
 @pytest.fixture(autouse=True)
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Retry backoff never really waits in tests; the pauses asked for are recorded here."""
-    from simulator import model
+    from simulator.models import seam as model
 
     asked: list[float] = []
 
@@ -104,8 +104,8 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 @pytest.fixture
 def fake_model() -> Iterator[Callable[..., Any]]:
-    """Factory for simulator.testing.FakeModel; every fake made is unregistered afterwards."""
-    from simulator.testing import FakeModel
+    """Factory for simulator.testing.recorder.FakeModel; every fake made is unregistered afterwards."""
+    from simulator.testing.recorder import FakeModel
 
     made: list[FakeModel] = []
 

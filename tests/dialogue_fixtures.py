@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from simulator.content import Library
-from simulator.persona import Persona
-from simulator.rubric import Item
+from simulator.content.library import Library
+from simulator.content.persona import Persona
+from simulator.content.rubric import Item
 
 PARTNER = {
     "id": "pm-test",

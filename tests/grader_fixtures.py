@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.rubric import Item
-from simulator.transcript import Transcript
+from simulator.content.rubric import Item
+from simulator.core.transcript import Transcript
 
 ITEM = Item.model_validate({
     "id": "test-ab-sim", "kind": "work_simulation", "title": "A/B test for code recommendations",

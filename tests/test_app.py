@@ -10,19 +10,19 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from simulator.content import ROOT, load_library
-from simulator.errors import ModelError
-from simulator.rubric import Item
-from simulator.store import Store
+from simulator.content.library import ROOT, load_library
+from simulator.core.errors import ModelError
+from simulator.content.rubric import Item
+from simulator.storage.sqlite import Store
 
 APP = str(ROOT / "app.py")
 PAGES = {
-    "practice": "pages_app/practice.py",
-    "feedback": "pages_app/feedback.py",
-    "progress": "pages_app/progress.py",
-    "calibrate": "pages_app/calibrate.py",
-    "library": "pages_app/library.py",
-    "settings": "pages_app/settings.py",
+    "practice": "simulator/app/pages/practice.py",
+    "feedback": "simulator/app/pages/feedback.py",
+    "progress": "simulator/app/pages/progress.py",
+    "calibrate": "simulator/app/pages/calibrate.py",
+    "library": "simulator/app/pages/library.py",
+    "settings": "simulator/app/pages/settings.py",
 }
 LIB = load_library()
 
@@ -134,7 +134,7 @@ def test_library_browses_rubrics_and_personas_with_hidden_facts_tucked_away() ->
 
 
 def test_library_upload_reports_the_same_error_as_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from simulator.cli import main
+    from simulator.cli.main import main
 
     bad = textwrap.dedent("""\
         personas:
@@ -170,7 +170,7 @@ def test_library_upload_reports_the_same_error_as_the_cli(tmp_path: Path, capsys
 
 
 def test_settings_shows_each_model_and_whether_its_key_is_set_never_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator.settings import reset_settings
+    from simulator.core.settings import reset_settings
 
     secret = "sk-test-DO-NOT-SHOW-0123456789"
     monkeypatch.setenv("MOCKPANEL_GRADER_MODEL", "openai/gpt-4o-mini")
@@ -188,8 +188,8 @@ def test_settings_shows_each_model_and_whether_its_key_is_set_never_the_key(monk
 
 
 def test_settings_reports_a_missing_key_and_this_tabs_token_use(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator.ledger import Ledger
-    from simulator.settings import reset_settings
+    from simulator.models.ledger import Ledger
+    from simulator.core.settings import reset_settings
 
     monkeypatch.setenv("MOCKPANEL_MODEL", "anthropic/claude-3-5-haiku-latest")
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
@@ -300,7 +300,7 @@ def test_two_browser_tabs_never_share_a_session() -> None:
 
 
 def test_a_model_error_is_a_message_and_the_conversation_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator import voice
+    from simulator.dialogue import voice
 
     at = start_jordan(app())
     real = voice.speak
@@ -326,7 +326,7 @@ def test_a_model_error_is_a_message_and_the_conversation_is_kept(monkeypatch: py
 
 
 def test_a_missing_key_is_explained_in_the_page_and_the_session_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator.settings import reset_settings
+    from simulator.core.settings import reset_settings
 
     monkeypatch.setenv("MOCKPANEL_PERSONA_MODEL", "openai/gpt-4o-mini")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -340,7 +340,7 @@ def test_a_missing_key_is_explained_in_the_page_and_the_session_is_kept(monkeypa
 
 
 def test_a_grading_error_is_a_message_and_the_transcript_is_still_shown(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator import grader
+    from simulator.grading import grader
 
     at = app()
     practise(at, ["What does productivity mean for this pilot?"])

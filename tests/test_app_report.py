@@ -7,12 +7,12 @@ import json
 import re
 from html.parser import HTMLParser
 
-from simulator.calibration import CalibrationLog, CalibrationRating, agreement_over_time, agreement_with_others
-from simulator.grader import Evidence, Feedback, Fired, Grade, IndicatorVerdict, Missed, Strength
-from simulator.report import evidence_by_turn, report_html, report_json, report_markdown, segments, status
-from simulator.rubric import Anchor, Anchors, Indicator, Item
-from simulator.transcript import Transcript, Turn
-from simulator.ui import md_escape
+from simulator.calibration.log import CalibrationLog, CalibrationRating, agreement_over_time, agreement_with_others
+from simulator.grading.grader import Evidence, Feedback, Fired, Grade, IndicatorVerdict, Missed, Strength
+from simulator.grading.report import evidence_by_turn, report_html, report_json, report_markdown, segments, status
+from simulator.content.rubric import Anchor, Anchors, Indicator, Item
+from simulator.core.transcript import Transcript, Turn
+from simulator.app.ui import md_escape
 
 ATTACK = "<script>alert('x')</script> & <b>bold</b>"
 

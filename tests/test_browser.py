@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator import browser as b
-from simulator.content import ROOT, load_library
-from simulator.rubric import Item
+from simulator.testing import browser as b
+from simulator.content.library import ROOT, load_library
+from simulator.content.rubric import Item
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 pytestmark = pytest.mark.browser
@@ -57,7 +57,7 @@ def driver(tmp_path: Path) -> Iterator[object]:
 
 
 def test_a_short_jordan_lee_session_to_feedback_with_downloads_and_screenshots(server: b.AppServer, driver) -> None:  # type: ignore[no-untyped-def]
-    from simulator.store import Store
+    from simulator.storage.sqlite import Store
 
     item = jordan_item()
     driver.get(f"{server.url}/?item={item.id}")
@@ -133,7 +133,7 @@ def rate_a_sample(driver) -> None:  # type: ignore[no-untyped-def]
 def test_the_coding_test_with_ai_shows_the_code_pane_and_the_assistant(server: b.AppServer, driver) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.keys import Keys
 
-    from simulator.store import Store
+    from simulator.storage.sqlite import Store
 
     item = coding_item()
     driver.get(f"{server.url}/?item={item.id}&variant=with_ai")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dialogue_fixtures import library
-from simulator.candidate import PROFILES, simulate
+from simulator.practice.candidate import PROFILES, simulate
 
 LIB = library()
 

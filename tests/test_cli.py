@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
-from simulator.content import ROOT, json_schemas
+from simulator.cli.main import main
+from simulator.content.library import ROOT, json_schemas
 
 HEAVY = ("litellm", "onnxruntime", "streamlit", "numpy", "openai", "tiktoken")
 
@@ -18,7 +18,7 @@ HEAVY = ("litellm", "onnxruntime", "streamlit", "numpy", "openai", "tiktoken")
 def test_help_imports_nothing_heavy() -> None:
     code = (
         "import sys\n"
-        "from simulator.cli import main\n"
+        "from simulator.cli.main import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
         f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
     )
@@ -30,7 +30,7 @@ def test_help_imports_nothing_heavy() -> None:
 
 def test_every_declared_handler_resolves() -> None:
     """Catches a command whose module or function was renamed."""
-    from simulator.cli import COMMANDS, resolve
+    from simulator.cli.main import COMMANDS, resolve
 
     def walk(cmds):  # type: ignore[no-untyped-def]
         for c in cmds:
@@ -59,7 +59,7 @@ def test_rubrics_show_unknown_id_is_exit_2(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_rubrics_show_round_trips_through_json(capsys: pytest.CaptureFixture[str]) -> None:
-    from simulator.rubric import Item
+    from simulator.content.rubric import Item
 
     assert main(["rubrics", "list", "--json"]) == 0
     first = json.loads(capsys.readouterr().out)[0]["id"]

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from dialogue_fixtures import library
-from simulator import session as session_mod
-from simulator.cli import main
-from simulator.transcript import parse_transcript
+from simulator.practice import session as session_mod
+from simulator.cli.main import main
+from simulator.core.transcript import parse_transcript
 
 LINES = [
     "Hi Robin. What percentage of users can we put in the pilot?",
@@ -27,7 +27,7 @@ LINES = [
 @pytest.fixture(autouse=True)
 def _fixture_library(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The commands load the fixture content and a throwaway database."""
-    from simulator.settings import reset_settings
+    from simulator.core.settings import reset_settings
 
     monkeypatch.setattr(session_mod, "_LIBRARY", library())
     monkeypatch.setenv("MOCKPANEL_DB", str(tmp_path / "sessions.db"))
@@ -86,7 +86,7 @@ def test_play_unknown_item_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_sessions_list_show_export_delete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from simulator.session import Session
+    from simulator.practice.session import Session
 
     s = Session.start("sim-test", seed=1)
     s.opening()
@@ -148,7 +148,7 @@ def test_play_names_the_line_and_element_of_a_bad_line(tmp_path: Path, capsys: p
 
 
 def test_output_paths_that_cannot_be_written_are_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from simulator.session import Session
+    from simulator.practice.session import Session
 
     a_file = tmp_path / "taken"
     a_file.write_text("x")

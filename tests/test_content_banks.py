@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.content import RUBRICS_DIR, read_yaml, validate_data
-from simulator.round import RoundsFile
-from simulator.rubric import Item, RubricFile
+from simulator.content.library import RUBRICS_DIR, read_yaml, validate_data
+from simulator.content.round import RoundsFile
+from simulator.content.rubric import Item, RubricFile
 
 SENIOR_QUESTIONS: list[tuple[str, str]] = [
     (
@@ -532,7 +532,7 @@ def test_items_reference_shipped_rounds_and_competencies(banks: dict[str, Rubric
 
 def test_whole_library_loads_with_every_bank_item() -> None:
     """The banks only work alongside the shipped personas and rounds: every reference resolves."""
-    from simulator.content import load_library
+    from simulator.content.library import load_library
 
     lib = load_library()
     for bank_id, (_, _, prefix, count) in BANK_FILES.items():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
+from simulator.cli.main import main
 
 PERSONA = """\
 personas:
@@ -163,7 +163,7 @@ def test_user_content_dir_adds_items(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_the_real_command_prints_no_traceback(tmp_path: Path) -> None:
     write(tmp_path, RUBRIC.replace("kind: technical", "kind: trivia"))
     proc = subprocess.run(
-        [sys.executable, "-m", "simulator.cli", "validate", str(tmp_path)],
+        [sys.executable, "-m", "simulator.cli.main", "validate", str(tmp_path)],
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 2

@@ -11,9 +11,9 @@ import re
 
 import pytest
 
-from simulator.content import Library, load_library
-from simulator.persona import Persona
-from simulator.rubric import Item
+from simulator.content.library import Library, load_library
+from simulator.content.persona import Persona
+from simulator.content.rubric import Item
 
 BANK = "hiring-kit-ds2"
 

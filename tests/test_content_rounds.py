@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.content import load_library
+from simulator.content.library import load_library
 
 
 def test_every_round_has_an_item_to_practise() -> None:

@@ -7,12 +7,12 @@ from typing import Any
 import pytest
 
 from dialogue_fixtures import library
-from simulator import voice
-from simulator.director import Director, match_option
-from simulator.intent import Matcher, asks_for_answer, is_question, vague_terms
-from simulator.model import Reply
-from simulator.session import Session
-from simulator.store import Store
+from simulator.dialogue import voice
+from simulator.dialogue.director import Director, match_option
+from simulator.dialogue.intent import Matcher, asks_for_answer, is_question, vague_terms
+from simulator.models.seam import Reply
+from simulator.practice.session import Session
+from simulator.storage.sqlite import Store
 
 LIB = library()
 FACTS = {c.id: c for c in LIB.personas["pm-test"].constraints}
@@ -183,7 +183,7 @@ def test_knockout_option_matching() -> None:
 
 
 def _empty() -> Any:
-    from simulator.transcript import Transcript
+    from simulator.core.transcript import Transcript
 
     return Transcript(item="sim-test")
 
@@ -193,8 +193,8 @@ def test_online_path_through_the_seam_checks_and_regenerates(monkeypatch: pytest
     prompt first and the plan last; its leaking reply is caught and regenerated."""
     from litellm import CustomLLM
 
-    from simulator import model
-    from simulator.settings import reset_settings
+    from simulator.models import seam as model
+    from simulator.core.settings import reset_settings
 
     replies = ["Sure. By the way, latency is a big worry for engineering.", "Sure, happy to help you plan the pilot."]
     seen: list[list[dict[str, Any]]] = []

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from simulator.content import load_library
-from simulator.persona import Constraint, Persona
-from simulator.session import Session
-from simulator.store import Store
+from simulator.content.library import load_library
+from simulator.content.persona import Constraint, Persona
+from simulator.practice.session import Session
+from simulator.storage.sqlite import Store
 
 LIB = load_library()
 JORDAN: Persona = LIB.persona("jordan-lee")
@@ -141,8 +141,8 @@ def test_every_tension_is_introduced_and_no_do_not_rule_is_broken() -> None:
 def test_play_with_jordan_is_deterministic_for_a_seed(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from simulator.cli import main
-    from simulator.transcript import parse_transcript
+    from simulator.cli.main import main
+    from simulator.core.transcript import parse_transcript
 
     script = tmp_path / "lines.json"
     script.write_text(json.dumps(PROBES))

@@ -7,7 +7,7 @@ import socket
 import numpy as np
 import pytest
 
-from simulator import embedding
+from simulator.models import embedding
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_model_id_names_the_weights() -> None:
 def test_missing_package_is_a_clear_model_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 
-    from simulator.errors import ModelError
+    from simulator.core.errors import ModelError
 
     real_import = builtins.__import__
 

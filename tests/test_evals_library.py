@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from evals import library as L
-from simulator.errors import InputError, UserError
+from simulator.core.errors import InputError, UserError
 
 
 def write_samples(root: Path) -> None:
@@ -81,7 +81,7 @@ def test_record_rating_rejects_bad_input(tmp_path: Path) -> None:
 def test_shipped_library_covers_every_seed_item() -> None:
     """Every item with seed indicators has at least three samples at different reference ratings,
     and every sample's labels name exactly the item's applicable indicators."""
-    from simulator.content import load_library
+    from simulator.content.library import load_library
 
     lib = load_library()
     shipped = L.samples()

@@ -10,8 +10,8 @@ import pytest
 from dialogue_fixtures import library
 from evals import probes as P
 from evals.report import render
-from simulator.errors import InputError
-from simulator.persona import Persona
+from simulator.core.errors import InputError
+from simulator.content.persona import Persona
 
 PROBE_YAML = """\
 probes:
@@ -65,7 +65,7 @@ def test_check_missing_disclosure_and_tension() -> None:
 
 
 def test_observe_reads_plan_and_text() -> None:
-    from simulator.transcript import Turn
+    from simulator.core.transcript import Turn
 
     p = persona()
     turns = [
@@ -116,7 +116,7 @@ def test_run_probes_through_a_session(tmp_path: Path) -> None:
 def test_shipped_jordan_lee_probes_all_hold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`mockpanel eval run probes`: Jordan Lee keeps every fact until asked, gives it when asked,
     deflects, clarifies and keeps her do-nots, on every shipped probe (offline voice, seed 0)."""
-    from simulator.cli import main
+    from simulator.cli.main import main
 
     out = tmp_path / "run"
     assert main(["eval", "run", "probes", "--out", str(out)]) == 0

@@ -26,7 +26,7 @@ def test_matcher_ignores_the_graders_nonce_only() -> None:
 
 def test_environment_is_scoped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOCKPANEL_MODEL", "local/scripted")
-    from simulator.settings import get_settings
+    from simulator.core.settings import get_settings
 
     with REC.environment({"MOCKPANEL_MODEL": "openai/smollm2", "MOCKPANEL_API_BASE": "http://127.0.0.1:1/v1"}):
         assert get_settings().model == "openai/smollm2"

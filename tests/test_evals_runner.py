@@ -13,9 +13,9 @@ import pytest
 
 from evals import runner as R
 from evals.report import bars_svg, confusion_svg, render
-from simulator.errors import InputError, UserError
-from simulator.rubric import Item
-from simulator.transcript import Transcript
+from simulator.core.errors import InputError, UserError
+from simulator.content.rubric import Item
+from simulator.core.transcript import Transcript
 
 
 def make_item() -> Item:
@@ -248,7 +248,7 @@ def test_cmd_run_writes_results_and_compare_flags_regressions(tmp_path: Path, mo
 
 
 def test_compare_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from simulator.cli import main
+    from simulator.cli.main import main
 
     junk = tmp_path / "junk"
     junk.mkdir()

@@ -8,12 +8,12 @@ import json
 import pytest
 
 from grader_fixtures import ITEM, MEETS_ANSWER, STRONG_ANSWER, transcript
-from simulator import grader
-from simulator.content import Library
-from simulator.errors import InputError
-from simulator.grader import Evidence, IndicatorVerdict, grade, rate, verify_quote
-from simulator.round import Competency
-from simulator.transcript import Transcript
+from simulator.grading import grader
+from simulator.content.library import Library
+from simulator.core.errors import InputError
+from simulator.grading.grader import Evidence, IndicatorVerdict, grade, rate, verify_quote
+from simulator.content.round import Competency
+from simulator.core.transcript import Transcript
 
 
 def semantic(t: Transcript) -> grader.Grade:
@@ -87,7 +87,7 @@ def test_unknown_engine_is_an_input_error() -> None:
 
 
 def test_default_engine_is_semantic_without_a_real_grader_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator.settings import reset_settings
+    from simulator.core.settings import reset_settings
 
     monkeypatch.setenv("MOCKPANEL_ENV_FILE", "")
     monkeypatch.delenv("MOCKPANEL_MODEL", raising=False)
@@ -253,9 +253,9 @@ def _args(path: str, **kw: object) -> argparse.Namespace:
 
 
 def test_cmd_grade_json(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import simulator.content
+    import simulator.content.library
 
-    monkeypatch.setattr(simulator.content, "load_library", lambda *a, **k: Library(items={ITEM.id: ITEM}))
+    monkeypatch.setattr(simulator.content.library, "load_library", lambda *a, **k: Library(items={ITEM.id: ITEM}))
     path = tmp_path / "t.json"
     path.write_text(transcript(*MEETS_ANSWER).to_json(), encoding="utf-8")
     assert grader.cmd_grade(_args(str(path))) == 0
@@ -268,9 +268,9 @@ def test_cmd_grade_json(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytes
 
 
 def test_cmd_grade_unknown_item_is_an_input_error(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import simulator.content
+    import simulator.content.library
 
-    monkeypatch.setattr(simulator.content, "load_library", lambda *a, **k: Library(items={ITEM.id: ITEM}))
+    monkeypatch.setattr(simulator.content.library, "load_library", lambda *a, **k: Library(items={ITEM.id: ITEM}))
     path = tmp_path / "t.json"
     path.write_text(transcript("hi").to_json(), encoding="utf-8")
     with pytest.raises(InputError, match="no item 'nope'") as exc:
@@ -298,7 +298,7 @@ def test_cmd_grade_unknown_item_is_an_input_error(tmp_path, monkeypatch: pytest.
     ],
 )
 def test_pushback_is_recognised_and_negated_care_is_not(text: str, pushes: bool) -> None:
-    from simulator.semantic import pushes_back
+    from simulator.grading.semantic import pushes_back
 
     assert pushes_back(text) is pushes
 
@@ -314,7 +314,7 @@ def test_saying_the_duration_may_be_too_short_does_not_fire_ignoring_variance() 
 def test_a_clause_takes_its_sentences_side() -> None:
     import numpy as np
 
-    from simulator.semantic import eligible, units
+    from simulator.grading.semantic import eligible, units
 
     t = transcript("With only 5% of traffic and noisy session lengths I'd size the test for a 2% lift at 80% power, "
                    "and engineering will have to accept that we need three to four weeks of data.")
@@ -332,7 +332,7 @@ def test_a_clause_takes_its_sentences_side() -> None:
 def test_a_unit_between_the_two_sides_is_evidence_of_neither() -> None:
     import numpy as np
 
-    from simulator.semantic import eligible
+    from simulator.grading.semantic import eligible
 
     # one unit; a positive at 0.60 and a negative at 0.64: not negative by neg_margin 0.1, and with
     # pos_margin 0 not positive either; with pos_margin 1.0 (the old rule) it counts as positive

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.content import Library, load_library
-from simulator.semantic import verdicts
-from simulator.transcript import Transcript
+from simulator.content.library import Library, load_library
+from simulator.grading.semantic import verdicts
+from simulator.core.transcript import Transcript
 
 WS = ("ds2-work-sim-ab-test-ai-recs", None)
 CT_AI = ("ds2-coding-churn-model", "with_ai")

@@ -9,8 +9,8 @@ import pytest
 
 from evals import devset
 from grader_fixtures import ITEM, MEETS_ANSWER, transcript
-from simulator.content import Library
-from simulator.errors import InputError
+from simulator.content.library import Library
+from simulator.core.errors import InputError
 
 
 def _row(**over: object) -> dict[str, object]:
@@ -80,8 +80,8 @@ def test_shipped_dev_and_heldout_sets_validate_and_cover_every_family() -> None:
 
 
 def test_thresholds_are_data_the_engine_reads() -> None:
-    from simulator.grader import THRESHOLDS_PATH, load_thresholds
-    from simulator.semantic import params
+    from simulator.grading.grader import THRESHOLDS_PATH, load_thresholds
+    from simulator.grading.semantic import params
 
     data = json.loads(THRESHOLDS_PATH.read_text(encoding="utf-8"))
     assert params()["positive"] == data["semantic"]["positive"]
@@ -95,9 +95,9 @@ HARD_BELOW = ("buzzword", "persona-supplied", "empty", "off-topic", "evasive")
 def test_hard_cases_in_the_shipped_set_are_not_fooled() -> None:
     """On the real items: stuffing, agreeing, evading, or saying nothing is below; a note to the
     grader is flagged and grading without it gives the same verdicts."""
-    from simulator.content import load_library
-    from simulator.grader import grade, is_injection
-    from simulator.transcript import Transcript
+    from simulator.content.library import load_library
+    from simulator.grading.grader import grade, is_injection
+    from simulator.core.transcript import Transcript
 
     lib = load_library()
     dev, held = devset.load_all(lib)
@@ -124,8 +124,8 @@ def test_hard_cases_in_the_shipped_set_are_not_fooled() -> None:
 def test_cross_validation_scores_left_out_folds_of_dev_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """`--cv` judges a grid on dev alone: every fold is searched without the rows it is scored on."""
     from evals import calibrate
-    from simulator.content import load_library
-    from simulator.semantic import DEFAULTS
+    from simulator.content.library import load_library
+    from simulator.grading.semantic import DEFAULTS
 
     lib = load_library()
     dev, held = devset.load_all(lib)

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from grader_fixtures import ITEM, MEETS_ANSWER, transcript
-from simulator import judge
-from simulator.content import Library
-from simulator.grader import Grade, grade, verify_quote
-from simulator.testing import FakeModel
-from simulator.transcript import Transcript
+from simulator.grading import llm as judge
+from simulator.content.library import Library
+from simulator.grading.grader import Grade, grade, verify_quote
+from simulator.testing.recorder import FakeModel
+from simulator.core.transcript import Transcript
 
 Table = dict[str, tuple[bool | None, list[tuple[int, str]]]]
 
@@ -187,7 +187,7 @@ def test_empty_one_word_or_off_topic_is_below(fake: FakeModel, answer: str) -> N
 
 
 def test_plan_keeps_prompt_tokens_within_budget_and_uses_concurrency() -> None:
-    from simulator import tokens
+    from simulator.models import tokens
 
     long_turns: list[tuple[str, str] | str] = []
     for k in range(16):
@@ -236,8 +236,8 @@ def test_self_consistency_majority_and_confidence(fake: FakeModel) -> None:
 
 
 def test_llm_engine_refuses_the_embedded_voice_with_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator.errors import ModelError
-    from simulator.settings import reset_settings
+    from simulator.core.errors import ModelError
+    from simulator.core.settings import reset_settings
 
     monkeypatch.setenv("MOCKPANEL_ENV_FILE", "")
     monkeypatch.delenv("MOCKPANEL_MODEL", raising=False)
@@ -251,8 +251,8 @@ def test_llm_engine_refuses_the_embedded_voice_with_a_clear_error(monkeypatch: p
 
 
 def test_long_transcript_is_split_to_fit_the_context_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator import tokens
-    from simulator.settings import reset_settings
+    from simulator.models import tokens
+    from simulator.core.settings import reset_settings
 
     monkeypatch.setenv("MOCKPANEL_ENV_FILE", "")
     monkeypatch.setenv("MOCKPANEL_CONTEXT_WINDOW", "3000")

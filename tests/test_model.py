@@ -10,12 +10,12 @@ import sys
 import pytest
 from pydantic import BaseModel, Field
 
-from simulator import model as seam
-from simulator.errors import ModelError
-from simulator.ledger import Ledger
-from simulator.model import REPAIR, Reply, achat, astructured, backoff, chat, parse_json, stream, structured
-from simulator.settings import reset_settings
-from simulator.testing import Canned, FakeModel
+from simulator.models import seam as seam
+from simulator.core.errors import ModelError
+from simulator.models.ledger import Ledger
+from simulator.models.seam import REPAIR, Reply, achat, astructured, backoff, chat, parse_json, stream, structured
+from simulator.core.settings import reset_settings
+from simulator.testing.recorder import Canned, FakeModel
 
 HI = [{"role": "user", "content": "hi"}]
 
@@ -26,7 +26,7 @@ class Score(BaseModel):
 
 
 def test_import_is_cheap() -> None:
-    code = "import sys, simulator.model, simulator.scripted, simulator.tokens, simulator.testing; print([m for m in ('litellm', 'openai', 'tiktoken') if m in sys.modules])"
+    code = "import sys, simulator.models.seam, simulator.models.scripted, simulator.models.tokens, simulator.testing.recorder; print([m for m in ('litellm', 'openai', 'tiktoken') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
@@ -159,7 +159,7 @@ def test_key_from_settings_is_passed_as_a_secret(monkeypatch: pytest.MonkeyPatch
     assert reply.text == "fine"
     call = seam._prepare(HI, "persona", "openai/gpt-4o-mini", None, None, {})
     assert call.params["api_key"] == "sk-test-not-real"
-    from simulator.settings import get_settings
+    from simulator.core.settings import get_settings
 
     assert "sk-test-not-real" not in repr(get_settings()) and "sk-test-not-real" not in str(get_settings().model_dump())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
-from simulator.ledger import Ledger
+from simulator.models.ledger import Ledger
 
 
 def test_totals_and_breakdown() -> None:

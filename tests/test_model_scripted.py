@@ -7,16 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from simulator import scripted
-from simulator.errors import ModelError
-from simulator.ledger import Ledger
-from simulator.model import achat, chat, stream
-from simulator.scripted import NO_PLAN, RENDERERS, extract_plan, plan_message, render, renderer
+from simulator.models import scripted
+from simulator.core.errors import ModelError
+from simulator.models.ledger import Ledger
+from simulator.models.seam import achat, chat, stream
+from simulator.models.scripted import NO_PLAN, RENDERERS, extract_plan, plan_message, render, renderer
 
 
 @pytest.fixture(autouse=True)
 def renderers() -> Iterator[None]:
-    """Test renderers come and go; the product's (simulator.voice) stay as they were."""
+    """Test renderers come and go; the product's (simulator.dialogue.voice) stay as they were."""
     saved = dict(RENDERERS)
     yield
     RENDERERS.clear()
@@ -103,7 +103,7 @@ def test_importing_scripted_is_cheap() -> None:
     import subprocess
     import sys
 
-    code = "import sys, simulator.scripted as s; s.renderer('x')(str); print('litellm' in sys.modules)"
+    code = "import sys, simulator.models.scripted as s; s.renderer('x')(str); print('litellm' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
 
@@ -111,35 +111,14 @@ def test_importing_scripted_is_cheap() -> None:
 def test_a_missing_voice_module_is_not_an_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    monkeypatch.setitem(sys.modules, "simulator.voice", None)  # as if voice.py were not written yet
+    monkeypatch.setitem(sys.modules, "simulator.dialogue.voice", None)  # as if voice.py were not written yet
     with pytest.raises(ModelError, match="no renderer for plan kind 'never-registered'"):
         render({"kind": "never-registered"})
 
 
-def test_voice_module_is_imported_for_an_unknown_kind(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    import sys
-
-    import simulator
-
-    (tmp_path / "voice.py").write_text(
-        "from simulator.scripted import renderer\n"
-        "@renderer('lazy-kind')\n"
-        "def lazy(plan):\n    return 'loaded on demand: ' + plan['x']\n",
-        encoding="utf-8",
-    )
-    saved = sys.modules.pop("simulator.voice", None)
-    monkeypatch.setattr(simulator, "__path__", [str(tmp_path), *simulator.__path__])
-    try:
-        assert render({"kind": "lazy-kind", "x": "yes"}) == "loaded on demand: yes"
-    finally:
-        sys.modules.pop("simulator.voice", None)
-        if saved is not None:
-            sys.modules["simulator.voice"] = saved
-
-
 def test_async_streaming_straight_through_litellm(echo, fake_model) -> None:
     """The provider's astreaming path (the seam has no async stream yet; litellm's does)."""
-    from simulator.model import litellm_module
+    from simulator.models.seam import litellm_module
 
     litellm = litellm_module()
     fake = fake_model("fake async stream")

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from dialogue_fixtures import library
-from simulator.errors import UserError
-from simulator.session import Session
-from simulator.store import Store
+from simulator.core.errors import UserError
+from simulator.practice.session import Session
+from simulator.storage.sqlite import Store
 
 LIB = library()
 TESTS = Path(__file__).resolve().parent
@@ -152,9 +152,9 @@ KILLED = """
 import sys
 sys.path.insert(0, {tests!r})
 from dialogue_fixtures import library
-from simulator import voice
-from simulator.session import Session
-from simulator.store import Store
+from simulator.dialogue import voice
+from simulator.practice.session import Session
+from simulator.storage.sqlite import Store
 
 real = voice._chat
 def blocking(messages, plan, purpose, ledger):

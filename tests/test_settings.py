@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from simulator.settings import DEFAULT_MODEL, Settings, get_settings, reset_settings
+from simulator.core.settings import DEFAULT_MODEL, Settings, get_settings, reset_settings
 
 
 def test_defaults_are_offline(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,8 +115,8 @@ def test_bad_values_are_rejected(monkeypatch: pytest.MonkeyPatch, name: str, val
 
 
 def test_a_bad_value_from_the_environment_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from simulator.cli import main
-    from simulator.errors import InputError
+    from simulator.cli.main import main
+    from simulator.core.errors import InputError
 
     monkeypatch.setenv("MOCKPANEL_TIMEOUT", "soon")
     reset_settings()
@@ -129,7 +129,7 @@ def test_a_bad_value_from_the_environment_is_one_line_naming_the_variable(monkey
 
 def test_content_dirs_from_a_dotenv_file_reach_the_library(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The README promises every setting works from .env; the content loader reads it through settings."""
-    from simulator.content import default_dirs
+    from simulator.content.library import default_dirs
 
     env = tmp_path / "my.env"
     env.write_text(f"MOCKPANEL_CONTENT_DIRS={tmp_path / 'mine'}\n", encoding="utf-8")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
-from simulator.store import SessionRow, Store, StoreError, migrations
-from simulator.transcript import Turn
+from simulator.cli.main import main
+from simulator.storage.sqlite import SessionRow, Store, StoreError, migrations
+from simulator.core.transcript import Turn
 
 
 def _row(sid: str = "abc123") -> SessionRow:
@@ -135,7 +135,7 @@ def test_cli_on_corrupt_database_exits_2_with_one_line(tmp_path: Path, monkeypat
 
 
 def _reset_settings() -> None:
-    from simulator.settings import reset_settings
+    from simulator.core.settings import reset_settings
 
     reset_settings()
 

@@ -9,10 +9,10 @@ import textwrap
 
 import pytest
 
-from simulator import tokens
-from simulator.errors import ModelError
-from simulator.scripted import plan_message
-from simulator.settings import reset_settings
+from simulator.models import tokens
+from simulator.core.errors import ModelError
+from simulator.models.scripted import plan_message
+from simulator.core.settings import reset_settings
 
 
 def test_encodings_load_without_network() -> None:
@@ -27,7 +27,7 @@ def test_encodings_load_without_network() -> None:
         socket.getaddrinfo = refuse
         empty = tempfile.mkdtemp()
         os.environ["TIKTOKEN_CACHE_DIR"] = empty
-        from simulator import tokens
+        from simulator.models import tokens
         counts = [len(tokens.encoding(n).encode("Tell me about a time you disagreed.")) for n in tokens.SHIPPED]
         import json
         print(json.dumps({"counts": counts, "written": os.listdir(empty), "hello": tokens.count("hello world", "openai/gpt-4o-mini")}))

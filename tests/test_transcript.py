@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.errors import InputError
-from simulator.transcript import Transcript, Turn, parse_transcript
+from simulator.core.errors import InputError
+from simulator.core.transcript import Transcript, Turn, parse_transcript
 
 
 def plan(item: str) -> dict:

@@ -1,0 +1,190 @@
+"""Feedback: the rating against the anchors, each indicator with the candidate's own words as
+evidence, the transcript with that evidence highlighted, what to do better, and the change since
+earlier attempts at the same item. Downloadable as Markdown, JSON and a printable HTML page."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from simulator.grading.report import evidence_by_turn, feedback_lines, report_html, report_json, report_markdown, segments, status
+from simulator.app.ui import attempt_summary, graded, library, md, md_escape, run_safely, store
+
+if TYPE_CHECKING:
+    from simulator.grading.grader import Grade
+    from simulator.content.rubric import Item
+    from simulator.core.transcript import Transcript
+
+RATING_COLOUR = {"exceeds": "green", "meets": "blue", "below": "red"}
+STATUS_BADGE = {"met": ("met", "green"), "missed": ("missed", "orange"), "fired": ("fired", "red"), "avoided": ("avoided", "gray")}
+
+lib = library()
+st.title("Feedback")
+
+rows = [r for r in store().list() if r.turns > 0 and r.item_id in lib.items]
+if not rows:
+    st.info("No practice sessions yet: start one on the Practice page.")
+    if st.button("Go to Practice", icon=":material/forum:"):
+        st.switch_page("simulator/app/pages/practice.py")
+    st.stop()
+
+ids = [r.id for r in rows]
+wanted = st.session_state.get("feedback_id")
+default = ids.index(wanted) if wanted in ids else next((n for n, r in enumerate(rows) if r.status == "finished"), 0)
+by_id = {r.id: r for r in rows}
+sid = st.selectbox(
+    "Session", ids, index=default, key="fb_session",
+    format_func=lambda i: f"{lib.items[by_id[i].item_id].title}{f' [{by_id[i].variant}]' if by_id[i].variant else ''}"
+    f" · {by_id[i].updated_at[:16].replace('T', ' ')} · {by_id[i].status} · {i}",
+)
+st.session_state["feedback_id"] = sid
+row = by_id[sid]
+item = lib.items[row.item_id]
+transcript = store().transcript(sid)
+if row.status != "finished":
+    st.info("This session is not finished: the feedback covers what you have said so far. Resume it on the Practice page.", icon=":material/hourglass_top:")
+
+grade: "Grade | None" = run_safely(lambda: graded(sid), "Grading")
+if grade is None:
+    st.caption("Your transcript is saved; grading can be retried by reloading this page.")
+    with st.expander("Transcript", expanded=True):
+        for n, turn in enumerate(transcript.turns):
+            md(turn.text, f"**{n}. {md_escape(turn.speaker)}:** ")
+    st.stop()
+
+
+def rating_block(grade: "Grade", item: "Item") -> None:
+    colour = RATING_COLOUR[grade.rating]
+    st.markdown(f"### Rating: :{colour}-background[{grade.rating}]")
+    md(grade.reason)
+    cols = st.columns(3)
+    for col, rating in zip(cols, ("exceeds", "meets", "below")):
+        with col:
+            text = item.anchors.get(rating).text  # type: ignore[arg-type]
+            if rating == grade.rating:
+                box = {"exceeds": st.success, "meets": st.info, "below": st.warning}[rating]
+                box(f"**{rating.capitalize()}** (your rating)  \n" + md_escape(text), icon=":material/arrow_forward:")
+            else:
+                with st.container(border=True):
+                    st.caption(f"**{rating.capitalize()}**  \n" + md_escape(text))
+    if grade.level_reading:
+        st.info(md_escape(grade.level_reading), icon=":material/stairs:")
+    if "injection" in grade.flags:
+        st.warning("Part of the transcript was addressed to the grader rather than the interviewer; it was ignored.", icon=":material/gpp_maybe:")
+
+
+def indicators_block(grade: "Grade") -> None:
+    st.subheader("Indicators", anchor=False)
+    for verdict in grade.indicators:
+        label, colour = STATUS_BADGE[status(verdict)]
+        if verdict.present is None and verdict.polarity == "positive":
+            label = "missed (not enough evidence)"
+        with st.container(border=True):
+            top = st.columns([1, 6], vertical_alignment="center")
+            with top[0]:
+                st.badge(label, color=colour)  # type: ignore[arg-type]
+            top[1].markdown(md_escape(verdict.text) + ("  \n:gray[negative indicator]" if verdict.polarity == "negative" else ""))
+            for ev in verdict.evidence:
+                st.markdown(f"> turn {ev.turn}: \u201c{md_escape(ev.quote)}\u201d")
+
+
+def transcript_block(transcript: "Transcript", grade: "Grade") -> None:
+    marks = evidence_by_turn(grade)
+    who = {pid: p.name for pid, p in lib.personas.items()}
+    for n, turn in enumerate(transcript.turns):
+        if not turn.text.strip():
+            continue
+        speaker = "You" if turn.is_candidate else who.get(turn.speaker, turn.speaker.capitalize())
+        head = f"**{n}. {md_escape(speaker)}**" + (f" :gray[({turn.channel})]" if turn.channel != "chat" else "")
+        if turn.channel == "code":
+            st.markdown(head)
+            st.code(turn.text, language="python")
+            continue
+        body = "".join(
+            f":orange-background[{md_escape(seg.text)}]" if seg.highlighted else md_escape(seg.text)
+            for seg in segments(turn.text, marks.get(n, []))
+        )
+        st.markdown(f"{head}: {body}")
+
+
+def better_block(grade: "Grade") -> None:
+    st.subheader("What to do better", anchor=False)
+    fb = feedback_lines(grade)
+    left, right = st.columns(2)
+    with left:
+        if not fb["missed"] and not fb["fired"]:
+            st.markdown("**Nothing missed**")
+            st.caption("Every positive indicator was shown and no negative one fired.")
+        if fb["missed"]:
+            st.markdown("**What it would have taken**")
+            for m in grade.feedback.missed:
+                st.markdown(f"- **{md_escape(m.text)}**  \n  {md_escape(m.would_take)}")
+        if fb["fired"]:
+            st.markdown("**Watch out**")
+            for f in grade.feedback.fired:
+                st.markdown(f"- {md_escape(f.text)}")
+    with right:
+        st.markdown("**Practise next**")
+        for p in grade.feedback.practise_next:
+            st.markdown(f"- {md_escape(p)}")
+        if grade.feedback.strengths:
+            st.markdown("**Keep doing**")
+            for s in grade.feedback.strengths:
+                st.markdown(f"- {md_escape(s.text)}")
+
+
+def history_block(sid: str, grade: "Grade") -> list[dict[str, Any]]:
+    """Earlier attempts at the same item (and variant), oldest first, and what changed since the last."""
+    st.subheader("Since your earlier attempts", anchor=False)
+    earlier = [
+        r for r in reversed(rows)
+        if r.item_id == row.item_id and r.variant == row.variant and r.id != sid and r.created_at < row.created_at
+    ]
+    history: list[dict[str, Any]] = []
+    previous: "Grade | None" = None
+    for r in earlier:
+        g = run_safely(lambda r=r: graded(r.id), f"Grading the attempt of {r.created_at[:10]}")
+        if g is None:
+            continue
+        history.append({**attempt_summary(g), "date": r.created_at[:16].replace("T", " "), "session": r.id})
+        previous = g
+    if not history:
+        st.caption("This is your first attempt at this item: practise it again to see your progress here.")
+        return history
+    now = {**attempt_summary(grade), "date": row.created_at[:16].replace("T", " "), "session": sid}
+    st.dataframe([*history, {**now, "date": now["date"] + " (this one)"}], hide_index=True,
+                 column_order=["date", "rating", "met", "fired", "session"])
+    assert previous is not None
+    before = {v.id: status(v) for v in previous.indicators}
+    newly_met = [v.text for v in grade.indicators if status(v) == "met" and before.get(v.id) == "missed"]
+    lost = [v.text for v in grade.indicators if status(v) == "missed" and before.get(v.id) == "met"]
+    stopped = [v.text for v in grade.indicators if status(v) == "avoided" and before.get(v.id) == "fired"]
+    started = [v.text for v in grade.indicators if status(v) == "fired" and before.get(v.id) == "avoided"]
+    order = {"below": 0, "meets": 1, "exceeds": 2}
+    change = order[grade.rating] - order[previous.rating]
+    verdict = "up" if change > 0 else "down" if change < 0 else "the same"
+    st.markdown(f"Rating since the last attempt: **{previous.rating} → {grade.rating}** ({verdict}).")
+    for title, lines in (("Newly shown", newly_met), ("No longer shown", lost), ("Stopped", stopped), ("Started", started)):
+        if lines:
+            st.markdown(f"**{title}:** " + "; ".join(md_escape(x) for x in lines))
+    return history
+
+
+rating_block(grade, item)
+indicators_block(grade)
+better_block(grade)
+history = history_block(sid, grade)
+with st.expander("Transcript, with the evidence highlighted", expanded=True):
+    transcript_block(transcript, grade)
+
+st.subheader("Download", anchor=False)
+stem = f"feedback-{item.id}-{sid}"
+d = st.container(horizontal=True)
+d.download_button("Markdown", report_markdown(grade, transcript, item, history), f"{stem}.md", "text/markdown",
+                     icon=":material/description:", key="fb_md", on_click="ignore")
+d.download_button("JSON", report_json(grade, transcript, item, history), f"{stem}.json", "application/json",
+                     icon=":material/data_object:", key="fb_json", on_click="ignore")
+d.download_button("Printable HTML", report_html(grade, transcript, item, history), f"{stem}.html", "text/html",
+                     icon=":material/print:", key="fb_html", on_click="ignore")
+st.caption(md_escape(f"Graded by {grade.engine} ({grade.model}); rubric version {grade.versions.get('rubric', '?')}."))

@@ -1,0 +1,398 @@
+"""Practice: choose an item, read the brief, and talk it through against the clock.
+
+The page's one piece of per-user state is the open `Session` (in `st.session_state`); the
+session saves every turn to the store as it happens, so leaving, reloading or a failed model call
+loses nothing, and an unfinished session can be resumed later from the list below the chooser.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from simulator.app.ui import bullets, keep_valid, ledger, library, md, md_escape, run_safely, show_error, store
+
+if TYPE_CHECKING:
+    from simulator.content.rubric import Item
+    from simulator.practice.session import Session
+    from simulator.core.transcript import Turn
+
+LEVELS = ("junior", "mid", "senior", "lead", "principal")
+lib = library()
+
+
+# --- choosing ------------------------------------------------------------------------------------
+
+
+def start(item_id: str, variant: str | None) -> None:
+    from simulator.practice.session import Session
+
+    item = lib.items[item_id]
+    s = Session.start(item_id, variant, item.level, random.randrange(1_000_000), store=store(), lib=lib, ledger=ledger())
+    st.session_state["practice"] = s
+    st.session_state["practice_new"] = True  # speak the opening on the next run, inside the page
+
+
+def resume(session_id: str) -> None:
+    from simulator.practice.session import Session
+
+    s = Session.open(session_id, store=store(), lib=lib, ledger=ledger())
+    st.session_state["practice"] = s
+    st.session_state["practice_new"] = True
+
+
+def leave() -> None:
+    st.session_state.pop("practice", None)
+
+
+def preselect() -> None:
+    """`?item=ID&variant=with_ai` (the Library's "Practise this" link) picks the item once."""
+    wanted = st.query_params.get("item")
+    if not wanted or wanted not in lib.items or st.session_state.get("pr_linked") == wanted:
+        return
+    item = lib.items[wanted]
+    st.session_state["pr_linked"] = wanted
+    st.session_state["pr_bank"] = lib.item_bank[wanted]
+    st.session_state["pr_round"] = item.round
+    st.session_state["pr_kind"] = st.session_state["pr_diff"] = st.session_state["pr_level"] = "any"
+    st.session_state["pr_item"] = wanted
+    variant = st.query_params.get("variant")
+    if variant in {v.id for v in item.variants}:
+        st.session_state["pr_variant"] = variant
+
+
+def chooser() -> None:
+    st.title("Practice")
+    if not lib.items:
+        st.info("No rubric items are installed: add YAML files under rubrics/ (see the Library page).")
+        return
+    preselect()
+    banks = sorted({lib.item_bank[i] for i in lib.items}, key=lambda b: (LEVELS.index(lib.banks[b].level), lib.banks[b].title))
+    top = st.columns([2, 2, 3])
+    bank_id = top[0].selectbox(
+        "Track (role and level)", banks, key="pr_bank",
+        format_func=lambda b: f"{lib.banks[b].role}, {lib.banks[b].level} ({lib.banks[b].title})",
+    )
+    in_bank = [i for i in lib.items.values() if lib.item_bank[i.id] == bank_id]
+    round_ids = [r for r in lib.rounds if any(i.round == r for i in in_bank)] + sorted({i.round for i in in_bank} - set(lib.rounds))
+    keep_valid("pr_round", ["any", *round_ids])
+    round_id = top[1].selectbox(
+        "Round", ["any", *round_ids], key="pr_round",
+        format_func=lambda r: "any round" if r == "any" else (lib.rounds[r].name if r in lib.rounds else r),
+    )
+    candidates = [i for i in in_bank if round_id == "any" or i.round == round_id]
+    with top[2]:
+        f = st.columns(3)
+        kinds = sorted({i.kind for i in candidates})
+        keep_valid("pr_kind", ["any", *kinds])
+        kind = f[0].selectbox("Kind", ["any", *kinds], key="pr_kind", format_func=lambda k: k.replace("_", " "))
+        diffs = [d for d in ("easy", "medium", "hard") if any(i.difficulty == d for i in candidates)]
+        keep_valid("pr_diff", ["any", *diffs])
+        diff = f[1].selectbox("Difficulty", ["any", *diffs], key="pr_diff")
+        levels = [lv for lv in LEVELS if any(i.level == lv for i in candidates)]
+        keep_valid("pr_level", ["any", *levels])
+        level = f[2].selectbox("Level", ["any", *levels], key="pr_level")
+    shown = [
+        i for i in candidates
+        if (kind == "any" or i.kind == kind) and (diff == "any" or i.difficulty == diff) and (level == "any" or i.level == level)
+    ]
+    if not shown:
+        st.warning("No item matches these filters.")
+    else:
+        keep_valid("pr_item", [i.id for i in shown])
+        item_id = st.selectbox(
+            "Item", [i.id for i in shown], key="pr_item",
+            format_func=lambda i: f"{lib.items[i].title} ({lib.items[i].kind.replace('_', ' ')}, {lib.items[i].level})",
+        )
+        item = lib.items[item_id]
+        variant = None
+        if item.variants:
+            keep_valid("pr_variant", [v.id for v in item.variants])
+            variant = st.radio(
+                "Variant", [v.id for v in item.variants], horizontal=True, key="pr_variant",
+                format_func=lambda v: next(x.title for x in item.variants if x.id == v),
+            )
+        with st.container(border=True):
+            brief(item, variant)
+        st.button("Start", type="primary", icon=":material/play_arrow:", key="pr_start", on_click=start, args=(item_id, variant))
+    resumable()
+
+
+def brief(item: "Item", variant: str | None) -> None:
+    """What the candidate may read before starting: never a persona's hidden facts."""
+    st.subheader(md_escape(item.title), anchor=False)
+    facts = [item.kind.replace("_", " "), item.level]
+    if item.response_time_minutes:
+        facts.append(f"{item.response_time_minutes:g} min")
+    elif item.round in lib.rounds:
+        facts.append(lib.rounds[item.round].duration)
+    st.caption(md_escape(" · ".join(facts)))
+    v = next((x for x in item.variants if x.id == variant), None)
+    if v:
+        md(v.instructions, "**Instructions.** ")
+    md(item.prompt_for(variant), "**Your task.** ")
+    people = [lib.personas[p] for p in item.personas if p in lib.personas]
+    if people:
+        md("; ".join(f"{p.name}, {p.title}" for p in people if p.archetype != "assistant"), "**You will talk to.** ")
+        helpers = [p for p in people if p.archetype == "assistant"]
+        if helpers and variant == "with_ai":
+            md(", ".join(p.name for p in helpers), "**AI assistant.** ")
+    b = item.brief
+    if b:
+        for label, value in (("Scenario", b.scenario), ("Problem to solve", b.problem), ("Format", b.format), ("Audience", b.audience)):
+            if value and value.strip() != item.prompt_for(variant).strip():
+                md(value, f"**{label}.** ")
+        for label, values in (("What to prepare", b.prepare), ("Deliverables", b.deliverables), ("Success criteria", b.success_criteria),
+                              ("What to review beforehand", b.review_beforehand), ("Ground rules", b.ground_rules)):
+            bullets(values, label)
+    st.caption("Commands in the chat: /hint, /repeat, /time, /end" + (", /ai your request" if variant == "with_ai" else "") + ".")
+
+
+def resumable() -> None:
+    rows = [r for r in store().list() if r.status == "active" and r.turns > 0 and r.item_id in lib.items]
+    if not rows:
+        return
+    st.divider()
+    st.subheader("Unfinished sessions", anchor=False)
+    col, btn = st.columns([4, 1], vertical_alignment="bottom")
+    sid = col.selectbox(
+        "Session", [r.id for r in rows], key="pr_resume_id",
+        format_func=lambda i: next(
+            f"{lib.items[r.item_id].title}{f' [{r.variant}]' if r.variant else ''}: {r.turns} turns, last {r.updated_at[:16].replace('T', ' ')}"
+            for r in rows if r.id == i
+        ),
+    )
+    btn.button("Resume", icon=":material/replay:", key="pr_resume", on_click=resume, args=(sid,))
+
+
+# --- talking -------------------------------------------------------------------------------------
+
+
+def names(s: "Session") -> dict[str, str]:
+    out = {pid: p.name for pid, p in s.director.personas.items()}
+    try:
+        out["interviewer"] = s.director.lead().name
+    except ValueError:
+        out["interviewer"] = "Interviewer"
+    return out
+
+
+def show_turn(turn: "Turn", who: dict[str, str]) -> None:
+    if not turn.text.strip():
+        return
+    if turn.is_candidate:
+        if turn.channel == "command":
+            st.caption(f"You: {md_escape(turn.text)}")
+            return
+        with st.chat_message("user"):
+            if turn.channel == "code":
+                st.caption("Code submitted")
+                st.code(turn.text, language="python")
+            else:
+                md(turn.text)
+        return
+    name = who.get(turn.speaker, turn.speaker)
+    with st.chat_message("assistant", avatar=":material/person:" if turn.channel != "assistant" else ":material/smart_toy:"):
+        label = f"**{md_escape(name)}**" + (" · *command*" if turn.channel == "command" else "")
+        st.markdown(label)
+        md(turn.text)
+
+
+def words(text: str) -> Iterator[str]:
+    """A reply in small pieces for st.write_stream (the scripted voice has it whole already)."""
+    for n, word in enumerate(md_escape(text).split(" ")):
+        yield word if n == 0 else " " + word
+
+
+def stream_turns(turns: Iterator["Turn"], who: dict[str, str], channel: str = "chat") -> None:
+    """Shows each reply as the session saves it; the candidate's own line was shown already."""
+    for turn in turns:
+        if turn.is_candidate or not turn.text.strip():
+            continue
+        if turn.channel == "assistant" and channel != "assistant":
+            continue
+        name = who.get(turn.speaker, turn.speaker)
+        with st.chat_message("assistant", avatar=":material/smart_toy:" if turn.channel == "assistant" else ":material/person:"):
+            st.markdown(f"**{md_escape(name)}**" + (" · *command*" if turn.channel == "command" else ""))
+            st.write_stream(words(turn.text))
+
+
+def command(name: str) -> None:
+    s: Session = st.session_state["practice"]
+    st.session_state["practice_error"] = None
+    from simulator.core.errors import UserError
+
+    try:
+        s.command(name)
+    except UserError as exc:
+        st.session_state["practice_error"] = exc
+
+
+def fmt_left(left: float) -> str:
+    left = max(0, int(left))
+    return f"{left // 60}:{left % 60:02d}"
+
+
+CLOCK = """
+<div style="font-family: 'Source Sans 3', 'Source Sans Pro', system-ui, sans-serif; color: #31333f;">
+  <div style="font-size: 14px;">Time left</div>
+  <div id="t" style="font-size: 34px; line-height: 1.3;">{start}</div>
+  <div style="height: 6px; background: #e6e9ef; border-radius: 3px;">
+    <div id="b" style="height: 6px; width: {pct}%; background: #1c83e1; border-radius: 3px;"></div>
+  </div>
+</div>
+<script>
+  const end = Date.now() + {left} * 1000, limit = {limit};
+  const t = document.getElementById("t"), b = document.getElementById("b");
+  function tick() {{
+    const s = Math.max(0, Math.round((end - Date.now()) / 1000));
+    t.textContent = s > 0 ? Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0") : "time is up";
+    b.style.width = (100 * s / limit) + "%";
+    if (s > 0) setTimeout(tick, 250);
+  }}
+  tick();
+</script>
+"""
+
+
+def countdown(s: "Session") -> None:
+    """A clock that ticks in the browser: no server reruns, so the page never redraws under you.
+
+    Only numbers computed here go into the HTML (never user text); it is re-synchronised with the
+    session's own clock on every run.
+    """
+    left = s.time_left()
+    if left is None:
+        st.metric("Time", "untimed")
+        return
+    if s.finished:
+        st.metric("Time left", "ended")
+        return
+    limit = s.director.time_limit() or 1.0
+    st.iframe(CLOCK.format(start=fmt_left(left), pct=round(100 * left / limit, 1), left=int(left), limit=int(limit)), height=86)
+    if left <= 0:
+        st.warning("Time is up: wrap up and press End.", icon=":material/timer_off:")
+
+
+def conversation(s: "Session") -> None:
+    item = s.director.item
+    who = names(s)
+    head, clock = st.columns([4, 1])
+    with head:
+        st.title(md_escape(item.title), anchor=False)
+        st.caption(md_escape(f"{item.kind.replace('_', ' ')} · {item.level}" + (f" · {s.row.variant}" if s.row.variant else "") + f" · session {s.id}"))
+    with clock:
+        countdown(s)
+    with st.container(horizontal=True):
+        st.button("Hint", icon=":material/lightbulb:", key="pr_hint", on_click=command, args=("hint",), disabled=s.finished)
+        st.button("End", icon=":material/stop_circle:", key="pr_end", on_click=command, args=("end",), disabled=s.finished)
+        if s.finished:
+            st.button("Practise another", icon=":material/add:", key="pr_leave", on_click=leave)
+        else:
+            st.button("Leave", icon=":material/logout:", key="pr_leave", on_click=leave,
+                      help="Keep this session for later: resume it from this page.")
+    with st.expander("The brief", expanded=False):
+        brief(item, s.row.variant)
+
+    err = st.session_state.pop("practice_error", None)
+    if err is not None:
+        show_error(err, "The command")
+
+    if st.session_state.pop("practice_new", False):
+        run_safely(lambda: s.opening(), "Starting the conversation")
+
+    coding = item.kind == "coding_test"
+    with_ai = s.director.assistant_persona() is not None
+    if coding:
+        chat_col, side = st.columns([3, 2], gap="large")
+    else:
+        chat_col, side = st.container(), None
+
+    turns = s.transcript().turns
+    with chat_col:
+        chat = st.container()
+        with chat:
+            for turn in turns:
+                if turn.channel != "assistant":
+                    show_turn(turn, who)
+        if s.pending and not s.finished:
+            st.warning("A reply is still owed: the model call before this one did not finish.", icon=":material/sync_problem:")
+            if st.button("Get the reply", key="pr_retry"):
+                with chat:
+                    run_safely(lambda: stream_turns(s.resume(), who), "The reply")
+        prompt = st.chat_input("Your answer (or /hint, /repeat, /time, /end)", key=f"pr_chat_{s.id}", disabled=s.finished)
+        if prompt:
+            with chat:
+                if not prompt.strip().startswith("/"):
+                    with st.chat_message("user"):
+                        md(prompt)
+                else:
+                    st.caption(f"You: {md_escape(prompt.strip())}")
+                ok = run_safely(lambda: stream_turns(s.stream_respond(prompt), who) or True, "The reply")
+            if ok and s.finished:
+                st.rerun()
+
+    if side is not None:
+        with side:
+            code_pane(s, turns, who)
+            if with_ai:
+                assistant_panel(s, turns, who)
+
+    if s.finished:
+        st.success("This session has ended and is saved.", icon=":material/task_alt:")
+        st.session_state["feedback_id"] = s.id
+        if st.button("See your feedback", type="primary", icon=":material/fact_check:", key="pr_feedback"):
+            st.switch_page("simulator/app/pages/feedback.py")
+
+
+def code_pane(s: "Session", turns: list["Turn"], who: dict[str, str]) -> None:
+    """The coding test's editor: each submission is a `code` turn in the transcript."""
+    st.markdown("**Code**")
+    last = next((t.text for t in reversed(turns) if t.is_candidate and t.channel == "code"), "")
+    key = f"pr_code_{s.id}"
+    if key not in st.session_state:
+        st.session_state[key] = last or "class ChurnModel:\n    def fit(self, events):\n        ...\n"
+    # A fixed stylesheet (no user text) so the editor reads as code.
+    st.html("<style>.st-key-pr_code_pane textarea { font-family: 'Source Code Pro', ui-monospace, monospace; font-size: 14px; }</style>")
+    with st.container(key="pr_code_pane"):
+        st.text_area("Your code", key=key, height=280, label_visibility="collapsed", disabled=s.finished)
+    if st.button("Submit code", icon=":material/upload:", key="pr_code_submit", disabled=s.finished):
+        code = st.session_state[key]
+        if code.strip() and code.strip() != last.strip():
+            run_safely(lambda: s.respond(code, channel="code"), "Submitting your code")
+            st.rerun()
+        else:
+            st.info("Nothing new to submit.")
+
+
+def assistant_panel(s: "Session", turns: list["Turn"], who: dict[str, str]) -> None:
+    """The with-AI variant's assistant: its own channel, kept in the transcript like the chat."""
+    st.markdown("**AI assistant**")
+    st.caption("Ask it to draft or suggest; you are graded on how you check what it says.")
+    box = st.container(height=260)
+    ask = st.chat_input("Ask the assistant", key=f"pr_ai_{s.id}", disabled=s.finished)  # drawn below the box
+    with box:
+        if not ask and not any(t.channel == "assistant" for t in turns):
+            st.caption("No messages yet.")
+        for turn in turns:
+            if turn.channel == "assistant":
+                if turn.is_candidate:
+                    with st.chat_message("user"):
+                        md(turn.text)
+                else:
+                    with st.chat_message("assistant", avatar=":material/smart_toy:"):
+                        md(turn.text)
+        if ask:
+            with st.chat_message("user"):
+                md(ask)
+            run_safely(lambda: stream_turns(iter(s.ask_assistant(ask)), who, channel="assistant"), "The assistant")
+
+
+current: Any = st.session_state.get("practice")
+if current is None:
+    chooser()
+else:
+    conversation(current)

@@ -1,0 +1,140 @@
+"""Progress: every finished session graded, over time, per competency and per indicator, and the
+indicators missed more than once in a row (the streaks worth practising next)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from simulator.grading.report import status
+from simulator.app.ui import graded, library, md_escape, run_safely, store
+
+SCORE = {"below": 0, "meets": 1, "exceeds": 2}
+lib = library()
+
+st.title("Progress")
+rows = [r for r in store().list() if r.status == "finished" and r.turns > 0 and r.item_id in lib.items]
+if not rows:
+    st.info("No finished sessions yet: practise an item to the end and your progress shows here.")
+    st.stop()
+
+attempts: list[dict[str, Any]] = []
+indicator_rows: list[dict[str, Any]] = []
+with st.spinner("Grading your sessions..."):
+    for r in sorted(rows, key=lambda r: r.created_at):
+        g = run_safely(lambda r=r: graded(r.id), f"Grading session {r.id}")
+        if g is None:
+            continue
+        item = lib.items[r.item_id]
+        comp = lib.progression.get(item.competency or "")
+        competency = comp.name if comp else item.competency or item.theme or item.kind.replace("_", " ")
+        states = [status(v) for v in g.indicators]
+        attempts.append({
+            "when": r.created_at[:19].replace("T", " "), "session": r.id, "item": item.title, "competency": competency,
+            "rating": g.rating, "score": SCORE[g.rating], "met": states.count("met"),
+            "missed": states.count("missed"), "fired": states.count("fired"),
+        })
+        for v, s in zip(g.indicators, states):
+            indicator_rows.append({
+                "when": r.created_at, "session": r.id, "item": item.title, "indicator": v.text, "id": f"{item.id}/{v.id}",
+                "polarity": v.polarity, "status": s,
+            })
+
+if not attempts:
+    st.warning("None of your sessions could be graded; see the messages above.")
+    st.stop()
+
+import altair as alt  # noqa: E402  (only this page draws charts)
+import pandas as pd  # noqa: E402
+
+df = pd.DataFrame(attempts)
+df["when"] = pd.to_datetime(df["when"])
+a, b, c, d = st.columns(4)
+a.metric("Finished sessions", len(df))
+b.metric("Items practised", df["item"].nunique())
+c.metric("Meets or better", f"{(df['score'] >= 1).mean():.0%}")
+d.metric("Latest rating", df.iloc[-1]["rating"])
+
+axis = alt.Axis(values=[0, 1, 2], labelExpr="['below', 'meets', 'exceeds'][datum.value]", title="rating")
+st.subheader("Sessions over time", anchor=False)
+st.altair_chart(
+    alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("when:T", title=None, axis=alt.Axis(format="%d %b %H:%M", labelAngle=0, tickCount=6)),
+        y=alt.Y("score:Q", axis=axis, scale=alt.Scale(domain=[0, 2])),
+        color=alt.Color("competency:N"),
+        tooltip=["when:T", "item:N", "rating:N", "met:Q", "fired:Q"],
+    ),
+)
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Per competency", anchor=False)
+    per_comp = df.groupby("competency", as_index=False).agg(score=("score", "mean"), sessions=("session", "count"))
+    st.altair_chart(
+        alt.Chart(per_comp).mark_bar().encode(
+            x=alt.X("score:Q", axis=axis, scale=alt.Scale(domain=[0, 2]), title="average rating"),
+            y=alt.Y("competency:N", sort="-x", title=None, axis=alt.Axis(labelLimit=200)),
+            tooltip=["competency:N", alt.Tooltip("score:Q", format=".2f"), "sessions:Q"],
+        ),
+        height=max(90, 34 * len(per_comp) + 50),
+    )
+
+ind = pd.DataFrame(indicator_rows)
+with right:
+    st.subheader("Negative indicators that fired", anchor=False)
+    fired = ind[(ind["polarity"] == "negative") & (ind["status"] == "fired")]
+    if fired.empty:
+        st.caption("None so far.")
+    else:
+        st.dataframe(fired.groupby("indicator", as_index=False).agg(times=("session", "count")).sort_values("times", ascending=False),
+                     hide_index=True)
+
+st.subheader("Per indicator", anchor=False)
+pos = ind[ind["polarity"] == "positive"]
+if pos.empty:
+    st.caption("No positive indicators graded yet.")
+else:
+    shown = pos.assign(shown=pos["status"] == "met").groupby("indicator", as_index=False).agg(
+        rate=("shown", "mean"), attempts=("shown", "count"))
+    st.altair_chart(
+        alt.Chart(shown).mark_bar().encode(
+            x=alt.X("rate:Q", title="shown in share of attempts", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("indicator:N", sort="x", title=None, axis=alt.Axis(labelLimit=480)),
+            tooltip=["indicator:N", alt.Tooltip("rate:Q", format=".0%"), "attempts:Q"],
+        ),
+        height=max(90, 30 * len(shown) + 50),
+    )
+
+
+def streaks(frame: "pd.DataFrame") -> list[dict[str, Any]]:
+    """Per item indicator: how many of the latest attempts in a row missed it (2 or more are listed)."""
+    out: list[dict[str, Any]] = []
+    for key, group in frame.sort_values("when").groupby("id"):
+        states = list(group["status"])
+        bad = "missed" if group["polarity"].iloc[0] == "positive" else "fired"
+        run = 0
+        for s in reversed(states):
+            if s != bad:
+                break
+            run += 1
+        total = states.count(bad)
+        if run >= 2 or total >= 2:
+            out.append({"indicator": group["indicator"].iloc[0], "item": group["item"].iloc[0], "kind": bad,
+                        "in a row (latest)": run, "times": total, "attempts": len(states)})
+    return sorted(out, key=lambda r: (-r["in a row (latest)"], -r["times"]))
+
+
+st.subheader("Streaks: indicators missed more than once", anchor=False)
+found = streaks(ind)
+if found:
+    st.dataframe(found, hide_index=True, column_order=["indicator", "in a row (latest)", "times", "attempts", "kind", "item"],
+                 column_config={"indicator": st.column_config.TextColumn(width="large")})
+    top = found[0]
+    st.markdown(f"Start with **{md_escape(top['indicator'])}** in *{md_escape(top['item'])}*: "
+                f"{top['kind']} {top['times']} of {top['attempts']} times.")
+else:
+    st.caption("No indicator has been missed twice yet.")
+
+with st.expander("All graded sessions"):
+    st.dataframe(df.drop(columns=["score"]), hide_index=True)

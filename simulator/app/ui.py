@@ -1,0 +1,331 @@
+"""What the app's pages share: resources opened once per process, per-user state, safe text.
+
+Shared resources (the content library, the session store, the grader's embedding model) are
+`st.cache_resource` entries keyed by what they were opened from, so a test that points
+MOCKPANEL_DB somewhere else gets its own store. Everything that belongs to one browser tab lives
+in `st.session_state`, never in a module global, so two people never see each other's state.
+User and content text is shown through `md()` (markdown with every markup character escaped),
+never with `unsafe_allow_html`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import streamlit as st
+
+if TYPE_CHECKING:
+    from simulator.calibration.log import CalibrationLog
+    from simulator.content.library import Library
+    from simulator.grading.grader import Grade
+    from simulator.storage.sqlite import Store
+
+T = TypeVar("T")
+
+# Every ASCII punctuation mark CommonMark lets a backslash escape, plus ':' (Streamlit's
+# emoji shortcodes and colour directives) and '$' (its LaTeX).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=\"'^])")
+
+
+def md_escape(text: object) -> str:
+    """Text as markdown that renders literally: no links, images, HTML, headings or LaTeX."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", str(text))
+    # Keep the author's line breaks (markdown would fold single newlines into spaces).
+    return escaped.replace("\r\n", "\n").replace("\n", "  \n")
+
+
+def md(text: object, prefix: str = "") -> None:
+    """Writes untrusted text; `prefix` is trusted markdown (e.g. '**Question.** ')."""
+    st.markdown(prefix + md_escape(text))
+
+
+def bullets(lines: list[str], title: str | None = None) -> None:
+    if not lines:
+        return
+    body = "\n".join(f"- {md_escape(line)}" for line in lines)
+    st.markdown((f"**{md_escape(title)}**\n\n" if title else "") + body)
+
+
+# --- Shared resources ------------------------------------------------------------------------
+
+
+def _content_key() -> str:
+    from simulator.content.library import CONTENT_DIRS_ENV
+
+    return os.environ.get(CONTENT_DIRS_ENV, "")
+
+
+@st.cache_resource(show_spinner=False)
+def _library(content_dirs: str) -> "Library":
+    from simulator.content.library import load_library
+
+    return load_library()
+
+
+def library() -> "Library":
+    """The content, read and validated once per process (per set of content directories)."""
+    return _library(_content_key())
+
+
+def db_path() -> str:
+    """The sessions database this process uses (settings, else MOCKPANEL_DB, else the data dir)."""
+    from simulator.storage.sqlite import db_path as plain, default_db
+
+    return plain(default_db())
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> "Store":
+    from simulator.storage.sqlite import Store
+
+    return Store(path)
+
+
+def store() -> "Store":
+    """The session store: one per process and database file, shared by every browser tab."""
+    return _store(db_path())
+
+
+@st.cache_resource(show_spinner=False)
+def _calibration_log(path: str) -> "CalibrationLog":
+    from simulator.calibration.log import CalibrationLog
+
+    return CalibrationLog(path)
+
+
+def calibration_log() -> "CalibrationLog":
+    return _calibration_log(db_path())
+
+
+@st.cache_resource(show_spinner="Loading the grader's embedding model (once)...")
+def warm_grader() -> str:
+    """Loads the embedding model once per process (about a second), before the first grade needs it."""
+    from simulator.models.embedding import embed, model_id
+
+    embed(["warm up"])
+    return model_id()
+
+
+def grader_engine() -> str:
+    from simulator.grading.grader import default_engine
+
+    return default_engine()
+
+
+@st.cache_data(show_spinner=False, max_entries=2048)
+def _grade(db: str, session_id: str, updated_at: str, engine: str, content: str, _ledger: Any) -> "Grade":
+    """Grades are deterministic for a given transcript, engine and rubric: cached per session version."""
+    from simulator.grading.grader import grade
+
+    transcript = _store(db).transcript(session_id)
+    lib = library()
+    return grade(transcript, lib.item(transcript.item), engine=engine, ledger=_ledger, library=lib)
+
+
+def graded(session_id: str) -> "Grade":
+    """The grade of a saved session (raises ModelError/UserError: callers use run_safely)."""
+    engine = grader_engine()
+    if engine == "semantic":
+        warm_grader()
+    row = store().get(session_id)
+    return _grade(db_path(), session_id, row.updated_at, engine, _content_key(), ledger())
+
+
+def ledger() -> Any:
+    """This browser tab's ledger of model calls (tokens, cost, latency)."""
+    if "ledger" not in st.session_state:
+        from simulator.models.ledger import Ledger
+
+        st.session_state["ledger"] = Ledger()
+    return st.session_state["ledger"]
+
+
+def run_safely(action: Callable[[], T], what: str) -> T | None:
+    """Runs a model-backed action; a failure becomes a message in the page, never a traceback.
+
+    The conversation is kept because every turn is saved before the model is asked for the next.
+    """
+    from simulator.core.errors import UserError
+
+    try:
+        return action()
+    except UserError as exc:
+        show_error(exc, what)
+    return None
+
+
+def show_error(exc: Exception, what: str) -> None:
+    """A failure as a message (escaped: it may quote the user's text) with what to do about it."""
+    from simulator.core.errors import ModelError
+
+    if isinstance(exc, ModelError):
+        st.error(md_escape(f"{what} failed: {exc}"), icon=":material/cloud_off:")
+        st.info(md_escape(model_error_advice(exc)), icon=":material/lightbulb:")
+    else:
+        st.error(md_escape(f"{what} failed: {exc}"), icon=":material/error:")
+
+
+def model_error_advice(exc: Exception) -> str:
+    """What to do next, in the words of the failure."""
+    text = str(exc).lower()
+    if "key" in text or "auth" in text or "401" in text:
+        advice = "Set the provider's API key (see Settings), or switch back to the embedded default by unsetting MOCKPANEL_MODEL."
+    elif "rate" in text or "429" in text or "quota" in text:
+        advice = "The provider is rate limiting: wait a minute and send your message again."
+    elif "connect" in text or "unreachable" in text or "timed out" in text or "timeout" in text:
+        advice = "The model server could not be reached: check MOCKPANEL_API_BASE and your network, or use the embedded default."
+    else:
+        advice = "Try again, or switch to the embedded default on the Settings page."
+    return advice + " Your conversation so far is saved; nothing you wrote is lost."
+
+
+def relabel_error(exc: Exception, real: Path, shown: str) -> str:
+    """An InputError about a temp copy, naming the file the user uploaded instead."""
+    from simulator.core.errors import InputError
+
+    if isinstance(exc, InputError):
+        file = exc.file.replace(str(real), shown)
+        return str(InputError(file, exc.line, exc.field, exc.message))
+    return str(exc).replace(str(real), shown)
+
+
+# --- Settings --------------------------------------------------------------------------------
+
+PURPOSE_HELP = {
+    "persona": "plays the role-play partner (Jordan Lee) and the panel",
+    "interviewer": "asks the questions and the follow-ups",
+    "assistant": "the AI assistant panel in the coding test's with-AI variant",
+    "grader": "judges each indicator and quotes your words",
+    "candidate": "the simulated candidate that writes sample transcripts",
+}
+
+# litellm's provider prefix -> the environment variable it reads the key from.
+PROVIDER_KEYS = {
+    "openai": "OPENAI_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "gemini": "GEMINI_API_KEY",
+    "vertex_ai": "GOOGLE_APPLICATION_CREDENTIALS",
+    "groq": "GROQ_API_KEY",
+    "mistral": "MISTRAL_API_KEY",
+    "cohere": "COHERE_API_KEY",
+    "together_ai": "TOGETHERAI_API_KEY",
+    "openrouter": "OPENROUTER_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "azure": "AZURE_API_KEY",
+    "bedrock": "AWS_ACCESS_KEY_ID",
+}
+KEYLESS_PROVIDERS = ("ollama", "ollama_chat", "hosted_vllm", "lm_studio", "llamafile")
+
+
+def purposes() -> dict[str, str]:
+    from simulator.core.settings import PURPOSES
+
+    return {p: PURPOSE_HELP.get(p, "") for p in PURPOSES}
+
+
+def key_status(settings: Any, model: str) -> str:
+    """'set (MOCKPANEL_API_KEY)', 'set (OPENAI_API_KEY)', 'not needed' or 'missing: ...'; never the key."""
+    provider = model.split("/", 1)[0] if "/" in model else "openai"
+    if settings.secret():
+        return "set (MOCKPANEL_API_KEY)"
+    if provider in KEYLESS_PROVIDERS:
+        return "not needed"
+    env = PROVIDER_KEYS.get(provider)
+    if env and os.environ.get(env):
+        return f"set ({env})"
+    if settings.api_base and provider == "openai":
+        return "not set (fine for a local server at MOCKPANEL_API_BASE)"
+    return f"missing: set {env or 'MOCKPANEL_API_KEY'}"
+
+
+def ledger_rows() -> list[dict[str, Any]]:
+    """This tab's model calls, one row each, for the Settings page."""
+    led = st.session_state.get("ledger")
+    if led is None:
+        return []
+    return [
+        {"purpose": c.purpose, "model": c.model, "tokens in": c.prompt_tokens, "tokens out": c.completion_tokens,
+         "cost (USD)": c.cost, "latency (s)": round(c.latency_s, 3)}
+        for c in led.calls
+    ]
+
+
+def attempt_summary(grade: Any) -> dict[str, Any]:
+    """Rating and counts of one graded attempt, for history tables and charts."""
+    from simulator.grading.report import status
+
+    states = [status(v) for v in grade.indicators]
+    return {"rating": grade.rating, "met": states.count("met"), "missed": states.count("missed"), "fired": states.count("fired")}
+
+
+# --- Calibration samples ---------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _samples(root: str) -> list[Any]:
+    from evals.library import samples
+
+    return samples(root=root)
+
+
+def calibration_samples() -> list[Any]:
+    """The interviewers' sample transcripts (evals/data/calibration), read once per process."""
+    from evals import library as calibration
+
+    return _samples(str(calibration.CALIBRATION_DIR))
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _grade_sample(root: str, sample_id: str, engine: str, content: str, _ledger: Any) -> "Grade":
+    from simulator.grading.grader import grade
+
+    sample = next(s for s in _samples(root) if s.id == sample_id)
+    lib = library()
+    return grade(sample.transcript, lib.item(sample.item), engine=engine, ledger=_ledger, library=lib)
+
+
+def grade_sample(sample_id: str) -> "Grade":
+    """The grader's view of a calibration sample, graded once per engine."""
+    from evals import library as calibration
+
+    engine = grader_engine()
+    if engine == "semantic":
+        warm_grader()
+    return _grade_sample(str(calibration.CALIBRATION_DIR), sample_id, engine, _content_key(), ledger())
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> list[Any]:
+    """Once per process, after the first page has rendered: import litellm (seconds, even for the
+    embedded default, which is a litellm custom provider) and load the embedding model, in
+    background threads, so the first turn of the first session does not wait for them."""
+    import threading
+
+    from simulator.models import seam as model
+
+    def embeddings() -> None:
+        try:
+            warm_grader_quietly()
+        except Exception:  # a broken model install is reported when a page needs it, not here
+            pass
+
+    thread = threading.Thread(target=embeddings, name="mockpanel-warm-embeddings", daemon=True)
+    thread.start()
+    return [model.warm_up(), thread]
+
+
+def warm_grader_quietly() -> None:
+    from simulator.models.embedding import embed
+
+    embed(["warm up"])
+
+
+def keep_valid(key: str, options: list[Any]) -> None:
+    """Before a keyed selectbox/radio: a remembered choice that the new options no longer hold
+    (another track or item was picked) falls back to the first option instead of failing."""
+    if key in st.session_state and st.session_state[key] not in options and options:
+        st.session_state[key] = options[0]

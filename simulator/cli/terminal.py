@@ -1,0 +1,139 @@
+"""`mockpanel practice` and `mockpanel sessions resume`: a session in the terminal, with rich.
+
+Replies are shown word by word as they arrive. They are checked by the director before they are
+shown, so the stream starts after the check, never before (an unchecked LLM reply could leak a
+hidden fact that would then be on screen).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from simulator.core.errors import UserError
+from simulator.core.transcript import CANDIDATE, Turn
+
+if TYPE_CHECKING:  # rich and the session (director, embedding) load only when a command runs
+    from rich.console import Console
+
+    from simulator.practice.session import Session
+
+Reader = Callable[[], str]
+
+HELP = "Commands: /hint  /repeat  /time  /end  /ai <request> (with-AI coding test)  /help"
+
+
+def _console() -> "Console":
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _name(turn: Turn, names: dict[str, str]) -> str:
+    if turn.speaker == CANDIDATE:
+        return "You"
+    pid = (turn.meta.get("plan") or {}).get("persona") or turn.meta.get("persona") or turn.speaker
+    return names.get(pid, turn.speaker)
+
+
+def show(console: "Console", turns: Iterable[Turn], names: dict[str, str], *, stream: bool = True) -> None:
+    """Candidate lines at once, replies word by word: they are already checked, so streaming is safe."""
+    from rich.markup import escape
+
+    for turn in turns:
+        style = "bold cyan" if turn.speaker == CANDIDATE else ("bold magenta" if turn.channel == "assistant" else "bold green")
+        console.print(f"[{style}]{escape(_name(turn, names))}:[/] ", end="")
+        if stream and turn.speaker != CANDIDATE:
+            from simulator.models.scripted import chunks
+
+            for piece in chunks(turn.text):
+                console.print(escape(piece), end="")
+            console.print()
+        else:
+            console.print(escape(turn.text))
+
+
+def run(session: "Session", console: "Console", *, reader: Reader | None = None) -> int:
+    """The read-respond loop; every turn is already saved when it is shown."""
+    names = session.names()
+    read = reader or (lambda: console.input("[bold cyan]> [/]"))
+    while not session.finished:
+        try:
+            text = read()
+        except EOFError:
+            console.print(f"\n[dim]Saved. Continue with: mockpanel sessions resume {session.id}[/]")
+            return 0
+        text = text.strip()
+        if not text:
+            continue
+        if text in ("/help", "/?"):
+            console.print(HELP)
+            continue
+        try:
+            show(console, session.stream_respond(text), names)
+        except UserError as exc:
+            console.print(f"[yellow]{exc}[/]")
+    console.print(f"[dim]Session {session.id} finished. Export: mockpanel sessions export {session.id} --format md[/]")
+    feedback(session, console)
+    return 0
+
+
+def feedback(session: "Session", console: "Console") -> None:
+    """The grade of each item the candidate answered, as `mockpanel grade` prints it."""
+    from simulator.grading.grader import grade, print_report
+
+    for part in session.transcript().per_item():
+        if not any(t.is_candidate and t.channel != "command" for t in part.turns):
+            continue
+        item = session.lib.item(part.item)
+        console.rule(f"[bold]Feedback: {item.title}[/]")
+        print_report(grade(part, item, library=session.lib), item)
+
+
+def cmd_practice(args: argparse.Namespace) -> int:
+    from simulator.practice.session import Session
+
+    if not args.item and not args.round_id:
+        raise UserError("choose what to practise: --item ID or --round ID (see 'mockpanel rubrics list', 'mockpanel rounds')")
+    session = Session.start(args.item, args.variant, args.level, args.seed, round_id=args.round_id)
+    console = _console()
+    items = session.items
+    title = items[0].title if len(items) == 1 else f"round {session.row.round_id} ({len(items)} items)"
+    console.rule(f"[bold]{title}[/]")
+    if items[0].brief and items[0].brief.scenario:
+        console.print(f"[dim]{items[0].brief.scenario}[/]")
+    console.print(f"[dim]Session {session.id}. {HELP}[/]")
+    show(console, session.opening(), session.names())
+    return run(session, console, reader=_stdin_reader())
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from simulator.practice.session import Session
+
+    session = Session.open(args.id)
+    console = _console()
+    names = session.names()
+    console.rule(f"[bold]Resuming {session.id}[/]")
+    show(console, session.transcript().turns, names, stream=False)
+    if session.finished:
+        console.print("[dim]This session has finished.[/]")
+        return 0
+    show(console, session.opening(), names)  # on a started session: the replies lost in a crash
+    return run(session, console, reader=_stdin_reader())
+
+
+def _stdin_reader() -> Reader | None:
+    """Piped input (tests, scripts): one line per turn, EOF ends the run; None on a terminal,
+    where rich's prompt reads instead."""
+    if sys.stdin.isatty():
+        return None
+
+    def read() -> str:
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line
+
+    return read

@@ -1,0 +1,189 @@
+"""What the candidate is doing in a sentence: asking, proposing, asking for the answer, naming a
+vague metric. Generic English cues decide the *kind* of sentence; whether it is *about* a persona's
+hidden fact is semantic (embedding similarity to the persona's `ask_cues`), with a lexical overlap as
+a floor so a literal match never depends on the embedding model being present.
+
+Nothing here knows a persona: the cues below are about how people talk, not about Jordan Lee.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+_SENT = re.compile(r"(?<=[.!?])\s+|\n+")
+_WORD = re.compile(r"[a-z0-9%]+(?:[-'][a-z0-9]+)*")
+
+STOP = frozenset(
+    "a an the and or but if of to in on at for with by from as is are was were be been being do does did "
+    "have has had i you we they he she it this that these those my your our their me us them so than then "
+    "there here what which who whom whose when where why how can could would should will shall may might must "
+    "any some about into over under just also very really too not no yes ok okay please let lets let's "
+    "i'm i'd i'll we'd we'll we're you're it's that's what's how's there's going get got like know think "
+    "want need kind sort bit quite much many more most all each every one look looks looking tell good "
+    "actually honestly even only big lot lots keep seen today thing things quick something anything".split()
+)
+
+_QUESTION_START = re.compile(
+    r"^(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question)?[\s,]*"
+    r"(what|what's|whats|how|how's|why|when|where|which|who|is|are|was|were|do|does|did|can|could|would|will|"
+    r"should|have|has|any|anything|tell me|walk me|help me understand|i'd like to know|i want to understand|"
+    r"i'm curious|i am curious|i wonder|i was wondering|may i ask|let me ask)\b",
+    re.I,
+)
+_REQUEST = re.compile(r"\b(tell me|could you (?:share|explain|clarify)|can you (?:share|explain|clarify)|"
+                      r"i'd like to (?:know|understand)|do you know|are there any|is there any|is there a)\b", re.I)
+_ASK_FOR_ANSWER = re.compile(
+    r"\b(what (?:should|would you suggest|do you suggest|would you recommend|do you recommend)|"
+    r"(?:can|could|would) you (?:suggest|recommend|propose|design|give me the|tell me (?:what|which|how) (?:we|i) should)|"
+    r"what(?:'s| is) the (?:right|best|correct|ideal)|which (?:metric|design|approach|method)s? (?:should|would)|"
+    r"how (?:should|would) (?:we|i|you) (?:design|set up|structure|measure)|what (?:metric|design)s? (?:should|would)|"
+    r"just tell me|what do you want me to (?:use|measure|pick))\b",
+    re.I,
+)
+_PROPOSAL = re.compile(
+    r"\b(we'll|we will|i'll|i will|i'd|i would|let's|let us|we should|we could|we can|my plan|the plan|i propose|"
+    r"i suggest|i recommend|i'm going to|we're going to|going to|we'd|we would|roll(?:ing)? (?:it )?out|launch|ship)\b",
+    re.I,
+)
+_METRIC_INTENT = re.compile(
+    r"\b(metric|metrics|measure|measuring|measured|success|kpi|kpis|track|tracking|north star|goal|"
+    r"optimi[sz]e|improve|improving|increase|increasing|boost|lift|primary)\b",
+    re.I,
+)
+_OPERATIONAL = re.compile(
+    r"(\d|%|\b(rate|ratio|per|proportion|percentage|share of|fraction|time to|time-to|latency|count of|"
+    r"p50|p90|p95|p99|median|mean|average|defined as|define|definition|operationali[sz]e|proxy|proxies|"
+    r"accepted|acceptance|retained|per-user|per user|measured as|computed as)\b)",
+    re.I,
+)
+VAGUE_TERMS = ("productivity", "engagement", "satisfaction", "happiness", "quality", "value", "impact",
+               "experience", "efficiency", "usefulness", "adoption", "success")
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENT.split(text) if s and s.strip()]
+
+
+_CLAUSE = re.compile(
+    r"[;:]\s+|,\s*(?:and|but|also|plus|or|then)\s+|\s+(?:and|or)\s+(?=(?:is|are|do|does|did|how|what|can|could|will|would|should|any|compare|then|we|i)\b)",
+    re.I,
+)
+
+
+def clauses(sentence: str) -> list[str]:
+    """A sentence cut where a second question starts ("how much traffic..., and is latency...")."""
+    parts = [p.strip() for p in _CLAUSE.split(sentence) if p and p.strip()]
+    return parts or [sentence]
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def stem(word: str) -> str:
+    for suffix in ("ing", "ies", "es", "ed", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+@lru_cache(maxsize=16384)
+def content_words(text: str) -> frozenset[str]:
+    """Cached: the same cues are compared on every turn."""
+    return frozenset(stem(w) for w in words(text) if w not in STOP and len(w) > 1)
+
+
+def normalise(text: str) -> str:
+    return " ".join(words(text))
+
+
+def contains_phrase(text: str, phrase: str) -> bool:
+    """Whole-word containment after normalising case and punctuation."""
+    p = normalise(phrase)
+    return bool(p) and f" {p} " in f" {normalise(text)} "
+
+
+def lexical(sentence: str, cue: str) -> float:
+    """Share of the cue's content words the sentence has (1.0 = every one)."""
+    cue_words = content_words(cue)
+    if not cue_words:
+        return 0.0
+    return len(cue_words & content_words(sentence)) / len(cue_words)
+
+
+def is_question(sentence: str) -> bool:
+    s = sentence.strip()
+    return s.endswith("?") or bool(_QUESTION_START.match(s)) or bool(_REQUEST.search(s))
+
+
+def asks_for_answer(sentence: str) -> bool:
+    """The candidate wants the persona to supply the design or the metrics."""
+    return bool(_ASK_FOR_ANSWER.search(sentence))
+
+
+def is_proposal(sentence: str) -> bool:
+    return not sentence.strip().endswith("?") and bool(_PROPOSAL.search(sentence))
+
+
+def vague_terms(sentence: str) -> list[str]:
+    """Abstract outcome words used as a metric without an operational definition."""
+    if sentence.strip().endswith("?") or not _METRIC_INTENT.search(sentence) or _OPERATIONAL.search(sentence):
+        return []
+    ws = set(words(sentence))
+    return [t for t in VAGUE_TERMS if t in ws]
+
+
+def mentions_any(text: str, phrases: Sequence[str]) -> bool:
+    return any(contains_phrase(text, p) for p in phrases if p.strip())
+
+
+class Matcher:
+    """Semantic similarity (the grader's MiniLM embedding, which caches vectors per sentence) with
+    the lexical overlap as a floor; lexical alone when the embedding is unavailable or turned off."""
+
+    def __init__(self, semantic: bool | None = None) -> None:
+        self._embed: Any = None
+        if semantic is not False:
+            try:
+                from simulator.models import embedding
+
+                self._embed = embedding.embed
+            except Exception:  # the embedding helper is optional: lexical matching still works
+                self._embed = None
+
+    @property
+    def semantic(self) -> bool:
+        return self._embed is not None
+
+    def similarity(self, sentence: str, cues: Sequence[str]) -> float:
+        """max over cues of max(cosine, lexical overlap)."""
+        if not cues:
+            return 0.0
+        best = max(lexical(sentence, c) for c in cues)
+        if self._embed is not None and best < 1.0:
+            try:
+                vecs = self._embed([sentence, *cues])
+            except Exception:  # a broken model must not break a practice session
+                self._embed = None
+                return best
+            best = max(best, float((vecs[1:] @ vecs[0]).max()))
+        return best
+
+    def warm(self, texts: Sequence[str]) -> None:
+        if self._embed is not None and texts:
+            try:
+                self._embed(list(dict.fromkeys(texts)))
+            except Exception:
+                self._embed = None
+
+    _shared: "Matcher | None" = None
+
+    @classmethod
+    def shared(cls) -> "Matcher":
+        """One per process, so every session reuses the loaded model and its vector cache."""
+        if cls._shared is None:
+            cls._shared = Matcher()
+        return cls._shared

@@ -1,0 +1,219 @@
+"""The voice: speaks a director's plan. One path offline and online:
+
+    director -> plan -> messages (persona system prompt, history, plan last) -> model.chat
+
+Offline `model.chat` goes to the litellm custom provider `local/scripted`, which parses the plan
+and calls the renderers registered here; online any litellm model reads the same messages (the
+plan carries plain-language `instructions`). Every reply is checked by the director before the
+candidate sees it; an LLM reply that leaks an unasked fact or breaks a do-not rule is regenerated
+once and otherwise replaced by the scripted rendering of the same plan.
+
+The renderers say only lines from the persona file (and the item's own question and follow-ups),
+chosen by a seed carried in the plan, so a seed gives the same session every time.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.models import scripted
+from simulator.content.persona import Persona
+from simulator.content.rubric import Item
+from simulator.core.settings import is_embedded
+from simulator.core.transcript import CANDIDATE, Turn
+
+_PERSONAS: dict[str, Persona] = {}
+_ITEMS: dict[str, Item] = {}
+
+
+def register(*things: Persona | Item) -> None:
+    """Makes personas and items known to the renderers (the plan names them by id)."""
+    for t in things:
+        if isinstance(t, Persona):
+            _PERSONAS[t.id] = t
+        else:
+            _ITEMS[t.id] = t
+
+
+def persona(persona_id: str) -> Persona:
+    if persona_id not in _PERSONAS:
+        from simulator.content.library import load_library
+
+        register(*load_library().personas.values())
+    return _PERSONAS[persona_id]
+
+
+def render(plan: dict[str, Any]) -> str:
+    """The scripted rendering of a plan (the offline voice and the fallback for a bad LLM reply)."""
+    return scripted.render(plan)
+
+
+def pick(options: list[str], plan: dict[str, Any], key: str) -> str:
+    """A deterministic choice for this seed, turn and move."""
+    if not options:
+        return ""
+    if len(options) == 1:
+        return options[0]
+    rng = random.Random(f"{plan.get('seed', 0)}|{plan.get('persona')}|{plan.get('turn', 0)}|{key}")
+    return options[rng.randrange(len(options))]
+
+
+_FALLBACK = {
+    "acknowledge": ("acknowledge", "follow_up_lead", "unknown"),
+    "unknown": ("unknown", "acknowledge"),
+    "deflect": ("deflect", "unknown", "acknowledge"),
+    "clarify": ("clarify", "follow_up_lead", "acknowledge"),
+    "pushback": ("pushback", "acknowledge"),
+    "time_warning": ("time_warning",),
+    "hint": ("hint_lead", "follow_up_lead"),
+    "probe": ("probe_lead", "follow_up_lead"),
+    "follow_up": ("follow_up_lead",),
+}
+
+
+def _line(p: Persona, act: str, plan: dict[str, Any], key: str) -> str:
+    for group in _FALLBACK.get(act, (act,)):
+        options = getattr(p.lines, group, None) or []
+        if options:
+            return pick(options, plan, key)
+    return ""
+
+
+def _moves(plan: dict[str, Any]) -> str:
+    p = persona(plan["persona"])
+    parts: list[str] = []
+    for n, m in enumerate(plan["moves"]):
+        act = m["act"]
+        key = f"{n}:{act}:{m.get('id', '')}"
+        if act in ("opening", "closing"):
+            parts.append(pick(getattr(p.lines, act), plan, key))
+        elif act == "disclose":
+            c = next(c for c in p.constraints if c.id == m["id"])
+            parts.append(pick(c.disclosures, plan, key))
+        elif act == "tension":
+            t = next(t for t in p.tensions if t.id == m["id"])
+            parts.append(pick(t.lines, plan, key))
+        elif act in ("ask", "repeat"):
+            parts.append(m["text"])
+        elif act == "follow_up":
+            parts += [_line(p, act, plan, key), m["text"]]
+        elif act == "hint":
+            parts += [_line(p, act, plan, key), m.get("text", "")]
+        elif act == "options":
+            parts.append(" / ".join(m["options"]))
+        elif act == "timed":
+            parts.append(f"({m['minutes']:g} min)")
+        elif act == "clarify":
+            line = _line(p, act, plan, key)
+            parts.append(line.replace("{term}", m["term"]) if m.get("term") else line.replace("{term}", "that"))
+        elif act == "decline":
+            continue  # the closing line that follows says it
+        else:
+            parts.append(_line(p, act, plan, key))
+    text = " ".join(x.strip() for x in parts if x and x.strip())
+    if not text:  # a persona file without the lines a move needs: a neutral beat, never an invented fact
+        text = _line(p, "acknowledge", plan, "empty") or "…"
+    return text
+
+
+for _kind in ("persona", "interviewer", "assistant"):  # one renderer: the moves decide the words
+    scripted.renderer(_kind)(_moves)
+
+
+@scripted.renderer("candidate")
+def render_candidate(plan: dict[str, Any]) -> str:
+    """A simulated candidate's line: the material its planner chose from the item file."""
+    return " ".join(s.strip() for s in plan.get("say", []) if s.strip())
+
+
+# --- messages for the model --------------------------------------------------------------------
+
+
+def system_prompt(p: Persona) -> str:
+    """The stable part of every prompt for this persona (first, so providers can cache it)."""
+    lines = [f"You are {p.name}, {p.title}, in a mock interview practice session.", f"Motivation: {p.motivation}", f"Voice: {p.voice}"]
+    if p.guidance:
+        lines.append("Guidance:\n" + "\n".join(f"- {g}" for g in p.guidance))
+    if p.do_not:
+        lines.append("Never:\n" + "\n".join(f"- {r.text}" for r in p.do_not))
+    lines.append(
+        "The last system message is this turn's plan (<plan>JSON</plan>): do what its `instructions` say "
+        "and nothing more. Reply only with what you say aloud, in character, in one to four sentences."
+    )
+    return "\n\n".join(lines)
+
+
+def messages_for(p: Persona, history: list[Turn], plan: dict[str, Any]) -> list[dict[str, str]]:
+    """Persona prompt, the conversation as this persona heard it, then the plan."""
+    me = plan["speaker"]
+    assistant_channel = plan.get("channel") == "assistant"
+    msgs: list[dict[str, str]] = [{"role": "system", "content": system_prompt(p)}]
+    for t in history:
+        if (t.channel == "assistant") != assistant_channel and t.channel != "command":
+            continue
+        if t.speaker == me and (t.meta.get("plan") or {}).get("persona", p.id) == p.id:
+            msgs.append({"role": "assistant", "content": t.text})
+        elif t.speaker == CANDIDATE:
+            msgs.append({"role": "user", "content": t.text})
+        else:
+            msgs.append({"role": "user", "content": f"[{t.speaker}] {t.text}"})
+    msgs.append(scripted.plan_message(plan))
+    return msgs
+
+
+def _chat(messages: list[dict[str, str]], plan: dict[str, Any], purpose: str, ledger: Any) -> Any:
+    """The one model call of the voice (tests replace it to stand in for an online model)."""
+    from simulator.models import seam as model
+
+    return model.chat(messages, purpose=purpose, ledger=ledger)
+
+
+@dataclass
+class Spoken:
+    """The checked text and why it is what it is (plan, check verdict, model, cost), saved with the turn."""
+
+    text: str
+    meta: dict[str, Any]
+
+
+def speak(plan: dict[str, Any], history: list[Turn], check: Callable[..., dict[str, Any]],
+          *, ledger: Any = None, purpose: str | None = None) -> Spoken:
+    """Asks the model for the plan's reply, checks it, regenerates once, falls back to the script."""
+    p = persona(plan["persona"])
+    purpose = purpose or plan["kind"]
+    messages = messages_for(p, history, plan)
+    started = time.perf_counter()
+    reply = _chat(messages, plan, purpose, ledger)
+    text = reply.text.strip()
+    embedded = is_embedded(str(reply.model))  # says only lines the plan allows: no semantic leak check
+    verdict = check(text, plan, semantic=not embedded)
+    record: dict[str, Any] = {**verdict, "regenerated": False, "replaced": False}
+    if not verdict["ok"] and not embedded:
+        record["first"] = {"text": text, "leaks": verdict["leaks"], "violations": verdict["violations"]}
+        retry = messages + [
+            {"role": "assistant", "content": text},
+            {"role": "system", "content": "That reply said something the plan does not allow (a fact not asked about, "
+             "or a suggestion of the design or metrics). Say it again following only the plan's instructions."},
+        ]
+        reply = _chat(retry, plan, purpose, ledger)
+        text = reply.text.strip()
+        verdict = check(text, plan)
+        record.update(verdict, regenerated=True)
+        if not verdict["ok"]:
+            text = render(plan)
+            record["replaced"] = True
+    meta = {
+        "plan": {k: v for k, v in plan.items() if k != "instructions"},
+        "check": record,
+        "model": str(reply.model),
+        "latency_s": round(time.perf_counter() - started, 4),
+    }
+    for field in ("prompt_tokens", "completion_tokens", "cost"):
+        value = getattr(reply, field, None)
+        if value:
+            meta[field] = value
+    return Spoken(text=text, meta=meta)
