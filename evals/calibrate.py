@@ -27,7 +27,7 @@ from typing import Any
 
 from evals import metrics as M
 from evals.devset import Row, load_all
-from simulator.grading.grader import THRESHOLDS_PATH, load_thresholds, rate
+from simulator.grading.verdict import THRESHOLDS_PATH, load_thresholds, rate
 from simulator.content.rubric import Item
 
 GRID: dict[str, list[float]] = {

@@ -8,7 +8,7 @@ import re
 from html.parser import HTMLParser
 
 from simulator.calibration.log import CalibrationLog, CalibrationRating, agreement_over_time, agreement_with_others
-from simulator.grading.grader import Evidence, Feedback, Fired, Grade, IndicatorVerdict, Missed, Strength
+from simulator.grading.verdict import Evidence, Feedback, Fired, Grade, IndicatorVerdict, Missed, Strength
 from simulator.grading.report import evidence_by_turn, report_html, report_json, report_markdown, segments, status
 from simulator.content.rubric import Anchor, Anchors, Indicator, Item
 from simulator.core.transcript import Transcript, Turn

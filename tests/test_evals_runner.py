@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from evals import command as C
 from evals import runner as R
 from evals.report import bars_svg, confusion_svg, render
 from simulator.core.errors import InputError, UserError
@@ -216,7 +217,7 @@ def test_cmd_run_writes_results_and_compare_flags_regressions(tmp_path: Path, mo
     monkeypatch.setattr(R, "BOOTSTRAP", 20)
 
     a = tmp_path / "a"
-    assert R.cmd_run(run_args(dataset=str(ds), out=str(a)), grade_fn=keyword_grader) == 0
+    assert C.cmd_run(run_args(dataset=str(ds), out=str(a)), grade_fn=keyword_grader) == 0
     out = capsys.readouterr().out
     assert "indicator macro-F1" in out and "pass · buzzword" in out
     data = json.loads((a / "results.json").read_text())
@@ -232,19 +233,19 @@ def test_cmd_run_writes_results_and_compare_flags_regressions(tmp_path: Path, mo
         return g
 
     b = tmp_path / "b"
-    assert R.cmd_run(run_args(dataset=str(ds), out=str(b)), grade_fn=smarter) == 0
+    assert C.cmd_run(run_args(dataset=str(ds), out=str(b)), grade_fn=smarter) == 0
     capsys.readouterr()
 
     # a -> b is an improvement: exit 0, the buzzword row now passes
-    assert R.cmd_compare(argparse.Namespace(run_a=str(a), run_b=str(b), margin=0.02)) == 0
+    assert C.cmd_compare(argparse.Namespace(run_a=str(a), run_b=str(b), margin=0.02)) == 0
     text = capsys.readouterr().out
     assert "rows now passing (1): r4" in text and "no regression" in text
     # b -> a is a regression beyond the margin: exit 1
-    assert R.cmd_compare(argparse.Namespace(run_a=str(b), run_b=str(a), margin=0.02)) == 1
+    assert C.cmd_compare(argparse.Namespace(run_a=str(b), run_b=str(a), margin=0.02)) == 1
     text = capsys.readouterr().out
     assert "REGRESSION" in text and "rows now failing (1): r4" in text
     # a large enough margin tolerates it
-    assert R.cmd_compare(argparse.Namespace(run_a=str(b), run_b=str(a), margin=1.5)) == 0
+    assert C.cmd_compare(argparse.Namespace(run_a=str(b), run_b=str(a), margin=1.5)) == 0
 
 
 def test_compare_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

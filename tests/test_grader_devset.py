@@ -80,7 +80,7 @@ def test_shipped_dev_and_heldout_sets_validate_and_cover_every_family() -> None:
 
 
 def test_thresholds_are_data_the_engine_reads() -> None:
-    from simulator.grading.grader import THRESHOLDS_PATH, load_thresholds
+    from simulator.grading.verdict import THRESHOLDS_PATH, load_thresholds
     from simulator.grading.semantic import params
 
     data = json.loads(THRESHOLDS_PATH.read_text(encoding="utf-8"))
@@ -96,7 +96,8 @@ def test_hard_cases_in_the_shipped_set_are_not_fooled() -> None:
     """On the real items: stuffing, agreeing, evading, or saying nothing is below; a note to the
     grader is flagged and grading without it gives the same verdicts."""
     from simulator.content.library import load_library
-    from simulator.grading.grader import grade, is_injection
+    from simulator.grading.grader import grade
+    from simulator.grading.verdict import is_injection
     from simulator.core.transcript import Transcript
 
     lib = load_library()

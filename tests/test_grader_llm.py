@@ -18,7 +18,8 @@ import pytest
 from grader_fixtures import ITEM, MEETS_ANSWER, transcript
 from simulator.grading import llm as judge
 from simulator.content.library import Library
-from simulator.grading.grader import Grade, grade, verify_quote
+from simulator.grading.verdict import Grade, verify_quote
+from simulator.grading.grader import grade
 from simulator.testing.recorder import FakeModel
 from simulator.core.transcript import Transcript
 

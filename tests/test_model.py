@@ -10,7 +10,7 @@ import sys
 import pytest
 from pydantic import BaseModel, Field
 
-from simulator.models import seam as seam
+from simulator.models import runtime, seam
 from simulator.core.errors import ModelError
 from simulator.models.ledger import Ledger
 from simulator.models.seam import REPAIR, Reply, achat, astructured, backoff, chat, parse_json, stream, structured
@@ -432,7 +432,7 @@ def test_every_failure_says_its_kind(fake_model, monkeypatch: pytest.MonkeyPatch
 
 def test_warm_up_loads_litellm_in_the_background() -> None:
     seam.warm_up().join(timeout=120)
-    assert seam._litellm is not None
+    assert runtime._litellm is not None
 
 
 class _Refused(Exception):

@@ -21,7 +21,7 @@ import streamlit as st
 if TYPE_CHECKING:
     from simulator.calibration.log import CalibrationLog
     from simulator.content.library import Library
-    from simulator.grading.grader import Grade
+    from simulator.grading.verdict import Grade
     from simulator.storage.sqlite import Store
 
 T = TypeVar("T")
@@ -111,7 +111,7 @@ def warm_grader() -> str:
 
 
 def grader_engine() -> str:
-    from simulator.grading.grader import default_engine
+    from simulator.grading.engine import default_engine
 
     return default_engine()
 

@@ -3,7 +3,7 @@
 An interviewer rates a sample (each indicator present or not, and the overall rating); we keep
 that next to the sample's reference rating and the grader's, in the sessions database (own
 table, created on first use), so agreement with the reference and with other interviewers can
-be followed across visits. The agreement figures come from `evals.metrics`, the same functions
+be followed across visits. The agreement figures come from `simulator.calibration.agreement`, the same functions
 the grader's evals report.
 """
 
@@ -85,7 +85,7 @@ class CalibrationLog:
 
 def agreement_over_time(ratings: list[CalibrationRating]) -> list[dict[str, Any]]:
     """After each of a rater's ratings: exact agreement and Cohen's kappa with the reference so far."""
-    from evals.metrics import cohen_kappa, exact_agreement
+    from simulator.calibration.agreement import cohen_kappa, exact_agreement
 
     out: list[dict[str, Any]] = []
     mine: list[str] = []
@@ -106,7 +106,7 @@ def agreement_over_time(ratings: list[CalibrationRating]) -> list[dict[str, Any]
 
 def agreement_with_others(rater: str, ratings: list[CalibrationRating]) -> list[dict[str, Any]]:
     """Per other interviewer: agreement on the samples both rated (each one's latest rating)."""
-    from evals.metrics import cohen_kappa, exact_agreement
+    from simulator.calibration.agreement import cohen_kappa, exact_agreement
 
     latest: dict[str, dict[str, str]] = {}
     for r in ratings:  # in time order, so later ratings win

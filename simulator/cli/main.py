@@ -83,10 +83,10 @@ COMMANDS: list[Command] = [
         Command("delete", "delete a session", "simulator.storage.sqlite:cmd_sessions_delete", [a("id")]),
     ]),
     Command("eval", "measure the grader and the personas", "", sub=[
-        Command("run", "run a dataset", "evals.runner:cmd_run", [
+        Command("run", "run a dataset", "evals.command:cmd_run", [
             a("dataset"), ENGINE, a("--repeats", type=int, default=1), a("--out", default=None),
             a("--concurrency", type=int, default=4)]),
-        Command("compare", "compare two runs; exit 1 on a regression", "evals.runner:cmd_compare", [
+        Command("compare", "compare two runs; exit 1 on a regression", "evals.command:cmd_compare", [
             a("run_a"), a("run_b"), a("--margin", type=float, default=0.02)]),
     ]),
     Command("app", "start the Streamlit practice app", "simulator.content.catalog:cmd_app", [

@@ -92,7 +92,7 @@ class Director:
         self.variant = variant
         self.seed = seed
         self.matcher = matcher or Matcher.shared()
-        self.evidence = evidence if evidence is not None else _grader_evidence()
+        self.evidence = evidence  # injected by the practice session (the grader's live view); None: probe in order
         self.limits = limits
         self._anchor_cache: dict[str, dict[str, set[str]]] = {}
         self.state: dict[str, Any] = {
@@ -601,13 +601,6 @@ def match_option(text: str, options: list[str]) -> str | None:
         return hits[0]
     hits = [o for o in options if norm and norm in intent.normalise(o)]
     return hits[0] if len(hits) == 1 else None
-
-
-def _grader_evidence() -> Evidence:
-    """The semantic grader's live view, imported here so importing the director stays cheap."""
-    from simulator.grading.grader import live_evidence
-
-    return live_evidence
 
 
 # What an LLM voice is told for each act that needs nothing from the move itself.

@@ -166,9 +166,21 @@ def messages_for(p: Persona, history: list[Turn], plan: dict[str, Any]) -> list[
 
 
 def _chat(messages: list[dict[str, str]], plan: dict[str, Any], purpose: str, ledger: Any) -> Any:
-    """The one model call of the voice (tests replace it to stand in for an online model)."""
+    """The one model call of the voice (tests replace it to stand in for an online model).
+
+    On the embedded default the plan is rendered here, in-process: no litellm import and no trip
+    through a serialised system message. A configured model gets the messages through the seam."""
+    from simulator.core.settings import get_settings
     from simulator.models import seam as model
 
+    target = get_settings().model_for(purpose)
+    if is_embedded(target):
+        started = time.perf_counter()
+        text = render(plan)
+        latency = time.perf_counter() - started
+        if ledger is not None:
+            ledger.record(purpose, target, 0, 0, 0.0, latency)
+        return model.Reply(text=text, model=target, latency_s=latency)
     return model.chat(messages, purpose=purpose, ledger=ledger)
 
 

@@ -35,19 +35,19 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from simulator.grading.grader import (
+from simulator.content.rubric import Indicator, Item
+from simulator.core.transcript import Transcript
+from simulator.grading.engine import engine
+from simulator.grading.semantic import blocked_reason
+from simulator.grading.verdict import (
     Evidence,
     IndicatorVerdict,
     Judgement,
     check_evidence,
-    engine,
     find_injections,
     normalise,
     short_hash,
 )
-from simulator.content.rubric import Indicator, Item
-from simulator.grading.semantic import blocked_reason
-from simulator.core.transcript import Transcript
 
 ENGINE_VERSION = "llm/1"
 TOKEN_BUDGET = 1.25  # prompt tokens of a grade / (transcript + rubric tokens); the target is 1.3

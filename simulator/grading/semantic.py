@@ -37,17 +37,17 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from simulator.grading.grader import (
+from simulator.content.rubric import Indicator, Item
+from simulator.core.transcript import Transcript
+from simulator.grading.engine import engine
+from simulator.grading.verdict import (
     Evidence,
     IndicatorVerdict,
     Judgement,
-    engine,
     is_injection,
     load_thresholds,
     short_hash,
 )
-from simulator.content.rubric import Indicator, Item
-from simulator.core.transcript import Transcript
 
 if TYPE_CHECKING:
     import numpy as np

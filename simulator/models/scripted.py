@@ -38,22 +38,11 @@ def renderer(kind: str) -> Callable[[Renderer], Renderer]:
     return register
 
 
-def _load_voice() -> None:
-    """simulator.dialogue.voice registers the product's renderers; without it a kind is unknown, not a crash."""
-    try:
-        import simulator.dialogue.voice  # noqa: F401
-    except ModuleNotFoundError as exc:
-        if exc.name != "simulator.dialogue.voice":
-            raise
-
-
 def render(plan: dict[str, Any]) -> str:
     """The text a registered renderer makes of a plan; a malformed plan is a ModelError, not a crash."""
     if not isinstance(plan, dict) or not isinstance(plan.get("kind"), str):
         raise ModelError(MODEL, "the plan has no 'kind'", "the director must send {'kind': ..., ...} in <plan>")
     kind = plan["kind"]
-    if kind not in RENDERERS:
-        _load_voice()
     fn = RENDERERS.get(kind)
     if fn is None:
         known = ", ".join(sorted(RENDERERS)) or "none"

@@ -21,8 +21,6 @@ Import cost: litellm takes seconds to import, so it is imported on the first cal
 from __future__ import annotations
 
 import json
-import logging
-import os
 import random
 import re
 import threading
@@ -33,10 +31,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from simulator.core.errors import ModelError
 from simulator.models.ledger import Ledger
+from simulator.models.runtime import (  # noqa: F401  (re-exported: the seam's public surface)
+    _lock, _routes, error, litellm_module, register, unregister,
+)
+from simulator.models import runtime as _runtime
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-# vcrpy records and replays httpx, not aiohttp: keep litellm on httpx for sync and async calls.
-os.environ.setdefault("DISABLE_AIOHTTP_TRANSPORT", "True")
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -85,47 +84,6 @@ class EmptyReply(ModelError):
     """The provider answered with no text; worth one more try, so it is retried like a 5xx."""
 
 
-def error(model: str, message: str, hint: str, kind: str, attempts: int = 1, cls: type[ModelError] = ModelError) -> ModelError:
-    """A ModelError that also says what kind of failure it was, for callers that branch on it
-    (the UI's advice): auth, missing_key, not_found, unknown_model, bad_request, context,
-    rate_limit, timeout, unreachable, server, truncated, empty, invalid_output, embedded."""
-    err = cls(model, message, hint)
-    err.kind = kind  # type: ignore[attr-defined]
-    err.attempts = attempts  # type: ignore[attr-defined]
-    return err
-
-
-# --- litellm, loaded once --------------------------------------------------------------------
-
-_lock = threading.RLock()
-_litellm: Any = None
-# provider -> model name -> handler (a litellm CustomLLM) or "module:function" returning one
-_routes: dict[str, dict[str, Any]] = {"local": {"scripted": "simulator.models.scripted:provider"}}
-_routers: dict[str, Any] = {}
-
-
-def litellm_module() -> Any:
-    """litellm, imported and quietened on first use; custom providers registered."""
-    global _litellm
-    if _litellm is not None:
-        return _litellm
-    with _lock:
-        if _litellm is None:
-            import litellm
-
-            litellm.suppress_debug_info = True
-            litellm.disable_aiohttp_transport = True
-            litellm.drop_params = True  # a provider that rejects e.g. temperature still answers
-            litellm.turn_off_message_logging = True
-            if hasattr(litellm, "telemetry"):
-                litellm.telemetry = False
-            for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx"):
-                logging.getLogger(name).setLevel(logging.WARNING)
-            _litellm = litellm
-            _sync_provider_map()
-    return _litellm
-
-
 def warm_up() -> threading.Thread:
     """Import litellm and load the token encoding in the background, so the first turn of a
     session does not wait for them (an app calls this at start; the CLI need not)."""
@@ -139,80 +97,6 @@ def warm_up() -> threading.Thread:
     thread = threading.Thread(target=load, name="mockpanel-warm-up", daemon=True)
     thread.start()
     return thread
-
-
-def register(model: str, handler: Any) -> None:
-    """Serve `provider/name` with a litellm CustomLLM (or "module:function" that returns one)."""
-    provider, _, name = model.partition("/")
-    if not provider or not name:
-        raise ValueError(f"custom model names look like provider/name, not {model!r}")
-    with _lock:
-        _routes.setdefault(provider, {})[name] = handler
-        if _litellm is not None:
-            _sync_provider_map()
-
-
-def unregister(model: str) -> None:
-    """Tests make fakes per test; a stale one must not answer the next test's calls."""
-    provider, _, name = model.partition("/")
-    with _lock:
-        _routes.get(provider, {}).pop(name, None)
-
-
-def _sync_provider_map() -> None:
-    """One router per custom provider in litellm.custom_provider_map; routers pick by model name."""
-    litellm = _litellm
-    for provider in _routes:
-        if provider not in _routers:
-            _routers[provider] = _make_router(provider)
-    ours = {item["provider"] for item in litellm.custom_provider_map} & set(_routers)
-    for provider, router in _routers.items():
-        if provider not in ours:
-            litellm.custom_provider_map.append({"provider": provider, "custom_handler": router})
-
-
-def _handler(provider: str, name: str) -> Any:
-    with _lock:
-        target = _routes.get(provider, {}).get(name)
-        if isinstance(target, str):
-            import importlib
-
-            module, _, func = target.partition(":")
-            target = getattr(importlib.import_module(module), func)()
-            _routes[provider][name] = target
-    if target is None:
-        known = ", ".join(f"{provider}/{n}" for n in sorted(_routes.get(provider, {}))) or "none"
-        raise error(f"{provider}/{name}", "no such embedded model", f"known here: {known}; or set MOCKPANEL_MODEL to a litellm model", "not_found")
-    return target
-
-
-def _make_router(provider: str) -> Any:
-    from litellm import CustomLLM
-
-    def pick(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        name = kwargs.get("model", args[0] if args else "")
-        return _handler(provider, str(name))
-
-    class Router(CustomLLM):
-        def completion(self, *args: Any, **kwargs: Any) -> Any:
-            return pick(args, kwargs).completion(*args, **kwargs)
-
-        async def acompletion(self, *args: Any, **kwargs: Any) -> Any:
-            return await pick(args, kwargs).acompletion(*args, **kwargs)
-
-        def streaming(self, *args: Any, **kwargs: Any) -> Any:
-            return pick(args, kwargs).streaming(*args, **kwargs)
-
-        def astreaming(self, *args: Any, **kwargs: Any) -> Any:
-            return pick(args, kwargs).astreaming(*args, **kwargs)
-
-        def embedding(self, *args: Any, **kwargs: Any) -> Any:
-            return pick(args, kwargs).embedding(*args, **kwargs)
-
-        async def aembedding(self, *args: Any, **kwargs: Any) -> Any:
-            return await pick(args, kwargs).aembedding(*args, **kwargs)
-
-    return Router()
 
 
 # --- one call, prepared ----------------------------------------------------------------------
@@ -246,7 +130,7 @@ def _prepare(messages: list[dict[str, Any]], purpose: str, model: str | None, te
     custom = provider in _routes
     litellm_module()
     if custom:
-        _handler(provider, name.partition("/")[2])  # unknown embedded/fake model: fail now, clearly
+        _runtime._handler(provider, name.partition("/")[2])  # unknown embedded/fake model: fail now, clearly
     params: dict[str, Any] = {"model": name, "messages": list(messages), "timeout": timeout, "max_retries": 0, "num_retries": 0}
     if temperature is not None:
         params["temperature"] = temperature

@@ -106,7 +106,7 @@ def context_window(model: str) -> int:
         return override
     if is_embedded(model) or model.startswith("fake/"):
         return DEFAULT_WINDOW
-    from simulator.models.seam import litellm_module
+    from simulator.models.runtime import litellm_module
 
     litellm = litellm_module()
     try:

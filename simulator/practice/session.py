@@ -52,6 +52,7 @@ from simulator.content.persona import Persona
 from simulator.content.rubric import Item
 from simulator.storage.sqlite import SessionRow, Store, now_iso
 from simulator.core.files import read_text
+from simulator.grading.grader import live_evidence
 from simulator.core.transcript import CANDIDATE, Transcript, Turn
 
 ClockKind = Literal["wall", "virtual"]
@@ -115,7 +116,8 @@ class Session:
                     personas[p.id] = p
                     break
         voice.register(*personas.values(), *self.items)
-        self.director = Director(self.items, personas, variant=row.variant, seed=row.seed, state=row.state or None)
+        self.director = Director(self.items, personas, variant=row.variant, seed=row.seed, state=row.state or None,
+                                 evidence=live_evidence)
         self._turns: list[Turn] = turns if turns is not None else store.turns(row.id)
         if not self.finished:  # a finished session is only read: no need to load the embedding model
             self.director.warm()  # once per process and persona: the embedding cache keeps the vectors

@@ -12,7 +12,7 @@ from simulator.grading.report import evidence_by_turn, feedback_lines, report_ht
 from simulator.app.ui import attempt_summary, graded, library, md, md_escape, run_safely, store
 
 if TYPE_CHECKING:
-    from simulator.grading.grader import Grade
+    from simulator.grading.verdict import Grade
     from simulator.content.rubric import Item
     from simulator.core.transcript import Transcript
 

@@ -1,0 +1,233 @@
+"""What a grade is made of, and the rules every engine's verdicts obey.
+
+The data that crosses the grading boundary (Evidence, IndicatorVerdict, Feedback, Grade) as
+pydantic models; what an engine hands back (Judgement); the shared rules: verbatim evidence,
+injection detection, the rating rule and version hashes. See `simulator.grading.grader` for how
+they fit together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from simulator.content.rubric import Item, Rating
+from simulator.core.errors import InputError
+from simulator.core.transcript import Transcript
+
+THRESHOLDS_PATH = Path(__file__).resolve().parents[1] / "data" / "thresholds.json"
+
+# --- Output models (the JSON a grade is) -------------------------------------------------------
+
+
+class Evidence(BaseModel):
+    turn: int = Field(ge=0, description="Index of the candidate turn in the transcript.")
+    quote: str
+
+
+class IndicatorVerdict(BaseModel):
+    id: str
+    text: str
+    polarity: Literal["positive", "negative"]
+    present: bool | None
+    evidence: list[Evidence] = Field(default_factory=list)
+    note: str = ""
+    confidence: float | None = None
+
+
+class Strength(BaseModel):
+    id: str
+    text: str
+    quotes: list[Evidence]
+
+
+class Missed(BaseModel):
+    id: str
+    text: str
+    would_take: str = Field(description="What showing it would have taken.")
+    source: Literal["reference_answer", "cue", "anchor", "indicator"]
+
+
+class Fired(BaseModel):
+    id: str
+    text: str
+    quotes: list[Evidence]
+
+
+class Feedback(BaseModel):
+    strengths: list[Strength] = Field(default_factory=list)
+    missed: list[Missed] = Field(default_factory=list)
+    fired: list[Fired] = Field(default_factory=list)
+    practise_next: list[str] = Field(default_factory=list, max_length=2)
+
+
+class Grade(BaseModel):
+    item: str
+    variant: str | None
+    rating: Rating
+    indicators: list[IndicatorVerdict]
+    feedback: Feedback
+    engine: str
+    model: str
+    versions: dict[str, str]
+    flags: list[str] = Field(default_factory=list)
+    reason: str
+    level_reading: str | None = None
+    confidence: float | None = None
+
+
+# --- Engines -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Judgement:
+    """What an engine hands back; the shared rules turn it into a Grade."""
+
+    verdicts: list[IndicatorVerdict]
+    model: str
+    engine_version: str
+    prompt_version: str
+    flags: list[str] = field(default_factory=list)
+    confidence: float | None = None
+
+
+class EngineFn(Protocol):
+    def __call__(self, transcript: Transcript, item: Item, *, model: str | None = None,
+                 ledger: Any = None, **options: Any) -> Judgement: ...
+
+
+# --- Thresholds (data, calibrated) --------------------------------------------------------------
+
+DEFAULT_RATING = {"exceeds_share": 0.8, "meets_share": 0.4}
+
+
+def load_thresholds(path: Path | None = None) -> dict[str, Any]:
+    """The calibrated thresholds; defaults when the file has not been written yet."""
+    path = path or THRESHOLDS_PATH
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        data = {}
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(path, None, None, f"cannot read thresholds: {exc}") from None
+    data.setdefault("rating", {})
+    for k, v in DEFAULT_RATING.items():
+        data["rating"].setdefault(k, v)
+    return data
+
+
+# --- Shared rules ------------------------------------------------------------------------------
+
+_WS = re.compile(r"\s+")
+_QUOTE_TRIM = " \t\n\"'“”‘’`«»…"
+
+
+def normalise(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+def verify_quote(turn_text: str, quote: str) -> bool:
+    """A quote counts only if it is a verbatim span of the turn (whitespace-normalised).
+
+    Surrounding quotation marks and ellipses a model adds are trimmed first; nothing inside the
+    quote is forgiven, so a paraphrase or a stitched-together quote fails.
+    """
+    q = normalise(quote).strip(_QUOTE_TRIM)
+    q = q.removesuffix("...").removeprefix("...").strip()
+    return len(q) >= 2 and q in normalise(turn_text)
+
+
+def check_evidence(transcript: Transcript, evidence: list[Evidence]) -> tuple[list[Evidence], list[Evidence]]:
+    """(verified, rejected): a quote must name a candidate turn and be a span of it."""
+    ok: list[Evidence] = []
+    bad: list[Evidence] = []
+    for ev in evidence:
+        turn = transcript.turns[ev.turn] if 0 <= ev.turn < len(transcript.turns) else None
+        if turn is not None and turn.is_candidate and verify_quote(turn.text, ev.quote):
+            ok.append(Evidence(turn=ev.turn, quote=normalise(ev.quote).strip(_QUOTE_TRIM)))
+        else:
+            bad.append(ev)
+    return ok, bad
+
+
+def enforce_evidence(transcript: Transcript, verdict: IndicatorVerdict) -> IndicatorVerdict:
+    """Drops unverifiable quotes; a presence claim left with none becomes unsupported (None)."""
+    ok, bad = check_evidence(transcript, verdict.evidence)
+    out = verdict.model_copy(update={"evidence": ok})
+    if verdict.present and not ok:
+        why = "unsupported: no quote is a verbatim span of a candidate turn"
+        out = out.model_copy(update={"present": None, "note": f"{why}. {verdict.note}".strip()})
+    elif bad:
+        out = out.model_copy(update={"note": f"{len(bad)} unverifiable quote(s) dropped. {verdict.note}".strip()})
+    return out
+
+
+_INJECTION = re.compile(
+    r"(?:note|message|instruction)s?\s+(?:to|for)\s+(?:the\s+)?(?:grader|evaluator|assessor|scorer|judge|ai|model|llm|reviewer)"
+    r"|\b(?:dear|hey|hi)\s+(?:grader|evaluator|assessor|scorer|judge)\b"
+    r"|\bignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|preceding|your)\s+(?:instructions|prompts?|rules|guidelines)"
+    r"|\bdisregard\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|your)\b"
+    r"|\b(?:give|award|assign|rate|score|mark|grade)\s+(?:me|this|this\s+answer|this\s+response|the\s+candidate|it)\s+(?:as\s+|an?\s+|the\s+)?"
+    r"(?:top|highest|high|full|maximum|max|perfect|exceeds|excellent|10|five|5)\b"
+    r"|\b(?:rate|rating|score|mark)\s+(?:this|me|it)\s+(?:as\s+)?[\"']?exceeds"
+    r"|\byou\s+are\s+now\s+(?:a|an|the)\s+(?:grader|judge|evaluator|assistant|model)\b"
+    r"|\b(?:all|every)\s+indicators?\s+(?:are|is|were|as)\s+(?:present|met|satisfied)"
+    r"|\bmark\s+(?:all|every)\s+(?:the\s+)?indicators?"
+    r"|(?:^|\n)\s*\[?(?:system|admin|developer)\]?\s*(?:note|message|override|prompt)?\s*:"
+    r"|\b(?:output|give|assign|award|return)\s+(?:me\s+|us\s+)?(?:the\s+|a\s+)?(?:highest|top|maximum|max|full|perfect|best)\s+"
+    r"(?:possible\s+)?(?:score|rating|grade|marks)"
+    r"|\b(?:shown|demonstrated|met|covered|satisfied)\s+(?:every|all)\s+(?:the\s+|of\s+the\s+)?(?:positive\s+)?indicators?",
+    re.IGNORECASE,
+)
+
+
+def find_injections(transcript: Transcript) -> list[Evidence]:
+    """Candidate text addressed to the grader rather than the interviewer, as quotable spans."""
+    found: list[Evidence] = []
+    for idx, turn in transcript.candidate_turns():
+        for m in _INJECTION.finditer(turn.text):
+            found.append(Evidence(turn=idx, quote=normalise(m.group(0))))
+    return found
+
+
+def is_injection(text: str) -> bool:
+    return bool(_INJECTION.search(text))
+
+
+def rate(verdicts: list[IndicatorVerdict], rules: dict[str, float] | None = None) -> tuple[Rating, int, int, int]:
+    """(rating, positives shown, applicable positives, negatives fired) by the rule in the docstring."""
+    rules = {**DEFAULT_RATING, **(rules or {})}
+    positives = [v for v in verdicts if v.polarity == "positive"]
+    shown = sum(1 for v in positives if v.present is True)
+    fired = sum(1 for v in verdicts if v.polarity == "negative" and v.present is True)
+    total = max(1, len(positives))
+    if shown / total >= rules["exceeds_share"] - 1e-9 and fired == 0 and shown > 0:
+        return "exceeds", shown, len(positives), fired
+    if shown > 0 and (shown - fired) / total >= rules["meets_share"] - 1e-9:
+        return "meets", shown, len(positives), fired
+    return "below", shown, len(positives), fired
+
+
+def rubric_version(item: Item, variant: str | None) -> str:
+    """Changes when anything the grade depends on in the item changes."""
+    payload = {
+        "id": item.id,
+        "variant": variant,
+        "indicators": [i.model_dump(mode="json") for i in item.indicators_for(variant)],
+        "anchors": item.anchors.model_dump(mode="json"),
+        "reference_answer": item.reference_answer,
+    }
+    return short_hash(json.dumps(payload, sort_keys=True))
+
+
+def short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+# --- Feedback ----------------------------------------------------------------------------------
