@@ -40,8 +40,12 @@ HELDOUT = DATA / "heldout.jsonl"
 Family = Literal[
     "normal", "buzzword", "persona-supplied", "dismissal", "injection", "padding",
     "concise-excellence", "evasive", "off-topic", "empty",
+    # the hard-case families of docs/labelling.md
+    "mention-to-reject", "hypothetical", "on-topic-wrong", "rubric-restatement", "hedged",
 ]
 FAMILIES: tuple[str, ...] = Family.__args__  # type: ignore[attr-defined]
+#: The families the dev and held-out sets were written for (the blind split covers all of them).
+CORE_FAMILIES: tuple[str, ...] = FAMILIES[:10]
 
 
 class Gold(BaseModel):

@@ -30,6 +30,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 SHORT_NAMES = {
     "dev": DATA_DIR / "dev.jsonl",
     "heldout": DATA_DIR / "heldout.jsonl",
+    "blind": DATA_DIR / "blind",
     "calibration": DATA_DIR / "calibration",
     "probes": DATA_DIR / "probes",
     "recorded": DATA_DIR / "recorded",

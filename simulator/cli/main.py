@@ -31,7 +31,7 @@ def a(*flags: str, **kw: Any) -> Arg:
 
 
 JSON = a("--json", action="store_true", help="print JSON instead of a readable report")
-ENGINE = a("--engine", choices=["semantic", "llm"], default=None, help="grader engine (default: semantic unless MOCKPANEL_GRADER_MODEL/MOCKPANEL_MODEL names a real model)")
+ENGINE = a("--engine", default=None, metavar="NAME", help="grader engine: trained, semantic, llm or a plugin (default: trained offline, llm when MOCKPANEL_GRADER_MODEL/MOCKPANEL_MODEL names a real model)")
 SEED = a("--seed", type=int, default=0, help="random seed for the offline voice (deterministic runs)")
 
 COMMANDS: list[Command] = [
@@ -88,6 +88,8 @@ COMMANDS: list[Command] = [
             a("--concurrency", type=int, default=4)]),
         Command("compare", "compare two runs; exit 1 on a regression", "evals.command:cmd_compare", [
             a("run_a"), a("run_b"), a("--margin", type=float, default=0.02)]),
+        Command("attacks", "rubric-paste and injection suites: upgrades over the clean twin, share flagged", "evals.attacks:cmd_attacks", [
+            ENGINE, a("--out", default=None)]),
     ]),
     Command("app", "start the Streamlit practice app", "simulator.content.catalog:cmd_app", [
         a("--port", type=int, default=None)]),

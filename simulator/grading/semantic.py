@@ -244,7 +244,7 @@ class Unit:
     parent: int = -1  # for a clause, the index of its whole sentence among the units
 
 
-def _spans(text: str) -> list[str]:
+def spans(text: str) -> list[str]:
     out: list[str] = []
     for m in _SENT.finditer(text):
         s = m.group(0).strip()
@@ -322,7 +322,7 @@ def units(transcript: Transcript, params: dict[str, float] | None = None) -> lis
         if idx not in prior_cache:
             prior_cache[idx] = _prior_words(transcript, idx)
         prior = prior_cache[idx]
-        for sentence in _spans(text):
+        for sentence in spans(text):
             # a clause of a question is still part of a question ("When you say productivity, ...?")
             sentence_shield = sentence.rstrip().endswith("?") or bool(_CONTRAST.search(sentence)) or pushes_back(sentence)
             head = len(out)

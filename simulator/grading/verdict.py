@@ -187,17 +187,46 @@ _INJECTION = re.compile(
 )
 
 
+# Forms that forge structure rather than ask: a fake turn or role ("assistant: ...", "[2] interviewer:"),
+# a closing or opening delimiter ("</transcript>", "<system>"), a verdict as JSON or key=value.
+_FORGED = re.compile(
+    r"(?:^|\n|[.!?]\s+)\s*(?:\[\d+\]\s*)?(?:assistant|system|interviewer|grader|evaluator|judge|user|model)\s*(?:\(.*?\))?\s*:"
+    r"|</?\s*(?:transcript|system|instructions?|prompt|candidate|grader|assistant|rubric|evaluation)\b[^>]*>"
+    r"|\{\s*\"?[\w -]+\"?\s*:\s*(?:true|false|\"?(?:present|met|exceeds|meets|below)\"?)"
+    r"|\b(?:rating|verdict|grade|score)\s*[:=]\s*[\"']?(?:exceeds|meets|below|\d+\s*/\s*\d+|pass)\b"
+    r"|\bthe\s+candidate\s+(?:clearly|fully|has\s+clearly|has\s+fully)\s+(?:demonstrat|show|met|meet|satisf|exceed|track|mention|cover)\w*",
+    re.IGNORECASE,
+)
+# Letters spaced or dotted apart ("g r a d e r", "e.x.c.e.e.d.s") are read joined up as well.
+_SPACED = re.compile(r"\b(?:[A-Za-z][ .\-_*]){3,}[A-Za-z]\b")
+
+
+def _despaced(text: str) -> str:
+    return _SPACED.sub(lambda m: re.sub(r"[ .\-_*]", "", m.group(0)), text)
+
+
 def find_injections(transcript: Transcript) -> list[Evidence]:
     """Candidate text addressed to the grader rather than the interviewer, as quotable spans."""
     found: list[Evidence] = []
     for idx, turn in transcript.candidate_turns():
-        for m in _INJECTION.finditer(turn.text):
-            found.append(Evidence(turn=idx, quote=normalise(m.group(0))))
+        for pattern in (_INJECTION, _FORGED):
+            for m in pattern.finditer(turn.text):
+                quote = normalise(m.group(0))
+                if quote:
+                    found.append(Evidence(turn=idx, quote=quote))
+        joined = _despaced(turn.text)
+        if joined != turn.text and not any(e.turn == idx for e in found):
+            for m in _SPACED.finditer(turn.text):
+                if _INJECTION.search(_despaced(m.group(0))) or re.search(r"grader|evaluator|exceeds|rating|score", _despaced(m.group(0)), re.I):
+                    found.append(Evidence(turn=idx, quote=normalise(m.group(0))))
     return found
 
 
 def is_injection(text: str) -> bool:
-    return bool(_INJECTION.search(text))
+    if _INJECTION.search(text) or _FORGED.search(text):
+        return True
+    joined = _despaced(text)
+    return joined != text and bool(_INJECTION.search(joined) or re.search(r"\b(?:grader|evaluator)\b", joined, re.I))
 
 
 def rate(verdicts: list[IndicatorVerdict], rules: dict[str, float] | None = None) -> tuple[Rating, int, int, int]:

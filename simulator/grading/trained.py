@@ -1,0 +1,195 @@
+"""The trained engine: the judge model (`simulator.models.crossencoder`) reads each applicable
+indicator beside each passage of the candidate's own words and decides shows / rejects / none.
+
+How a verdict is reached:
+
+1. Passages. Each candidate turn (chat, the coding pane, what the candidate says to the AI
+   assistant; never `/commands`) is split into sentences; a turn of two to six sentences is also
+   a passage whole, so an answer spread over sentences is read together. Code is read in blocks.
+   Every passage is a verbatim span of its turn, so its quote checks. Its context is the last
+   thing the interviewer, a persona or the assistant said before the turn.
+2. Passages that can never be evidence, flagged: text addressed to the grader (the shared
+   detector, plus the judge's own reading of "speaks to the grader" in any language or disguise)
+   and restatements of the item's own text (indicators, cues, anchors, question, follow-ups,
+   reference answer) word for word or nearly.
+3. An indicator is shown when its best passage's P(shows) reaches the threshold for its
+   polarity; that passage is the quote. No passage, no credit: an indicator with no passage over
+   the threshold is not shown, and a fired negative quotes the passage that shows it. A later
+   passage that clearly rejects what an earlier one showed takes the credit back.
+
+Thresholds are data (`simulator/data/judge/thresholds.json`), tuned on `evals/data/dev.jsonl`
+by `python -m evals.tune_judge`; the blind split is only ever measured.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from simulator.content.rubric import Item
+from simulator.core.transcript import Transcript
+from simulator.grading.engine import engine
+from simulator.grading.semantic import spans
+from simulator.grading.verdict import Evidence, IndicatorVerdict, Judgement, is_injection, rubric_version, short_hash
+from simulator.models import crossencoder
+
+ENGINE_VERSION = "trained-1"
+THRESHOLDS_PATH = crossencoder.DATA / "judge" / "thresholds.json"
+DEFAULTS: dict[str, float] = {
+    "positive": 0.5,       # P(shows) a positive needs
+    "negative": 0.6,       # P(shows) a negative needs to fire
+    "retract": 0.85,       # P(rejects) of a later passage that takes a shown indicator back
+    "grader_address": 0.6, # P(shows) of the grader-address reading that blocks a passage
+    "restatement": 0.6,    # share of a passage's word trigrams found in the item's own text
+}
+MAX_WHOLE_SENTENCES = 6
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@lru_cache(maxsize=1)
+def params() -> dict[str, float]:
+    try:
+        data = json.loads(THRESHOLDS_PATH.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    return {**DEFAULTS, **{k: float(v) for k, v in data.items() if k in DEFAULTS}}
+
+
+@dataclass
+class Passage:
+    turn: int
+    text: str
+    context: str
+    blocked: str = ""
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _trigrams(text: str) -> set[tuple[str, ...]]:
+    ws = [_stem(w) for w in _WORD.findall(text.lower())]
+    return {tuple(ws[i : i + 3]) for i in range(len(ws) - 2)}
+
+
+_ITEM_TRIGRAMS: dict[str, frozenset[tuple[str, ...]]] = {}
+
+
+def _item_trigrams(item: Item) -> frozenset[tuple[str, ...]]:
+    """Word trigrams of everything the item itself says: what a candidate cannot buy credit with."""
+    key = rubric_version(item, None)
+    if key in _ITEM_TRIGRAMS:
+        return _ITEM_TRIGRAMS[key]
+    texts = [item.question, item.title, item.reference_answer or "", *(item.follow_ups or [])]
+    for ind in item.indicators:
+        texts += [ind.text, *(ind.cues or [])]
+    a = item.anchors
+    texts += [a.exceeds.text, a.meets.text, a.below.text]
+    for v in item.variants or []:
+        texts += [v.question, v.instructions or ""]
+    out: set[tuple[str, ...]] = set()
+    for t in texts:
+        out |= _trigrams(t)
+    _ITEM_TRIGRAMS[key] = frozenset(out)
+    return _ITEM_TRIGRAMS[key]
+
+
+def restatement_share(text: str, item: Item) -> float:
+    """Share of the passage's word trigrams that come from the item's own text (0 for short text)."""
+    mine = _trigrams(text)
+    if len(mine) < 3:
+        return 0.0
+    return len(mine & _item_trigrams(item)) / len(mine)
+
+
+def _context_before(transcript: Transcript, idx: int) -> str:
+    for j in range(idx - 1, -1, -1):
+        t = transcript.turns[j]
+        if not t.is_candidate and t.channel != "command" and t.text.strip():
+            return t.text
+    return ""
+
+
+def _code_blocks(text: str) -> list[str]:
+    blocks = [b.strip("\n") for b in re.split(r"\n\s*\n", text)]
+    return [b for b in blocks if b.strip()]
+
+
+def passages(transcript: Transcript) -> list[Passage]:
+    out: list[Passage] = []
+    for idx, turn in transcript.candidate_turns():
+        if turn.channel == "command" or not turn.text.strip():
+            continue
+        context = _context_before(transcript, idx)
+        if turn.channel == "code":
+            out += [Passage(idx, b, context) for b in _code_blocks(turn.text)]
+            continue
+        sents = spans(turn.text)
+        out += [Passage(idx, s, context) for s in sents]
+        if 2 <= len(sents) <= MAX_WHOLE_SENTENCES:
+            out.append(Passage(idx, turn.text.strip(), context))
+    return out
+
+
+def judge(transcript: Transcript, item: Item, p: dict[str, float] | None = None) -> tuple[list[IndicatorVerdict], list[str]]:
+    """The verdicts for the item's applicable indicators, and the flags."""
+    p = {**params(), **(p or {})}
+    ps = passages(transcript)
+    flags: set[str] = set()
+    for x in ps:
+        if is_injection(x.text):
+            x.blocked = "addressed to the grader"
+        elif restatement_share(x.text, item) >= p["restatement"]:
+            x.blocked = "restates the item's own text"
+    open_ = [x for x in ps if not x.blocked]
+    if open_:
+        probe = crossencoder.score([crossencoder.pair_text(crossencoder.GRADER_ADDRESS, x.context, x.text) for x in open_])
+        for x, row in zip(open_, probe):
+            if float(row[1]) >= p["grader_address"]:
+                x.blocked = "addressed to the grader"
+    for x in ps:
+        if x.blocked == "addressed to the grader":
+            flags.add("injection")
+        elif x.blocked:
+            flags.add("rubric-restatement")
+    usable = [x for x in ps if not x.blocked]
+    indicators = item.indicators_for(transcript.variant)
+    pairs = [crossencoder.pair_text(ind.text, x.context, x.text) for ind in indicators for x in usable]
+    probs = crossencoder.score(pairs) if pairs else None
+    verdicts: list[IndicatorVerdict] = []
+    n = len(usable)
+    for k, ind in enumerate(indicators):
+        present = False
+        evidence: list[Evidence] = []
+        confidence = 0.0
+        note = ""
+        if n and probs is not None:
+            block = probs[k * n : (k + 1) * n]
+            best = int(block[:, 1].argmax())
+            confidence = float(block[best, 1])
+            if confidence >= p[ind.polarity]:
+                present = True
+                evidence = [Evidence(turn=usable[best].turn, quote=usable[best].text)]
+                later = [j for j in range(n) if usable[j].turn > usable[best].turn and float(block[j, 2]) >= p["retract"]]
+                if later:
+                    present = False
+                    evidence = []
+                    note = f"shown, then rejected in turn {usable[later[0]].turn}"
+        verdicts.append(IndicatorVerdict(id=ind.id, text=ind.text, polarity=ind.polarity, present=present,
+                                         evidence=evidence, note=note, confidence=round(confidence, 4)))
+    return verdicts, sorted(flags)
+
+
+@engine("trained")
+def trained_engine(transcript: Transcript, item: Item, *, model: str | None = None, ledger: Any = None,
+                   **options: Any) -> Judgement:
+    p = {**params(), **options.get("params", {})}
+    verdicts, flags = judge(transcript, item, p)
+    return Judgement(verdicts=verdicts, model=crossencoder.model_id(), engine_version=ENGINE_VERSION,
+                     prompt_version=short_hash(json.dumps(p, sort_keys=True)), flags=flags)

