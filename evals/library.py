@@ -79,26 +79,18 @@ def sample(sample_id: str, *, root: str | Path | None = None) -> Sample:
     raise InputError("<calibration>", None, "sample", f"no calibration sample {sample_id!r}")
 
 
-def _db(db: str | Path | None) -> str:
-    from simulator.storage.sqlite import check_file, db_path, default_db
-
-    path = db_path(db if db is not None else default_db())
-    if path != ":memory:":
-        check_file(path)
-    return path
-
-
 def _log(db: str | Path | None) -> Any:
-    from simulator.calibration.log import CalibrationLog
+    """The store that keeps the ratings (the sessions database unless `db` names another)."""
+    from simulator.storage import open_store
 
-    return CalibrationLog(_db(db))
+    return open_store(str(db) if db is not None else None)
 
 
 def record_rating(interviewer: str, sample_id: str, indicators: dict[str, bool], rating: str, *,
                   db: str | Path | None = None, root: str | Path | None = None) -> Any:
     """Stores an interviewer's rating of a sample (a later rating of the same sample replaces it
     in the agreement figures; all are kept)."""
-    from simulator.calibration.log import CalibrationRating
+    from simulator.storage import CalibrationRating
 
     who = interviewer.strip()
     if not who:
@@ -109,7 +101,7 @@ def record_rating(interviewer: str, sample_id: str, indicators: dict[str, bool],
     unknown = set(indicators) - set(s.reference.indicators)
     if unknown:
         raise InputError("<calibration>", None, "indicators", f"indicator(s) {sorted(unknown)} are not rated on {s.item!r}")
-    return _log(db).add(CalibrationRating(rater=who, sample_id=s.id, item_id=s.item, rating=rating,
+    return _log(db).add_rating(CalibrationRating(rater=who, sample_id=s.id, item_id=s.item, rating=rating,
                                           indicators={k: bool(v) for k, v in indicators.items()},
                                           reference=s.reference.rating))
 
@@ -117,7 +109,7 @@ def record_rating(interviewer: str, sample_id: str, indicators: dict[str, bool],
 def latest(db: str | Path | None = None) -> dict[str, dict[str, Any]]:
     """interviewer -> sample id -> their latest rating record."""
     out: dict[str, dict[str, Any]] = {}
-    for r in _log(db).all():  # oldest first, so later ratings win
+    for r in _log(db).ratings():  # oldest first, so later ratings win
         out.setdefault(r.rater, {})[r.sample_id] = r
     return out
 

@@ -175,10 +175,10 @@ def play_probe(probe: Probe, lib: "Library", seed: int) -> list[Observed]:
     """Plays the probe's lines through a session (in-memory store, virtual clock)."""
     from simulator.models.ledger import Ledger
     from simulator.practice.session import Session
-    from simulator.storage.sqlite import Store
+    from simulator.storage import open_store
 
     persona = lib.personas[probe.persona]
-    s = Session.start(probe.item, probe.variant, None, seed, store=Store(":memory:"), lib=lib,
+    s = Session.start(probe.item, probe.variant, None, seed, store=open_store(":memory:"), lib=lib,
                       clock="virtual", ledger=Ledger())
     out = [observe("", s.opening(), persona)]
     for line in probe.turns:

@@ -144,10 +144,10 @@ def play(meta: Meta, lib: Any) -> tuple[Any, Any, Any, Any]:
     from simulator.grading.grader import grade
     from simulator.models.ledger import Ledger
     from simulator.practice.session import Session, reproducible
-    from simulator.storage.sqlite import Store
+    from simulator.storage import open_store
 
     session_ledger, grade_ledger = Ledger(), Ledger()
-    s = Session.start(meta.item, meta.variant, None, meta.seed, store=Store(":memory:"), lib=lib,
+    s = Session.start(meta.item, meta.variant, None, meta.seed, store=open_store(":memory:"), lib=lib,
                       clock="virtual", ledger=session_ledger)
     s.opening()
     for line in meta.lines:

@@ -7,7 +7,8 @@ import json
 import re
 from html.parser import HTMLParser
 
-from simulator.calibration.log import CalibrationLog, CalibrationRating, agreement_over_time, agreement_with_others
+from simulator.calibration.agreement import agreement_over_time, agreement_with_others
+from simulator.storage import CalibrationRating, open_store
 from simulator.grading.verdict import Evidence, Feedback, Fired, Grade, IndicatorVerdict, Missed, Strength
 from simulator.grading.report import evidence_by_turn, report_html, report_json, report_markdown, segments, status
 from simulator.content.rubric import Anchor, Anchors, Indicator, Item
@@ -122,14 +123,14 @@ def test_md_escape_makes_any_text_render_literally() -> None:
 
 
 def test_calibration_agreement_over_time_and_with_other_interviewers(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    log = CalibrationLog(tmp_path / "cal.db")
+    log = open_store(str(tmp_path / "cal.db"))
     for rater, sample, rating, ref in [
         ("ann", "s1", "meets", "meets"), ("ann", "s2", "below", "meets"), ("ann", "s3", "exceeds", "exceeds"),
         ("bo", "s1", "meets", "meets"), ("bo", "s2", "meets", "meets"), ("cy", "s9", "below", "below"),
     ]:
-        log.add(CalibrationRating(rater=rater, sample_id=sample, item_id="i", rating=rating, reference=ref))
-    trend = agreement_over_time(log.by("ann"))
+        log.add_rating(CalibrationRating(rater=rater, sample_id=sample, item_id="i", rating=rating, reference=ref))
+    trend = agreement_over_time([r for r in log.ratings() if r.rater == "ann"])
     assert [round(t["exact agreement"], 3) for t in trend] == [1.0, 0.5, 0.667]
     assert trend[0]["kappa"] == 1.0 and 0 < trend[-1]["kappa"] < 1
-    others = agreement_with_others("ann", log.all())
+    others = agreement_with_others("ann", log.ratings())
     assert others == [{"interviewer": "bo", "samples": 2, "exact agreement": 0.5, "kappa": 0.0}]

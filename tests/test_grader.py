@@ -9,6 +9,7 @@ import pytest
 
 from grader_fixtures import ITEM, MEETS_ANSWER, STRONG_ANSWER, transcript
 from simulator.grading import engine as engines
+from simulator.cli import grade as cli_grade
 from simulator.grading import grader, verdict
 from simulator.content.library import Library
 from simulator.core.errors import InputError
@@ -260,12 +261,12 @@ def test_cmd_grade_json(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytes
     monkeypatch.setattr(simulator.content.library, "load_library", lambda *a, **k: Library(items={ITEM.id: ITEM}))
     path = tmp_path / "t.json"
     path.write_text(transcript(*MEETS_ANSWER).to_json(), encoding="utf-8")
-    assert grader.cmd_grade(_args(str(path))) == 0
+    assert cli_grade.cmd_grade(_args(str(path))) == 0
     out = json.loads(capsys.readouterr().out)
     assert {"item", "variant", "rating", "indicators", "feedback", "engine", "model", "versions"} <= set(out)
     assert out["rating"] == "meets"
     assert {"id", "text", "polarity", "present", "evidence"} <= set(out["indicators"][0])
-    assert grader.cmd_grade(_args(str(path), json=False)) == 0
+    assert cli_grade.cmd_grade(_args(str(path), json=False)) == 0
     assert "MEETS" in capsys.readouterr().out
 
 
@@ -276,7 +277,7 @@ def test_cmd_grade_unknown_item_is_an_input_error(tmp_path, monkeypatch: pytest.
     path = tmp_path / "t.json"
     path.write_text(transcript("hi").to_json(), encoding="utf-8")
     with pytest.raises(InputError, match="no item 'nope'") as exc:
-        grader.cmd_grade(_args(str(path), item="nope"))
+        cli_grade.cmd_grade(_args(str(path), item="nope"))
     assert exc.value.exit_code == 2
 
 

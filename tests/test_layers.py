@@ -22,7 +22,7 @@ LAYERS: dict[str, int] = {
     "simulator.dialogue": 4,
     "simulator.grading": 4,
     "simulator.storage": 5,
-    "simulator.calibration": 5,
+    "simulator.calibration": 6,
     "simulator.practice": 6,
     "evals": 7,
     "simulator.cli": 8,

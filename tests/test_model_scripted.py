@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from simulator.models import scripted
 from simulator.core.errors import ModelError
 from simulator.models.ledger import Ledger
 from simulator.models.seam import achat, chat, stream

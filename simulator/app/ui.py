@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import streamlit as st
 
 if TYPE_CHECKING:
-    from simulator.calibration.log import CalibrationLog
     from simulator.content.library import Library
     from simulator.grading.verdict import Grade
-    from simulator.storage.sqlite import Store
+    from simulator.storage import Store
 
 T = TypeVar("T")
 
@@ -71,34 +70,52 @@ def library() -> "Library":
     return _library(_content_key())
 
 
-def db_path() -> str:
-    """The sessions database this process uses (settings, else MOCKPANEL_DB, else the data dir)."""
-    from simulator.storage.sqlite import db_path as plain, default_db
+def db_url() -> str:
+    """The database this process uses (MOCKPANEL_DB or .env, else the data directory)."""
+    from simulator.core.settings import get_settings
 
-    return plain(default_db())
+    return get_settings().db
 
 
 @st.cache_resource(show_spinner=False)
-def _store(path: str) -> "Store":
-    from simulator.storage.sqlite import Store
+def _store(url: str) -> "Store":
+    from simulator.storage import open_store
 
-    return Store(path)
+    return open_store(url)
 
 
 def store() -> "Store":
-    """The session store: one per process and database file, shared by every browser tab."""
-    return _store(db_path())
+    """The store: one per process and database, shared by every browser tab (each tab sees only
+    its user's rows: pass `user_id()`)."""
+    return _store(db_url())
 
 
-@st.cache_resource(show_spinner=False)
-def _calibration_log(path: str) -> "CalibrationLog":
-    from simulator.calibration.log import CalibrationLog
+def user_id() -> str:
+    """The signed-in user (Streamlit's OpenID Connect, when `.streamlit/secrets.toml` has an
+    [auth] section), else the local profile. With sign-in configured, a visitor who is not signed
+    in sees the sign-in button and nothing else."""
+    from simulator.storage.users import normalise
 
-    return CalibrationLog(path)
+    if auth_configured():
+        try:
+            if st.user.is_logged_in:
+                return normalise(str(st.user.get("email") or st.user.get("sub") or ""))
+        except Exception:  # streamlit without st.user (older) or no auth: the local profile
+            pass
+        st.title("mockpanel")
+        st.write("Sign in to see your practice sessions and feedback.")
+        st.button("Sign in", on_click=st.login, type="primary")
+        st.stop()
+    from simulator.storage.users import current_user
+
+    return current_user()
 
 
-def calibration_log() -> "CalibrationLog":
-    return _calibration_log(db_path())
+def auth_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
 
 
 @st.cache_resource(show_spinner="Loading the grader's embedding model (once)...")
@@ -116,23 +133,24 @@ def grader_engine() -> str:
     return default_engine()
 
 
-@st.cache_data(show_spinner=False, max_entries=2048)
-def _grade(db: str, session_id: str, updated_at: str, engine: str, content: str, _ledger: Any) -> "Grade":
-    """Grades are deterministic for a given transcript, engine and rubric: cached per session version."""
-    from simulator.grading.grader import grade
+def assessed(session_id: str) -> list[Any]:
+    """Every item of a saved session graded (stored grades are read, not recomputed): a list of
+    `simulator.practice.assessment.Assessed`. Raises ModelError/UserError: callers use run_safely."""
+    from simulator.practice.assessment import assess
 
-    transcript = _store(db).transcript(session_id)
-    lib = library()
-    return grade(transcript, lib.item(transcript.item), engine=engine, ledger=_ledger, library=lib)
-
-
-def graded(session_id: str) -> "Grade":
-    """The grade of a saved session (raises ModelError/UserError: callers use run_safely)."""
     engine = grader_engine()
     if engine == "semantic":
         warm_grader()
-    row = store().get(session_id)
-    return _grade(db_path(), session_id, row.updated_at, engine, _content_key(), ledger())
+    return assess(store(), session_id, library(), user_id=user_id(), engine=engine, ledger=ledger())
+
+
+def graded(session_id: str, item_id: str | None = None) -> "Grade":
+    """The grade of one item of a saved session (the first item unless `item_id` names another)."""
+    parts = assessed(session_id)
+    for a in parts:
+        if item_id is None or a.item.id == item_id:
+            return a.grade
+    return parts[0].grade
 
 
 def ledger() -> Any:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+from simulator.storage.records import CalibrationRating
+
 RATING_ORDER: tuple[str, ...] = ("below", "meets", "exceeds")
 
 
@@ -64,3 +66,41 @@ def quadratic_kappa(a: Sequence[Hashable], b: Sequence[Hashable], labels: Sequen
 def _same_length(a: Sequence[Any], b: Sequence[Any]) -> None:
     if len(a) != len(b):
         raise ValueError(f"sequences differ in length ({len(a)} vs {len(b)})")
+
+
+def agreement_over_time(ratings: list[CalibrationRating]) -> list[dict[str, Any]]:
+    """After each of a rater's ratings: exact agreement and Cohen's kappa with the reference so far."""
+    out: list[dict[str, Any]] = []
+    mine: list[str] = []
+    ref: list[str] = []
+    for n, r in enumerate(ratings, 1):
+        if r.reference is None:
+            continue
+        mine.append(r.rating)
+        ref.append(r.reference)
+        out.append({
+            "rating #": n,
+            "at": r.created_at,
+            "exact agreement": exact_agreement(mine, ref),
+            "kappa": cohen_kappa(mine, ref),
+        })
+    return out
+
+
+def agreement_with_others(rater: str, ratings: list[CalibrationRating]) -> list[dict[str, Any]]:
+    """Per other interviewer: agreement on the samples both rated (each one's latest rating)."""
+    latest: dict[str, dict[str, str]] = {}
+    for r in ratings:  # in time order, so later ratings win
+        latest.setdefault(r.rater, {})[r.sample_id] = r.rating
+    mine = latest.get(rater, {})
+    out: list[dict[str, Any]] = []
+    for other, theirs in sorted(latest.items()):
+        if other == rater:
+            continue
+        shared = sorted(set(mine) & set(theirs))
+        if not shared:
+            continue
+        a = [mine[s] for s in shared]
+        b = [theirs[s] for s in shared]
+        out.append({"interviewer": other, "samples": len(shared), "exact agreement": exact_agreement(a, b), "kappa": cohen_kappa(a, b)})
+    return out

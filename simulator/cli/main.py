@@ -56,7 +56,7 @@ COMMANDS: list[Command] = [
     Command("schema", "write JSON Schema files for rubric, persona and rounds YAML", "simulator.content.catalog:cmd_schema", [
         a("--out", default=None, help="directory to write *.schema.json into (default: print)"),
     ]),
-    Command("grade", "grade a transcript against its item's indicators", "simulator.grading.grader:cmd_grade", [
+    Command("grade", "grade a transcript against its item's indicators", "simulator.cli.grade:cmd_grade", [
         a("file", help="transcript in the interchange format (JSON)"),
         a("--item", default=None, help="item id (default: the transcript's own)"),
         ENGINE, JSON,
@@ -75,12 +75,12 @@ COMMANDS: list[Command] = [
         a("-n", type=int, default=1), a("--out", required=True), SEED,
     ]),
     Command("sessions", "saved practice sessions", "", sub=[
-        Command("list", "list sessions", "simulator.storage.sqlite:cmd_sessions_list", [JSON]),
-        Command("show", "show a session", "simulator.storage.sqlite:cmd_sessions_show", [a("id"), JSON]),
-        Command("export", "export a session", "simulator.storage.sqlite:cmd_sessions_export", [
+        Command("list", "list sessions", "simulator.cli.sessions:cmd_sessions_list", [JSON]),
+        Command("show", "show a session", "simulator.cli.sessions:cmd_sessions_show", [a("id"), JSON]),
+        Command("export", "export a session", "simulator.cli.sessions:cmd_sessions_export", [
             a("id"), a("--format", choices=["json", "md"], default="json"), a("--out", default=None)]),
         Command("resume", "continue an unfinished session", "simulator.cli.terminal:cmd_resume", [a("id")]),
-        Command("delete", "delete a session", "simulator.storage.sqlite:cmd_sessions_delete", [a("id")]),
+        Command("delete", "delete a session", "simulator.cli.sessions:cmd_sessions_delete", [a("id")]),
     ]),
     Command("eval", "measure the grader and the personas", "", sub=[
         Command("run", "run a dataset", "evals.command:cmd_run", [

@@ -81,15 +81,16 @@ def run(session: "Session", console: "Console", *, reader: Reader | None = None)
 
 
 def feedback(session: "Session", console: "Console") -> None:
-    """The grade of each item the candidate answered, as `mockpanel grade` prints it."""
-    from simulator.grading.grader import grade, print_report
+    """The grade of each item the candidate answered, as `mockpanel grade` prints it; stored, so
+    the app's Feedback and Progress read the same grades without grading again."""
+    from simulator.cli.grade import print_report
+    from simulator.practice.assessment import assess
 
-    for part in session.transcript().per_item():
-        if not any(t.is_candidate and t.channel != "command" for t in part.turns):
+    for a in assess(session.store, session.id, session.lib, ledger=session.ledger):
+        if not any(t.is_candidate and t.channel != "command" for t in a.transcript.turns):
             continue
-        item = session.lib.item(part.item)
-        console.rule(f"[bold]Feedback: {item.title}[/]")
-        print_report(grade(part, item, library=session.lib), item)
+        console.rule(f"[bold]Feedback: {a.item.title}[/]")
+        print_report(a.grade, a.item)
 
 
 def cmd_practice(args: argparse.Namespace) -> int:
@@ -112,7 +113,9 @@ def cmd_practice(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from simulator.practice.session import Session
 
-    session = Session.open(args.id)
+    from simulator.storage.users import current_user
+
+    session = Session.open(args.id, user_id=current_user())
     console = _console()
     names = session.names()
     console.rule(f"[bold]Resuming {session.id}[/]")

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
 
     db: str = Field(default_factory=default_db)
+    # Who the terminal acts as (a team's shared database keeps each user's sessions apart); the
+    # app takes the signed-in user instead. Alone on a laptop: the one local profile.
+    user: str = Field(default="local", min_length=1, max_length=200)
     content_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
 
     timeout: float = Field(default=60.0, gt=0)

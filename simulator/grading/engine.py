@@ -14,6 +14,7 @@ from simulator.core.errors import InputError
 from simulator.grading.verdict import EngineFn
 
 ENGINES: dict[str, EngineFn] = {}
+FINGERPRINTS: dict[str, Callable[[], str]] = {}
 _ENGINE_MODULES = {
     "semantic": "simulator.grading.semantic",
     "llm": "simulator.grading.llm",
@@ -36,14 +37,25 @@ def known_engines() -> list[str]:
     return sorted(set(ENGINES) | set(_ENGINE_MODULES) | set(_plugins()))
 
 
-def engine(name: str) -> Callable[[EngineFn], EngineFn]:
-    """Registers a grading engine under `name` (like an inspect_ai scorer)."""
+def engine(name: str, fingerprint: Callable[[], str] | None = None) -> Callable[[EngineFn], EngineFn]:
+    """Registers a grading engine under `name` (like an inspect_ai scorer). `fingerprint`, cheap
+    and without loading a model, says which version of the engine would grade now (its code,
+    thresholds, prompt and model): a stored grade with another fingerprint is graded again."""
 
     def register(fn: EngineFn) -> EngineFn:
         ENGINES[name] = fn
+        if fingerprint is not None:
+            FINGERPRINTS[name] = fingerprint
         return fn
 
     return register
+
+
+def fingerprint(name: str) -> str:
+    """The engine's current fingerprint (its name alone for an engine that declares none)."""
+    get_engine(name)
+    fn = FINGERPRINTS.get(name)
+    return f"{name}:{fn()}" if fn else name
 
 
 def get_engine(name: str) -> EngineFn:

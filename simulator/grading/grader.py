@@ -41,7 +41,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from simulator.content.rubric import Indicator, Item, Rating
-from simulator.core.errors import InputError
 from simulator.core.transcript import Transcript
 from simulator.grading.engine import (
     default_engine,
@@ -63,7 +62,6 @@ from simulator.grading.verdict import (
 )
 
 if TYPE_CHECKING:
-    import argparse
 
     from simulator.content.library import Library
 
@@ -206,6 +204,25 @@ def grade(transcript: Transcript, item: Item, *, engine: str | None = None, mode
     )
 
 
+def grade_session(transcript: Transcript, library: "Library", *, engine: str | None = None,
+                  ledger: Any = None, **options: Any) -> list[tuple[Transcript, Grade]]:
+    """A session graded item by item: each item of a round against its own turns."""
+    out: list[tuple[Transcript, Grade]] = []
+    for part in transcript.per_item():
+        item = library.item(part.item)
+        out.append((part, grade(part, item, engine=engine, ledger=ledger, library=library, **options)))
+    return out
+
+
+def grade_key(item: Item, variant: str | None, engine: str | None = None) -> tuple[str, str]:
+    """(engine name, versions key) under which a grade of this item is stored: it changes when
+    the rubric or the engine (code, thresholds, prompt, model) changes, and only then."""
+    from simulator.grading.engine import fingerprint
+
+    name = engine or default_engine()
+    return name, f"{rubric_version(item, variant)}|{fingerprint(name)}"
+
+
 def live_evidence(transcript: Transcript, item: Item) -> dict[str, bool]:
     """Positive indicator id -> shown yet, for the interviewer deciding what to probe next.
 
@@ -215,62 +232,3 @@ def live_evidence(transcript: Transcript, item: Item) -> dict[str, bool]:
     from simulator.grading.semantic import judge_positives
 
     return judge_positives(transcript, item)
-
-
-# --- CLI ---------------------------------------------------------------------------------------
-
-
-def cmd_grade(args: "argparse.Namespace") -> int:
-    """`mockpanel grade FILE [--item ID] [--engine semantic|llm] [--json]`."""
-    from simulator.content.library import load_library
-    from simulator.core.transcript import load_transcript
-
-    transcript = load_transcript(args.file)
-    library = load_library()
-    item_id = getattr(args, "item", None) or transcript.item
-    if item_id not in library.items:
-        raise InputError(args.file, None, "item", f"no item {item_id!r}; see 'mockpanel rubrics list'")
-    item = library.items[item_id]
-    if transcript.variant and transcript.variant not in {v.id for v in item.variants}:
-        raise InputError(args.file, None, "variant", f"item {item_id!r} has no variant {transcript.variant!r}")
-    result = grade(transcript, item, engine=getattr(args, "engine", None), library=library)
-    if getattr(args, "json", False):
-        print(result.model_dump_json())
-    else:
-        print_report(result, item)
-    return 0
-
-
-def print_report(result: Grade, item: Item) -> None:
-    """A readable report for the terminal."""
-    from rich.console import Console
-    from rich.markup import escape
-
-    con = Console(highlight=False)
-    colour = {"exceeds": "green", "meets": "yellow", "below": "red"}[result.rating]
-    title = item.title + (f" ({result.variant})" if result.variant else "")
-    con.print(f"[bold]{escape(title)}[/bold]  rating: [bold {colour}]{result.rating.upper()}[/]")
-    con.print(escape(result.reason))
-    if result.level_reading:
-        con.print(f"[dim]{escape(result.level_reading)}[/dim]")
-    if result.flags:
-        con.print(f"[bold red]flags:[/] {', '.join(result.flags)}")
-    con.print()
-    for v in result.indicators:
-        mark = {True: "[green]✓[/]", False: "[dim]·[/]", None: "[yellow]?[/]"}[v.present]
-        if v.polarity == "negative":
-            mark = {True: "[red]✗[/]", False: "[dim]·[/]", None: "[yellow]?[/]"}[v.present]
-        con.print(f" {mark} [{v.polarity[:3]}] {escape(v.text)}")
-        for ev in v.evidence[:2]:
-            con.print(f"     [dim]turn {ev.turn}:[/] “{escape(ev.quote)}”")
-    fb = result.feedback
-    if fb.missed:
-        con.print("\n[bold]What it would have taken[/bold]")
-        for m in fb.missed:
-            con.print(f" - {escape(m.text)}: {escape(m.would_take)}")
-    if fb.practise_next:
-        con.print("\n[bold]Practise next[/bold]")
-        for p in fb.practise_next:
-            con.print(f" - {escape(p)}")
-    con.print(f"\n[dim]engine {result.engine} · model {result.model} · "
-              + " · ".join(f"{k} {v}" for k, v in result.versions.items() if k != "model") + "[/dim]")

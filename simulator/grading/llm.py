@@ -358,7 +358,11 @@ def _model_name(model: str | None) -> str:
         return "unknown"
 
 
-@engine("llm")
+def _fingerprint() -> str:
+    return f"{ENGINE_VERSION}:{prompt_version()}:{_model_name(None)}"
+
+
+@engine("llm", fingerprint=_fingerprint)
 def llm_engine(transcript: Transcript, item: Item, *, model: str | None = None, ledger: Any = None,
                **options: Any) -> Judgement:
     name = _model_name(model)

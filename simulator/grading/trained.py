@@ -186,7 +186,11 @@ def judge(transcript: Transcript, item: Item, p: dict[str, float] | None = None)
     return verdicts, sorted(flags)
 
 
-@engine("trained")
+def _fingerprint() -> str:
+    return f"{ENGINE_VERSION}:{crossencoder.model_id()}:{short_hash(json.dumps(params(), sort_keys=True))}"
+
+
+@engine("trained", fingerprint=_fingerprint)
 def trained_engine(transcript: Transcript, item: Item, *, model: str | None = None, ledger: Any = None,
                    **options: Any) -> Judgement:
     p = {**params(), **options.get("params", {})}

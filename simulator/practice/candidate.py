@@ -20,7 +20,7 @@ from simulator.core.files import out_dir, write_text
 from simulator.content.rubric import Item
 from simulator.models.scripted import plan_message
 from simulator.practice.session import Session, library, reproducible
-from simulator.storage.sqlite import Store
+from simulator.storage import open_store
 from simulator.core.transcript import CANDIDATE, Transcript
 
 PROFILES = ("strong", "average", "weak", "buzzword", "evasive", "injector")
@@ -142,7 +142,7 @@ def simulate(item_id: str, profile: str, *, n: int = 1, seed: int = 0, variant: 
     item = lib.item(item_id)
     out = []
     for k in range(n):
-        s = Session.start(item_id, variant, None, seed + k, store=Store(":memory:"), lib=lib, clock="virtual")
+        s = Session.start(item_id, variant, None, seed + k, store=open_store(":memory:"), lib=lib, clock="virtual")
         cand = Candidate(profile, item, lib, variant=variant, seed=seed + k)
         s.opening()
         for _ in range(max_turns):

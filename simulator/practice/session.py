@@ -50,7 +50,7 @@ from simulator.dialogue.director import APPLICATION_KINDS, Director, Plan, speak
 from simulator.core.errors import InputError, UserError
 from simulator.content.persona import Persona
 from simulator.content.rubric import Item
-from simulator.storage.sqlite import SessionRow, Store, now_iso
+from simulator.storage import SessionRow, Store, now_iso, open_store
 from simulator.core.files import read_text
 from simulator.grading.grader import live_evidence
 from simulator.core.transcript import CANDIDATE, Transcript, Turn
@@ -130,23 +130,29 @@ class Session:
     def start(cls, item_id: str | None = None, variant: str | None = None, level: str | None = None,
               seed: int = 0, *, round_id: str | None = None, store: Store | None = None,
               lib: Library | None = None, clock: ClockKind = "wall", ledger: Any = None,
-              max_items: int = 3) -> "Session":
+              max_items: int = 3, user_id: str | None = None) -> "Session":
         lib = lib or library()
         items = choose_items(lib, item_id=item_id, round_id=round_id, level=level, seed=seed, max_items=max_items)
         if variant and not any(v.id == variant for v in items[0].variants):
             have = ", ".join(v.id for v in items[0].variants) or "none"
             raise InputError("<library>", None, "variant", f"item {items[0].id!r} has no variant {variant!r} (variants: {have})")
-        store = store or Store()
+        store = store or open_store()
+        if user_id is None:
+            from simulator.storage.users import current_user
+
+            user_id = current_user()
         row = SessionRow(id=uuid.uuid4().hex[:12], item_id=items[0].id, round_id=round_id or items[0].round,
-                         items=[i.id for i in items], variant=variant, level=level or items[0].level, seed=seed)
+                         items=[i.id for i in items], variant=variant, level=level or items[0].level, seed=seed,
+                         user_id=user_id)
         store.create(row)
         return cls(row, store, lib, clock=clock, ledger=ledger, turns=[])
 
     @classmethod
     def open(cls, session_id: str, *, store: Store | None = None, lib: Library | None = None,
-             clock: ClockKind = "wall", ledger: Any = None) -> "Session":
-        store = store or Store()
-        row = store.find(session_id)
+             clock: ClockKind = "wall", ledger: Any = None, user_id: str | None = None) -> "Session":
+        """A saved session by id or prefix; with `user_id`, only if it is that user's."""
+        store = store or open_store()
+        row = store.find(session_id, user_id)
         return cls(row, store, lib or library(), clock=clock, ledger=ledger)
 
     @property
@@ -383,7 +389,7 @@ def _element_line(text: str, index: int) -> int:
 def play(item_id: str, lines: list[str], *, variant: str | None = None, seed: int = 0,
          store: Store | None = None, lib: Library | None = None) -> Session:
     """Runs a whole session from the candidate's lines; stops early if the session ends."""
-    s = Session.start(item_id, variant, None, seed, store=store or Store(":memory:"), lib=lib, clock="virtual")
+    s = Session.start(item_id, variant, None, seed, store=store or open_store(":memory:"), lib=lib, clock="virtual")
     s.opening()
     for line in lines:
         if s.finished:

@@ -133,11 +133,11 @@ if result_key in st.session_state:
 
 
 def agreement_section(who: str) -> None:
-    from simulator.calibration.log import agreement_over_time, agreement_with_others
-    from simulator.app.ui import calibration_log
+    from simulator.app.ui import store
+    from simulator.calibration.agreement import agreement_over_time, agreement_with_others
 
     st.subheader("Your agreement over time", anchor=False)
-    everyone = calibration_log().all()
+    everyone = store().ratings()
     mine = [r for r in everyone if r.rater == who]
     if not mine:
         st.caption("Rate a sample to start your record.")

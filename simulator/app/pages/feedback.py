@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from simulator.grading.report import evidence_by_turn, feedback_lines, report_html, report_json, report_markdown, segments, status
-from simulator.app.ui import attempt_summary, graded, library, md, md_escape, run_safely, store
+from simulator.app.ui import assessed, attempt_summary, graded, library, md, md_escape, run_safely, store, user_id
 
 if TYPE_CHECKING:
     from simulator.grading.verdict import Grade
@@ -22,7 +22,7 @@ STATUS_BADGE = {"met": ("met", "green"), "missed": ("missed", "orange"), "fired"
 lib = library()
 st.title("Feedback")
 
-rows = [r for r in store().list() if r.turns > 0 and r.item_id in lib.items]
+rows = [r for r in store().list(user_id()) if r.turns > 0 and r.item_id in lib.items]
 if not rows:
     st.info("No practice sessions yet: start one on the Practice page.")
     if st.button("Go to Practice", icon=":material/forum:"):
@@ -45,8 +45,8 @@ transcript = store().transcript(sid)
 if row.status != "finished":
     st.info("This session is not finished: the feedback covers what you have said so far. Resume it on the Practice page.", icon=":material/hourglass_top:")
 
-grade: "Grade | None" = run_safely(lambda: graded(sid), "Grading")
-if grade is None:
+parts = run_safely(lambda: assessed(sid), "Grading")
+if not parts:
     st.caption("Your transcript is saved; grading can be retried by reloading this page.")
     with st.expander("Transcript", expanded=True):
         for n, turn in enumerate(transcript.turns):
@@ -134,17 +134,17 @@ def better_block(grade: "Grade") -> None:
                 st.markdown(f"- {md_escape(s.text)}")
 
 
-def history_block(sid: str, grade: "Grade") -> list[dict[str, Any]]:
+def history_block(sid: str, grade: "Grade", item: "Item") -> list[dict[str, Any]]:
     """Earlier attempts at the same item (and variant), oldest first, and what changed since the last."""
     st.subheader("Since your earlier attempts", anchor=False)
     earlier = [
         r for r in reversed(rows)
-        if r.item_id == row.item_id and r.variant == row.variant and r.id != sid and r.created_at < row.created_at
+        if item.id in (r.items or [r.item_id]) and r.variant == row.variant and r.id != sid and r.created_at < row.created_at
     ]
     history: list[dict[str, Any]] = []
     previous: "Grade | None" = None
     for r in earlier:
-        g = run_safely(lambda r=r: graded(r.id), f"Grading the attempt of {r.created_at[:10]}")
+        g = run_safely(lambda r=r: graded(r.id, item.id), f"Grading the attempt of {r.created_at[:10]}")
         if g is None:
             continue
         history.append({**attempt_summary(g), "date": r.created_at[:16].replace("T", " "), "session": r.id})
@@ -171,20 +171,32 @@ def history_block(sid: str, grade: "Grade") -> list[dict[str, Any]]:
     return history
 
 
-rating_block(grade, item)
-indicators_block(grade)
-better_block(grade)
-history = history_block(sid, grade)
-with st.expander("Transcript, with the evidence highlighted", expanded=True):
-    transcript_block(transcript, grade)
+def item_feedback(grade: "Grade", item: "Item", transcript: "Transcript", key: str) -> None:
+    rating_block(grade, item)
+    indicators_block(grade)
+    better_block(grade)
+    history = history_block(sid, grade, item)
+    with st.expander("Transcript, with the evidence highlighted", expanded=True):
+        transcript_block(transcript, grade)
 
-st.subheader("Download", anchor=False)
-stem = f"feedback-{item.id}-{sid}"
-d = st.container(horizontal=True)
-d.download_button("Markdown", report_markdown(grade, transcript, item, history), f"{stem}.md", "text/markdown",
-                     icon=":material/description:", key="fb_md", on_click="ignore")
-d.download_button("JSON", report_json(grade, transcript, item, history), f"{stem}.json", "application/json",
-                     icon=":material/data_object:", key="fb_json", on_click="ignore")
-d.download_button("Printable HTML", report_html(grade, transcript, item, history), f"{stem}.html", "text/html",
-                     icon=":material/print:", key="fb_html", on_click="ignore")
-st.caption(md_escape(f"Graded by {grade.engine} ({grade.model}); rubric version {grade.versions.get('rubric', '?')}."))
+    st.subheader("Download", anchor=False)
+    stem = f"feedback-{item.id}-{sid}"
+    d = st.container(horizontal=True)
+    d.download_button("Markdown", report_markdown(grade, transcript, item, history), f"{stem}.md", "text/markdown",
+                      icon=":material/description:", key=f"fb_md_{key}", on_click="ignore")
+    d.download_button("JSON", report_json(grade, transcript, item, history), f"{stem}.json", "application/json",
+                      icon=":material/data_object:", key=f"fb_json_{key}", on_click="ignore")
+    d.download_button("Printable HTML", report_html(grade, transcript, item, history), f"{stem}.html", "text/html",
+                      icon=":material/print:", key=f"fb_html_{key}", on_click="ignore")
+    st.caption(md_escape(f"Graded by {grade.engine} ({grade.model}); rubric version {grade.versions.get('rubric', '?')}."))
+
+
+if len(parts) == 1:
+    item_feedback(parts[0].grade, parts[0].item, parts[0].transcript, "0")
+else:
+    st.subheader(f"This round: {len(parts)} questions", anchor=False)
+    st.dataframe([{"question": a.item.title, "rating": a.grade.rating, **{k: v for k, v in attempt_summary(a.grade).items() if k != "rating"}}
+                  for a in parts], hide_index=True)
+    for n, (tab, a) in enumerate(zip(st.tabs([f"{n + 1}. {a.item.title}" for n, a in enumerate(parts)]), parts)):
+        with tab:
+            item_feedback(a.grade, a.item, a.transcript, str(n))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from simulator.app.ui import bullets, keep_valid, ledger, library, md, md_escape, run_safely, show_error, store
+from simulator.app.ui import bullets, keep_valid, ledger, library, md, md_escape, run_safely, show_error, store, user_id
 
 if TYPE_CHECKING:
     from simulator.content.rubric import Item
@@ -31,7 +31,7 @@ def start(item_id: str, variant: str | None) -> None:
     from simulator.practice.session import Session
 
     item = lib.items[item_id]
-    s = Session.start(item_id, variant, item.level, random.randrange(1_000_000), store=store(), lib=lib, ledger=ledger())
+    s = Session.start(item_id, variant, item.level, random.randrange(1_000_000), store=store(), lib=lib, ledger=ledger(), user_id=user_id())
     st.session_state["practice"] = s
     st.session_state["practice_new"] = True  # speak the opening on the next run, inside the page
 
@@ -39,7 +39,7 @@ def start(item_id: str, variant: str | None) -> None:
 def resume(session_id: str) -> None:
     from simulator.practice.session import Session
 
-    s = Session.open(session_id, store=store(), lib=lib, ledger=ledger())
+    s = Session.open(session_id, store=store(), lib=lib, ledger=ledger(), user_id=user_id())
     st.session_state["practice"] = s
     st.session_state["practice_new"] = True
 
@@ -152,7 +152,7 @@ def brief(item: "Item", variant: str | None) -> None:
 
 
 def resumable() -> None:
-    rows = [r for r in store().list() if r.status == "active" and r.turns > 0 and r.item_id in lib.items]
+    rows = [r for r in store().list(user_id()) if r.status == "active" and r.turns > 0 and r.item_id in lib.items]
     if not rows:
         return
     st.divider()

@@ -8,25 +8,39 @@ from typing import Any
 import streamlit as st
 
 from simulator.grading.report import status
-from simulator.app.ui import graded, library, md_escape, run_safely, store
+from simulator.app.ui import assessed, library, md_escape, run_safely, store, user_id
+from simulator.practice.assessment import stored_grades
 
 SCORE = {"below": 0, "meets": 1, "exceeds": 2}
 lib = library()
 
 st.title("Progress")
-rows = [r for r in store().list() if r.status == "finished" and r.turns > 0 and r.item_id in lib.items]
+rows = [r for r in store().list(user_id()) if r.status == "finished" and r.turns > 0 and r.item_id in lib.items]
 if not rows:
     st.info("No finished sessions yet: practise an item to the end and your progress shows here.")
     st.stop()
 
+# Grades are stored when a session is graded (Feedback, the terminal); this page only reads them.
+# Sessions never graded yet (or graded by an older rubric or engine) are graded a few at a time.
+GRADE_PER_VISIT = 10
+grades = stored_grades(store(), user_id())
+ungraded = [r for r in rows if not any((r.id, i) in grades for i in (r.items or [r.item_id]))]
+if ungraded:
+    with st.spinner(f"Grading {min(len(ungraded), GRADE_PER_VISIT)} session(s) not graded yet..."):
+        for r in ungraded[:GRADE_PER_VISIT]:
+            for a in run_safely(lambda r=r: assessed(r.id), f"Grading session {r.id}") or []:
+                grades[(r.id, a.item.id)] = a.grade
+    if len(ungraded) > GRADE_PER_VISIT:
+        st.caption(f"{len(ungraded) - GRADE_PER_VISIT} more session(s) will be graded on your next visits.")
+
 attempts: list[dict[str, Any]] = []
 indicator_rows: list[dict[str, Any]] = []
-with st.spinner("Grading your sessions..."):
-    for r in sorted(rows, key=lambda r: r.created_at):
-        g = run_safely(lambda r=r: graded(r.id), f"Grading session {r.id}")
-        if g is None:
+for r in sorted(rows, key=lambda r: r.created_at):
+    for item_id in r.items or [r.item_id]:
+        g = grades.get((r.id, item_id))
+        if g is None or item_id not in lib.items:
             continue
-        item = lib.items[r.item_id]
+        item = lib.items[item_id]
         comp = lib.progression.get(item.competency or "")
         competency = comp.name if comp else item.competency or item.theme or item.kind.replace("_", " ")
         states = [status(v) for v in g.indicators]

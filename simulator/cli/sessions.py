@@ -1,0 +1,63 @@
+"""`mockpanel sessions list | show | export | delete` (resume is in `simulator.cli.terminal`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from simulator.core.files import write_text
+from simulator.core.transcript import Transcript
+from simulator.storage import SessionRow, open_store
+from simulator.storage.users import current_user
+
+def cmd_sessions_list(args: argparse.Namespace) -> int:
+    rows = open_store().list(current_user())
+    if getattr(args, "json", False):
+        print(json.dumps([
+            {"id": r.id, "item": r.item_id, "round": r.round_id, "variant": r.variant, "level": r.level,
+             "status": r.status, "turns": r.turns, "created_at": r.created_at, "updated_at": r.updated_at}
+            for r in rows
+        ], indent=2))
+        return 0
+    if not rows:
+        print("no saved sessions; start one with 'mockpanel practice'")
+        return 0
+    for r in rows:
+        what = r.round_id or r.item_id
+        variant = f" [{r.variant}]" if r.variant else ""
+        print(f"{r.id}  {r.status:<8} {r.turns:>3} turn(s)  {r.updated_at[:16].replace('T', ' ')}  {what}{variant}")
+    return 0
+
+
+def _found(session_id: str) -> tuple[SessionRow, Transcript]:
+    """A saved session by id or prefix, with its transcript (show and export)."""
+    store = open_store()
+    row = store.find(session_id, current_user())
+    return row, store.transcript(row.id)
+
+
+def cmd_sessions_show(args: argparse.Namespace) -> int:
+    row, transcript = _found(args.id)
+    if getattr(args, "json", False):
+        print(transcript.to_json())
+    else:
+        print(transcript.to_markdown(title=f"{row.round_id or row.item_id} ({row.id}, {row.status})"), end="")
+    return 0
+
+
+def cmd_sessions_export(args: argparse.Namespace) -> int:
+    _, transcript = _found(args.id)
+    text = transcript.to_json() + "\n" if args.format == "json" else transcript.to_markdown()
+    if args.out:
+        print(write_text(args.out, text))
+    else:
+        print(text, end="")
+    return 0
+
+
+def cmd_sessions_delete(args: argparse.Namespace) -> int:
+    store = open_store()
+    row = store.find(args.id, current_user())
+    store.delete(row.id)
+    print(f"deleted {row.id}")
+    return 0

@@ -1,0 +1,259 @@
+"""The store written once in SQL that SQLite and PostgreSQL both speak; each backend supplies its
+connections, its transactions and its numbered migrations (`migrations/<backend>/NNNN_name.sql`).
+
+Every turn is committed before the next model call (the session calls `add_turn` first), in one
+transaction with the session state it implies. Turn indexes are unique per session: the backend's
+`_lock_session` serialises writers of one session (SQLite's BEGIN IMMEDIATE does already;
+PostgreSQL takes a row lock), and the primary key holds the line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from importlib import resources
+from typing import Any
+
+from simulator.core.errors import UserError
+from simulator.core.transcript import Transcript, Turn
+from simulator.storage.records import (
+    CalibrationRating,
+    GradeRecord,
+    SessionRow,
+    now_iso,
+)
+
+_JSON_COLS = ("items", "state", "pending", "metadata")
+_COLS = ("id", "item_id", "round_id", "items", "variant", "level", "seed", "status", "created_at",
+         "updated_at", "elapsed_s", "state", "pending", "metadata", "user_id")
+_GRADE_COLS = ("session_id", "item_id", "engine", "versions", "user_id", "rating", "grade", "created_at")
+_RATING_COLS = ("rater", "sample_id", "item_id", "rating", "indicators", "reference", "grader", "created_at", "user_id")
+
+
+def migrations(backend: str) -> list[tuple[int, str, str]]:
+    """(number, name, sql) of every packaged `migrations/<backend>/NNNN_name.sql`, in order."""
+    out = []
+    for entry in resources.files("simulator.storage").joinpath("migrations", backend).iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            out.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+def statements(sql: str) -> Iterator[str]:
+    """The statements of a migration file: `--` comment lines dropped, then split on `;`."""
+    code = "\n".join(ln for ln in sql.splitlines() if not ln.strip().startswith("--"))
+    for part in code.split(";"):
+        if part.strip():
+            yield part.strip()
+
+
+class SQLStore:
+    """Sessions, turns, grades and calibration ratings over a DB-API connection."""
+
+    backend = "sql"
+    url = ""
+    PARAM = "?"
+
+    # --- what a backend supplies -----------------------------------------------------------------
+
+    def _tx(self) -> AbstractContextManager[Any]:
+        """A transaction; yields an object with `execute(sql, params)` returning a cursor."""
+        raise NotImplementedError
+
+    def _rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _lock_session(self, cur: Any, session_id: str) -> None:
+        """Serialise the writers of one session inside a transaction (no-op where the tx already does)."""
+
+    def _migration_lock(self, cur: Any) -> None:
+        """Serialise concurrent migrators (two app processes starting at once)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # --- shared ----------------------------------------------------------------------------------
+
+    def _q(self, sql: str) -> str:
+        return sql if self.PARAM == "?" else sql.replace("?", self.PARAM)
+
+    def _migrate(self) -> None:
+        with self._tx() as cur:
+            self._migration_lock(cur)
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            current = cur.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
+            for number, _name, sql in migrations(self.backend):
+                if number > current:
+                    for statement in statements(sql):
+                        cur.execute(statement)
+                    cur.execute(self._q("INSERT INTO schema_version(version) VALUES (?)"), (number,))
+
+    def version(self) -> int:
+        return int(self._rows("SELECT max(version) FROM schema_version")[0][0] or 0)
+
+    # --- sessions --------------------------------------------------------------------------------
+
+    def create(self, row: SessionRow) -> SessionRow:
+        row.created_at = row.created_at or now_iso()
+        row.updated_at = row.created_at
+        values = [json.dumps(getattr(row, c)) if c in _JSON_COLS else getattr(row, c) for c in _COLS]
+        with self._tx() as cur:
+            cur.execute(self._q(f"INSERT INTO sessions({','.join(_COLS)}) VALUES ({','.join('?' * len(_COLS))})"), values)
+        return row
+
+    def _select(self, where: str = "", params: tuple[Any, ...] = (), order: str = "") -> list[SessionRow]:
+        sql = (f"SELECT {','.join(_COLS)}, (SELECT count(*) FROM turns t WHERE t.session_id = s.id) FROM sessions s"
+               f"{' WHERE ' + where if where else ''}{' ORDER BY ' + order if order else ''}")
+        return [_row(r) for r in self._rows(self._q(sql), params)]
+
+    def get(self, session_id: str, user_id: str | None = None) -> SessionRow:
+        rows = self._select("id = ?", (session_id,))
+        if not rows or (user_id is not None and rows[0].user_id != user_id):
+            raise UserError(f"no session {session_id!r}; see 'mockpanel sessions list'")
+        return rows[0]
+
+    def find(self, prefix: str, user_id: str | None = None) -> SessionRow:
+        """A session by id or an unambiguous prefix of it (ids are long to type)."""
+        if not prefix.strip():
+            raise UserError("a session id is needed; see 'mockpanel sessions list'")
+        where, params = "id LIKE ? ESCAPE '\\'", (_like(prefix) + "%",)
+        if user_id is not None:
+            where, params = where + " AND user_id = ?", (*params, user_id)
+        ids = [r[0] for r in self._rows(self._q(f"SELECT id FROM sessions WHERE {where}"), params)]
+        if prefix in ids:
+            return self.get(prefix, user_id)
+        if len(ids) > 1:
+            raise UserError(f"session id {prefix!r} is ambiguous ({len(ids)} sessions); type more of it")
+        if not ids:
+            raise UserError(f"no session {prefix!r}; see 'mockpanel sessions list'")
+        return self.get(ids[0], user_id)
+
+    def list(self, user_id: str | None = None) -> list[SessionRow]:
+        if user_id is None:
+            return self._select(order="updated_at DESC, id")
+        return self._select("user_id = ?", (user_id,), order="updated_at DESC, id")
+
+    def delete(self, session_id: str) -> None:
+        with self._tx() as cur:
+            for table in ("grades", "turns"):
+                cur.execute(self._q(f"DELETE FROM {table} WHERE session_id = ?"), (session_id,))
+            cur.execute(self._q("DELETE FROM sessions WHERE id = ?"), (session_id,))
+
+    def update(self, session_id: str, **fields: Any) -> None:
+        sets, values = _sets(fields)
+        with self._tx() as cur:
+            cur.execute(self._q(f"UPDATE sessions SET {sets} WHERE id = ?"), [*values, session_id])
+
+    # --- turns -----------------------------------------------------------------------------------
+
+    def add_turn(self, session_id: str, turn: Turn, **fields: Any) -> int:
+        """Appends a turn and updates the session's state in the same transaction; returns its index."""
+        with self._tx() as cur:
+            self._lock_session(cur, session_id)
+            idx = cur.execute(self._q("SELECT count(*) FROM turns WHERE session_id = ?"), (session_id,)).fetchone()[0]
+            cur.execute(
+                self._q("INSERT INTO turns(session_id, idx, speaker, channel, text, at, meta) VALUES (?,?,?,?,?,?,?)"),
+                (session_id, idx, turn.speaker, turn.channel, turn.text, turn.at, json.dumps(turn.meta)),
+            )
+            sets, values = _sets(fields)
+            cur.execute(self._q(f"UPDATE sessions SET {sets} WHERE id = ?"), [*values, session_id])
+        return int(idx)
+
+    def turns(self, session_id: str) -> list[Turn]:
+        rows = self._rows(self._q("SELECT speaker, channel, text, at, meta FROM turns WHERE session_id = ? ORDER BY idx"), (session_id,))
+        return [Turn(speaker=s, channel=c, text=t, at=a, meta=json.loads(m)) for s, c, t, a, m in rows]
+
+    def transcript(self, session_id: str) -> Transcript:
+        row = self.get(session_id)
+        meta: dict[str, Any] = {"session": row.id, "created_at": row.created_at, "status": row.status, "seed": row.seed}
+        if row.round_id:
+            meta["round"] = row.round_id
+        if row.level:
+            meta["level"] = row.level
+        if len(row.items) > 1:
+            meta["items"] = row.items
+        meta.update(row.metadata)
+        return Transcript(item=row.item_id, variant=row.variant, turns=self.turns(session_id), metadata=meta)  # type: ignore[arg-type]
+
+    # --- grades ----------------------------------------------------------------------------------
+
+    def put_grade(self, record: GradeRecord) -> GradeRecord:
+        record.created_at = record.created_at or now_iso()
+        values = [json.dumps(record.grade) if c == "grade" else getattr(record, c) for c in _GRADE_COLS]
+        with self._tx() as cur:
+            cur.execute(self._q(
+                f"INSERT INTO grades({','.join(_GRADE_COLS)}) VALUES ({','.join('?' * len(_GRADE_COLS))})"
+                " ON CONFLICT (session_id, item_id, engine, versions) DO UPDATE SET"
+                " rating = excluded.rating, grade = excluded.grade, created_at = excluded.created_at"), values)
+        return record
+
+    def grade(self, session_id: str, item_id: str, engine: str, versions: str) -> GradeRecord | None:
+        rows = self._rows(self._q(f"SELECT {','.join(_GRADE_COLS)} FROM grades WHERE session_id = ? AND item_id = ? AND engine = ? AND versions = ?"),
+                          (session_id, item_id, engine, versions))
+        return _grade(rows[0]) if rows else None
+
+    def grades(self, user_id: str | None = None, session_id: str | None = None) -> list[GradeRecord]:
+        """Stored grades, oldest first; with several per (session, item), only the newest."""
+        where, params = [], []
+        if user_id is not None:
+            where.append("user_id = ?")
+            params.append(user_id)
+        if session_id is not None:
+            where.append("session_id = ?")
+            params.append(session_id)
+        sql = f"SELECT {','.join(_GRADE_COLS)} FROM grades{' WHERE ' + ' AND '.join(where) if where else ''} ORDER BY created_at"
+        latest: dict[tuple[str, str], GradeRecord] = {}
+        for r in self._rows(self._q(sql), tuple(params)):
+            g = _grade(r)
+            latest[(g.session_id, g.item_id)] = g
+        return sorted(latest.values(), key=lambda g: g.created_at)
+
+    # --- calibration -----------------------------------------------------------------------------
+
+    def add_rating(self, rating: CalibrationRating) -> CalibrationRating:
+        rating.created_at = rating.created_at or now_iso()
+        values = [json.dumps(rating.indicators) if c == "indicators" else getattr(rating, c) for c in _RATING_COLS]
+        with self._tx() as cur:
+            cur.execute(self._q(f"INSERT INTO calibration_ratings({','.join(_RATING_COLS)}) VALUES ({','.join('?' * len(_RATING_COLS))})"), values)
+        return rating
+
+    def ratings(self, user_id: str | None = None) -> list[CalibrationRating]:
+        sql = f"SELECT {','.join(_RATING_COLS)} FROM calibration_ratings"
+        params: tuple[Any, ...] = ()
+        if user_id is not None:
+            sql, params = sql + " WHERE user_id = ?", (user_id,)
+        rows = self._rows(self._q(sql + " ORDER BY created_at, id"), params)
+        out = []
+        for r in rows:
+            data = dict(zip(_RATING_COLS, r))
+            data["indicators"] = json.loads(data["indicators"] or "{}")
+            out.append(CalibrationRating(**data))
+        return out
+
+
+def _sets(fields: dict[str, Any]) -> tuple[str, list[Any]]:
+    fields = {"updated_at": now_iso(), **fields}
+    unknown = set(fields) - set(_COLS)
+    if unknown:
+        raise ValueError(f"unknown session field(s) {sorted(unknown)}")
+    values = [json.dumps(v) if k in _JSON_COLS else v for k, v in fields.items()]
+    return ", ".join(f"{k} = ?" for k in fields), values
+
+
+def _row(values: tuple[Any, ...]) -> SessionRow:
+    data = dict(zip(_COLS, values[: len(_COLS)]))
+    for c in _JSON_COLS:
+        data[c] = json.loads(data[c])
+    return SessionRow(**data, turns=int(values[len(_COLS)]))
+
+
+def _grade(values: tuple[Any, ...]) -> GradeRecord:
+    data = dict(zip(_GRADE_COLS, values))
+    data["grade"] = json.loads(data["grade"])
+    return GradeRecord(**data)
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
