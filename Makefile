@@ -11,7 +11,7 @@ app: $(STAMP)
 	$(VENV)/bin/streamlit run app.py
 
 test: $(STAMP)
-	bash scripts/browser-setup
+	bash scripts/system-setup
 	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)

@@ -107,8 +107,9 @@ def bench_semantic() -> dict[str, float]:
 
 
 def bench_llm(latency_s: float = LATENCY_S) -> dict[str, float]:
-    from simulator.grading import llm as judge, tokens
     from simulator.content.library import Library
+    from simulator.grading import llm as judge
+    from simulator.grading import tokens
     from simulator.grading.grader import grade
     from simulator.testing.recorder import FakeModel
 

@@ -113,7 +113,8 @@ def overhead(rounds: int = 8, n: int = 150) -> None:
 
 
 def embedded(n: int = 200) -> None:
-    from simulator.models import seam as model, scripted
+    from simulator.models import scripted
+    from simulator.models import seam as model
     from simulator.testing.recorder import FakeModel
 
     scripted.renderer("bench")(lambda plan: f"{plan['speaker']}: {plan['line']}")

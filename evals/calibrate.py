@@ -22,13 +22,13 @@ import argparse
 import itertools
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from evals import metrics as M
 from evals.devset import Row, load_all
-from simulator.grading.verdict import THRESHOLDS_PATH, load_thresholds, rate
 from simulator.content.rubric import Item
+from simulator.grading.verdict import THRESHOLDS_PATH, load_thresholds, rate
 
 GRID: dict[str, list[float]] = {
     "positive": [round(0.30 + 0.025 * k, 3) for k in range(19)],  # 0.30 .. 0.75
@@ -234,8 +234,8 @@ def cross_validate(dev: list[Row], items: dict[str, Item], base: dict[str, float
 
 def main(argv: list[str] | None = None) -> int:
     from simulator.content.library import load_library
-    from simulator.models.embedding import model_id
     from simulator.grading.semantic import DEFAULTS
+    from simulator.models.embedding import model_id
 
     ap = argparse.ArgumentParser(prog="python -m evals.calibrate", description=__doc__.splitlines()[0])
     ap.add_argument("--dry-run", action="store_true", help="report, do not write thresholds.json")
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         "semantic": semantic,
         "rating": rules,
         "calibration": {
-            "at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            "at": datetime.now(UTC).replace(microsecond=0).isoformat(),
             "model": model_id(),
             "objective": "0.5 * indicator macro-F1 + 0.5 * exact rating agreement on dev.jsonl",
             "dev": dev_metrics,

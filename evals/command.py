@@ -15,8 +15,21 @@ from evals.probes import print_summary as probe_summary
 from evals.probes import run_probes
 from evals.recorded import run_recorded
 from evals.runner import (
-    REPORT, RESULTS, GradeFn, _grader_table, _recorded_summary, compare, dataset_kind, default_grade_fn, default_out, load_results,
-    load_rows, print_compare, resolve_dataset, run_grader, write_run,
+    REPORT,
+    RESULTS,
+    GradeFn,
+    _grader_table,
+    _recorded_summary,
+    compare,
+    dataset_kind,
+    default_grade_fn,
+    default_out,
+    load_results,
+    load_rows,
+    print_compare,
+    resolve_dataset,
+    run_grader,
+    write_run,
 )
 from simulator.core.errors import InputError
 

@@ -21,8 +21,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from evals import metrics as M
-from simulator.core.errors import InputError
 from simulator.content.rubric import RATINGS
+from simulator.core.errors import InputError
 from simulator.core.transcript import Transcript
 
 CALIBRATION_DIR = Path(__file__).resolve().parent / "data" / "calibration"

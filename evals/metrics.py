@@ -23,7 +23,6 @@ from simulator.calibration.agreement import (  # noqa: F401  (re-exported: evals
     quadratic_kappa,
 )
 
-
 # --- indicators --------------------------------------------------------------------------------
 
 

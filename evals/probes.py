@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +81,7 @@ def probe_files(path: Path) -> list[Path]:
     return [path]
 
 
-def load_probes(path: str | Path, lib: "Library | None" = None) -> list[Probe]:
+def load_probes(path: str | Path, lib: Library | None = None) -> list[Probe]:
     """Probes from a file or directory, checked against the persona's ids (file:line:field errors)."""
     from simulator.content.library import line_of, load_library, read_yaml
 
@@ -100,7 +100,7 @@ def load_probes(path: str | Path, lib: "Library | None" = None) -> list[Probe]:
         for n, probe in enumerate(pf.probes):
             where = ("probes", n)
 
-            def bad(loc: tuple[Any, ...], msg: str) -> InputError:
+            def bad(loc: tuple[Any, ...], msg: str, file: Any = file, node: Any = node, where: Any = where, probe: Any = probe) -> InputError:
                 return InputError(file, line_of(node, where + loc), f"probes[{probe.id}]" + "".join(
                     f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc), msg)
 
@@ -145,7 +145,7 @@ class Observed:
     acts: set[str] = field(default_factory=set)
 
 
-def observe(candidate: str, turns: Sequence[Any], persona: "Persona") -> Observed:
+def observe(candidate: str, turns: Sequence[Any], persona: Persona) -> Observed:
     """What the persona's turns in one reply disclosed, raised and broke."""
     from simulator.dialogue import intent
 
@@ -171,7 +171,7 @@ def observe(candidate: str, turns: Sequence[Any], persona: "Persona") -> Observe
     return obs
 
 
-def play_probe(probe: Probe, lib: "Library", seed: int) -> list[Observed]:
+def play_probe(probe: Probe, lib: Library, seed: int) -> list[Observed]:
     """Plays the probe's lines through a session (in-memory store, virtual clock)."""
     from simulator.models.ledger import Ledger
     from simulator.practice.session import Session
@@ -189,7 +189,7 @@ def play_probe(probe: Probe, lib: "Library", seed: int) -> list[Observed]:
     return out
 
 
-def check(probe: Probe, observed: Sequence[Observed], persona: "Persona") -> tuple[list[list[str]], int]:
+def check(probe: Probe, observed: Sequence[Observed], persona: Persona) -> tuple[list[list[str]], int]:
     """Per reply (opening first), the expectations it missed; and how many expectations there were:
     per reply one per fact that must stay hidden (and was not yet told), one per fact asked, one
     per expected act and one per do-not rule; one per expected tension at the end."""
@@ -230,7 +230,7 @@ def check(probe: Probe, observed: Sequence[Observed], persona: "Persona") -> tup
     return failures, checks
 
 
-def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, lib: "Library | None" = None) -> dict[str, Any]:
+def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, lib: Library | None = None) -> dict[str, Any]:
     """Plays every probe `repeats` times and returns the results document."""
     from simulator.content.library import load_library
 
@@ -287,7 +287,7 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
         "dataset": str(path),
         "engine": None,
         "repeats": repeats,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "metrics": {
             **merged,
             "expectations_rate": met / checks if checks else 1.0,

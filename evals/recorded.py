@@ -33,16 +33,15 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from simulator.core.errors import InputError, UserError
 from simulator.testing.recorder import recorder as testing_recorder
 from simulator.testing.recorder import scrub_request
-
-from simulator.core.errors import InputError, UserError
 
 RECORDED_DIR = Path(__file__).resolve().parent / "data" / "recorded"
 META, SESSION, GRADE, CASSETTE = "meta.json", "session.json", "grade.json", "cassette.yaml"
@@ -282,7 +281,7 @@ def run_recorded(path: str | Path, *, concurrency: int = 1, progress: bool = Fal
         "dataset": str(path),
         "engine": "as recorded (see each session)",
         "repeats": 1,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "metrics": metrics,
         "sessions": results,
         "predictions": predictions,
@@ -319,10 +318,10 @@ def cap_proxy(port: int, upstream: str, chat_tokens: int, structured_tokens: int
     root = upstream.rstrip("/").removesuffix("/v1")  # the client's path (/v1/...) is forwarded as is
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             self._forward(None)
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             try:
                 data = json.loads(body or b"{}")
@@ -379,7 +378,7 @@ def record(meta: Meta, out_root: Path = RECORDED_DIR, lib: Any | None = None, ti
     directory.mkdir(parents=True, exist_ok=True)
     for name in (CASSETTE, SESSION, GRADE):
         (directory / name).unlink(missing_ok=True)
-    meta.recorded_at = meta.recorded_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    meta.recorded_at = meta.recorded_at or datetime.now(UTC).isoformat(timespec="seconds")
     with environment({**meta.env(), "MOCKPANEL_TIMEOUT": str(timeout)}), cassette(directory / CASSETTE, "all", only=meta.api_base):
         transcript, g, _, _ = play(meta, lib)
     (directory / SESSION).write_text(transcript.to_json() + "\n", encoding="utf-8")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,8 +22,8 @@ from pydantic import ConfigDict
 
 from evals import devset
 from evals import metrics as M
-from simulator.core.errors import InputError, UserError
 from simulator.content.rubric import Item
+from simulator.core.errors import InputError, UserError
 from simulator.core.transcript import Transcript
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -120,7 +120,7 @@ class Attempt:
 
 def extract(grade: Any) -> tuple[str, dict[str, bool], dict[str, list[str]], list[str]]:
     """A Grade's rating, presence and evidence per indicator id, and flags, whatever the shape."""
-    rating = str(getattr(grade, "rating"))
+    rating = str(grade.rating)
     present: dict[str, bool] = {}
     evidence: dict[str, list[str]] = {}
     raw = getattr(grade, "indicators", None) or []
@@ -443,7 +443,7 @@ def run_grader(
         "dataset": str(dataset),
         "engine": engine,
         "repeats": repeats,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "pass_rule": "rating equals the gold rating and no positive indicator is credited that gold marks absent",
         "metrics": compute_metrics(predictions, transcripts, bootstrap=bootstrap),
         "predictions": predictions,

@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from simulator.content.library import ROOT, load_library
-from simulator.core.errors import ModelError
 from simulator.content.rubric import Item
+from simulator.core.errors import ModelError
 from simulator.storage.sqlite import Store
 
 APP = str(ROOT / "app.py")
@@ -188,8 +188,8 @@ def test_settings_shows_each_model_and_whether_its_key_is_set_never_the_key(monk
 
 
 def test_settings_reports_a_missing_key_and_this_tabs_token_use(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator.models.ledger import Ledger
     from simulator.core.settings import reset_settings
+    from simulator.models.ledger import Ledger
 
     monkeypatch.setenv("MOCKPANEL_MODEL", "anthropic/claude-3-5-haiku-latest")
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)

@@ -7,13 +7,13 @@ import json
 import re
 from html.parser import HTMLParser
 
+from simulator.app.ui import md_escape
 from simulator.calibration.agreement import agreement_over_time, agreement_with_others
-from simulator.storage import CalibrationRating, open_store
-from simulator.grading.verdict import Evidence, Feedback, Fired, Grade, IndicatorVerdict, Missed, Strength
-from simulator.grading.report import evidence_by_turn, report_html, report_json, report_markdown, segments, status
 from simulator.content.rubric import Anchor, Anchors, Indicator, Item
 from simulator.core.transcript import Transcript, Turn
-from simulator.app.ui import md_escape
+from simulator.grading.report import evidence_by_turn, report_html, report_json, report_markdown, segments, status
+from simulator.grading.verdict import Evidence, Feedback, Fired, Grade, IndicatorVerdict, Missed, Strength
+from simulator.storage import CalibrationRating, open_store
 
 ATTACK = "<script>alert('x')</script> & <b>bold</b>"
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from simulator.testing import browser as b
 from simulator.content.library import ROOT, load_library
 from simulator.content.rubric import Item
+from simulator.testing import browser as b
 
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 pytestmark = pytest.mark.browser

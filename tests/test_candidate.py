@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dialogue_fixtures import library
+
 from simulator.practice.candidate import PROFILES, simulate
 
 LIB = library()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.practice.candidate import simulate
 from simulator.content.library import load_library
+from simulator.practice.candidate import simulate
 
 LIB = load_library()
 

@@ -74,7 +74,7 @@ def test_committed_json_schemas_are_current() -> None:
     """Editors check users' files against schemas/*.schema.json; they must match the models."""
     for name, schema in json_schemas().items():
         path = ROOT / "schemas" / f"{name}.schema.json"
-        assert path.exists(), f"run: mockpanel schema --out schemas"
+        assert path.exists(), "run: mockpanel schema --out schemas"
         assert json.loads(path.read_text(encoding="utf-8")) == schema, f"{path} is stale: mockpanel schema --out schemas"
 
 

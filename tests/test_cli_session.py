@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from dialogue_fixtures import library
-from simulator.practice import session as session_mod
+
 from simulator.cli.main import main
 from simulator.core.transcript import parse_transcript
+from simulator.practice import session as session_mod
 
 LINES = [
     "Hi Robin. What percentage of users can we put in the pilot?",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from dialogue_fixtures import library
+
 from simulator.dialogue import voice
 from simulator.dialogue.director import Director, match_option
 from simulator.dialogue.intent import Matcher, asks_for_answer, is_question, vague_terms
@@ -193,8 +193,8 @@ def test_online_path_through_the_seam_checks_and_regenerates(monkeypatch: pytest
     prompt first and the plan last; its leaking reply is caught and regenerated."""
     from litellm import CustomLLM
 
-    from simulator.models import seam as model
     from simulator.core.settings import reset_settings
+    from simulator.models import seam as model
 
     replies = ["Sure. By the way, latency is a big worry for engineering.", "Sure, happy to help you plan the pilot."]
     seen: list[list[dict[str, Any]]] = []

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-
 from dialogue_fixtures import library
+
 from evals import probes as P
 from evals.report import render
-from simulator.core.errors import InputError
 from simulator.content.persona import Persona
+from simulator.core.errors import InputError
 
 PROBE_YAML = """\
 probes:

@@ -14,8 +14,8 @@ import pytest
 from evals import command as C
 from evals import runner as R
 from evals.report import bars_svg, confusion_svg, render
-from simulator.core.errors import InputError, UserError
 from simulator.content.rubric import Item
+from simulator.core.errors import InputError, UserError
 from simulator.core.transcript import Transcript
 
 

@@ -6,17 +6,17 @@ import argparse
 import json
 
 import pytest
-
 from grader_fixtures import ITEM, MEETS_ANSWER, STRONG_ANSWER, transcript
-from simulator.grading import engine as engines
+
 from simulator.cli import grade as cli_grade
-from simulator.grading import grader, verdict
 from simulator.content.library import Library
-from simulator.core.errors import InputError
-from simulator.grading.verdict import Evidence, IndicatorVerdict, rate, verify_quote
-from simulator.grading.grader import grade
 from simulator.content.round import Competency
+from simulator.core.errors import InputError
 from simulator.core.transcript import Transcript
+from simulator.grading import engine as engines
+from simulator.grading import grader, verdict
+from simulator.grading.grader import grade
+from simulator.grading.verdict import Evidence, IndicatorVerdict, rate, verify_quote
 
 
 def semantic(t: Transcript) -> verdict.Grade:

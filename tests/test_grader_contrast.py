@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from simulator.content.library import Library, load_library
-from simulator.grading.semantic import verdicts
 from simulator.core.transcript import Transcript
+from simulator.grading.semantic import verdicts
 
 WS = ("ds2-work-sim-ab-test-ai-recs", None)
 CT_AI = ("ds2-coding-churn-model", "with_ai")

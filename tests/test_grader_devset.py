@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from grader_fixtures import ITEM, MEETS_ANSWER, transcript
 
 from evals import devset
-from grader_fixtures import ITEM, MEETS_ANSWER, transcript
 from simulator.content.library import Library
 from simulator.core.errors import InputError
 
@@ -80,8 +80,8 @@ def test_shipped_dev_and_heldout_sets_validate_and_cover_every_family() -> None:
 
 
 def test_thresholds_are_data_the_engine_reads() -> None:
-    from simulator.grading.verdict import THRESHOLDS_PATH, load_thresholds
     from simulator.grading.semantic import params
+    from simulator.grading.verdict import THRESHOLDS_PATH, load_thresholds
 
     data = json.loads(THRESHOLDS_PATH.read_text(encoding="utf-8"))
     assert params()["positive"] == data["semantic"]["positive"]
@@ -96,9 +96,9 @@ def test_hard_cases_in_the_shipped_set_are_not_fooled() -> None:
     """On the real items: stuffing, agreeing, evading, or saying nothing is below; a note to the
     grader is flagged and grading without it gives the same verdicts."""
     from simulator.content.library import load_library
+    from simulator.core.transcript import Transcript
     from simulator.grading.grader import grade
     from simulator.grading.verdict import is_injection
-    from simulator.core.transcript import Transcript
 
     lib = load_library()
     dev, held = devset.load_all(lib)

@@ -14,14 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from grader_fixtures import ITEM, MEETS_ANSWER, transcript
-from simulator.grading import llm as judge
+
 from simulator.content.library import Library
-from simulator.grading.verdict import Grade, verify_quote
-from simulator.grading.grader import grade
-from simulator.testing.recorder import FakeModel
 from simulator.core.transcript import Transcript
+from simulator.grading import llm as judge
+from simulator.grading.grader import grade
+from simulator.grading.verdict import Grade, verify_quote
+from simulator.testing.recorder import FakeModel
 
 Table = dict[str, tuple[bool | None, list[tuple[int, str]]]]
 
@@ -252,8 +252,8 @@ def test_llm_engine_refuses_the_embedded_voice_with_a_clear_error(monkeypatch: p
 
 
 def test_long_transcript_is_split_to_fit_the_context_window(monkeypatch: pytest.MonkeyPatch) -> None:
-    from simulator.models import tokens
     from simulator.core.settings import reset_settings
+    from simulator.models import tokens
 
     monkeypatch.setenv("MOCKPANEL_ENV_FILE", "")
     monkeypatch.setenv("MOCKPANEL_CONTEXT_WINDOW", "3000")

@@ -10,11 +10,11 @@ import sys
 import pytest
 from pydantic import BaseModel, Field
 
-from simulator.models import runtime, seam
 from simulator.core.errors import ModelError
+from simulator.core.settings import reset_settings
+from simulator.models import runtime, seam
 from simulator.models.ledger import Ledger
 from simulator.models.seam import REPAIR, Reply, achat, astructured, backoff, chat, parse_json, stream, structured
-from simulator.core.settings import reset_settings
 from simulator.testing.recorder import Canned, FakeModel
 
 HI = [{"role": "user", "content": "hi"}]

@@ -17,9 +17,9 @@ import pytest
 import yaml
 from pydantic import BaseModel, Field
 
+from simulator.core.settings import reset_settings
 from simulator.models.ledger import Ledger
 from simulator.models.seam import REPAIR, chat, stream, structured
-from simulator.core.settings import reset_settings
 
 LLAMA = "http://127.0.0.1:8765/v1"  # llama.cpp server (model alias "smollm2") when recording
 STUB = "http://127.0.0.1:8766/v1"  # the stdlib stub when recording

@@ -9,8 +9,8 @@ import pytest
 
 from simulator.core.errors import ModelError
 from simulator.models.ledger import Ledger
-from simulator.models.seam import achat, chat, stream
 from simulator.models.scripted import NO_PLAN, RENDERERS, extract_plan, plan_message, render, renderer
+from simulator.models.seam import achat, chat, stream
 
 
 @pytest.fixture(autouse=True)

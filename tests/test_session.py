@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from dialogue_fixtures import library
+
 from simulator.core.errors import UserError
 from simulator.practice.session import Session
 from simulator.storage.sqlite import Store

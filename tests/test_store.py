@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from simulator.cli.main import main
-from simulator.storage.sqlite import SessionRow, Store, StoreError, migrations
 from simulator.core.transcript import Turn
+from simulator.storage.sqlite import SessionRow, Store, StoreError, migrations
 
 
 def _row(sid: str = "abc123") -> SessionRow:

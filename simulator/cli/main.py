@@ -22,7 +22,7 @@ class Command:
     help: str
     handler: str
     args: list[Arg] = field(default_factory=list)
-    sub: list["Command"] = field(default_factory=list)
+    sub: list[Command] = field(default_factory=list)
 
 
 def a(*flags: str, **kw: Any) -> Arg:

@@ -10,6 +10,7 @@ from simulator.core.transcript import Transcript
 from simulator.storage import SessionRow, open_store
 from simulator.storage.users import current_user
 
+
 def cmd_sessions_list(args: argparse.Namespace) -> int:
     rows = open_store().list(current_user())
     if getattr(args, "json", False):

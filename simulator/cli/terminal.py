@@ -25,7 +25,7 @@ Reader = Callable[[], str]
 HELP = "Commands: /hint  /repeat  /time  /end  /ai <request> (with-AI coding test)  /help"
 
 
-def _console() -> "Console":
+def _console() -> Console:
     from rich.console import Console
 
     return Console(highlight=False, soft_wrap=True)
@@ -38,7 +38,7 @@ def _name(turn: Turn, names: dict[str, str]) -> str:
     return names.get(pid, turn.speaker)
 
 
-def show(console: "Console", turns: Iterable[Turn], names: dict[str, str], *, stream: bool = True) -> None:
+def show(console: Console, turns: Iterable[Turn], names: dict[str, str], *, stream: bool = True) -> None:
     """Candidate lines at once, replies word by word: they are already checked, so streaming is safe."""
     from rich.markup import escape
 
@@ -55,7 +55,7 @@ def show(console: "Console", turns: Iterable[Turn], names: dict[str, str], *, st
             console.print(escape(turn.text))
 
 
-def run(session: "Session", console: "Console", *, reader: Reader | None = None) -> int:
+def run(session: Session, console: Console, *, reader: Reader | None = None) -> int:
     """The read-respond loop; every turn is already saved when it is shown."""
     names = session.names()
     read = reader or (lambda: console.input("[bold cyan]> [/]"))
@@ -80,7 +80,7 @@ def run(session: "Session", console: "Console", *, reader: Reader | None = None)
     return 0
 
 
-def feedback(session: "Session", console: "Console") -> None:
+def feedback(session: Session, console: Console) -> None:
     """The grade of each item the candidate answered, as `mockpanel grade` prints it; stored, so
     the app's Feedback and Progress read the same grades without grading again."""
     from simulator.cli.grade import print_report
@@ -112,7 +112,6 @@ def cmd_practice(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from simulator.practice.session import Session
-
     from simulator.storage.users import current_user
 
     session = Session.open(args.id, user_id=current_user())

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from simulator.content.library import ROOT, Library, json_schemas, load_library, validate_paths
+from simulator.content.rubric import Item
 from simulator.core.errors import InputError
 from simulator.core.files import out_dir, write_text
-from simulator.content.rubric import Item
 
 
 def _print_json(data: Any) -> None:

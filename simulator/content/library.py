@@ -15,10 +15,10 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from simulator.content.base import Problem
-from simulator.core.errors import InputError
 from simulator.content.persona import Persona, PersonaFile
 from simulator.content.round import Competency, QuestionType, Round, RoundsFile
 from simulator.content.rubric import Bank, Item, RubricFile
+from simulator.core.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 RUBRICS_DIR = ROOT / "rubrics"

@@ -43,7 +43,7 @@ class Tension(Content):
     lines: list[str] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _cues(self) -> "Tension":
+    def _cues(self) -> Tension:
         if self.trigger == "topic" and not self.trigger_cues:
             raise Problem("a topic tension needs trigger_cues", "trigger_cues")
         return self
@@ -93,7 +93,7 @@ class Persona(Content):
     source: Literal["seed", "authored"]
 
     @model_validator(mode="after")
-    def _unique(self) -> "Persona":
+    def _unique(self) -> Persona:
         for group in ("constraints", "tensions", "do_not"):
             ids = [x.id for x in getattr(self, group)]
             dup = {i for i in ids if ids.count(i) > 1}

@@ -137,7 +137,7 @@ class Item(Content):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Item":
+    def _consistent(self) -> Item:
         variant_ids = {v.id for v in self.variants}
         for n, ind in enumerate(self.indicators):
             unknown = set(ind.variants) - variant_ids

@@ -51,7 +51,7 @@ class Transcript(BaseModel):
         """(index, turn) for the candidate's own words: the only place evidence may come from."""
         return [(i, t) for i, t in enumerate(self.turns) if t.is_candidate]
 
-    def per_item(self) -> list["Transcript"]:
+    def per_item(self) -> list[Transcript]:
         """A multi-item round split into one transcript per item, so each is graded on its own turns.
 
         A turn belongs to the item its director plan names (`meta.plan.item`); the candidate's turns

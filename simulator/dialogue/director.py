@@ -27,11 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.dialogue import intent
-from simulator.dialogue.intent import Matcher
 from simulator.content.persona import Persona
 from simulator.content.rubric import Item
 from simulator.core.transcript import Transcript
+from simulator.dialogue import intent
+from simulator.dialogue.intent import Matcher
 
 Plan = dict[str, Any]
 Evidence = Callable[[Transcript, Item], dict[str, bool]]

@@ -179,10 +179,10 @@ class Matcher:
             except Exception:
                 self._embed = None
 
-    _shared: "Matcher | None" = None
+    _shared: Matcher | None = None
 
     @classmethod
-    def shared(cls) -> "Matcher":
+    def shared(cls) -> Matcher:
         """One per process, so every session reuses the loaded model and its vector cache."""
         if cls._shared is None:
             cls._shared = Matcher()

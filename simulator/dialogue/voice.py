@@ -20,11 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.models import scripted
 from simulator.content.persona import Persona
 from simulator.content.rubric import Item
 from simulator.core.settings import is_embedded
 from simulator.core.transcript import CANDIDATE, Turn
+from simulator.models import scripted
 
 _PERSONAS: dict[str, Persona] = {}
 _ITEMS: dict[str, Item] = {}

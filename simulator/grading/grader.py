@@ -118,7 +118,7 @@ def build_feedback(item: Item, verdicts: list[IndicatorVerdict], variant: str | 
     return fb
 
 
-def level_reading(item: Item, rating: Rating, library: "Library | None") -> str | None:
+def level_reading(item: Item, rating: Rating, library: Library | None) -> str | None:
     """The progression framework's view of this answer at the item's level."""
     expected = item.expected_at_level
     comp = None
@@ -148,7 +148,7 @@ def level_reading(item: Item, rating: Rating, library: "Library | None") -> str 
 
 
 def grade(transcript: Transcript, item: Item, *, engine: str | None = None, model: str | None = None,
-          ledger: Any = None, library: "Library | None" = None, **options: Any) -> Grade:
+          ledger: Any = None, library: Library | None = None, **options: Any) -> Grade:
     """Grades one transcript against one item; the same rules whichever engine judges."""
     name = engine or default_engine()
     fn = get_engine(name)
@@ -204,7 +204,7 @@ def grade(transcript: Transcript, item: Item, *, engine: str | None = None, mode
     )
 
 
-def grade_session(transcript: Transcript, library: "Library", *, engine: str | None = None,
+def grade_session(transcript: Transcript, library: Library, *, engine: str | None = None,
                   ledger: Any = None, **options: Any) -> list[tuple[Transcript, Grade]]:
     """A session graded item by item: each item of a round against its own turns."""
     out: list[tuple[Transcript, Grade]] = []

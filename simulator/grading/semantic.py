@@ -363,7 +363,7 @@ def _phrases(ind: Indicator) -> list[str]:
 
 
 def unit_scores(transcript: Transcript, inds: list[Indicator], params: dict[str, float],
-                topic: str = "") -> tuple[list[Unit], "np.ndarray", "np.ndarray"]:
+                topic: str = "") -> tuple[list[Unit], np.ndarray, np.ndarray]:
     """Units, their units x indicators scores (negation applied), and each unit's similarity to
     the question itself (`topic`): a sentence that is merely on topic is as close to the question
     as to any cue, so evidence must beat that by `topic_margin`."""
@@ -404,9 +404,9 @@ def unit_scores(transcript: Transcript, inds: list[Indicator], params: dict[str,
     return us, per_ind, topic_sim
 
 
-def eligible(per_ind: "np.ndarray", blocked: "np.ndarray", positive: "np.ndarray", params: dict[str, float],
-             topic_sim: "np.ndarray | None" = None, shielded: "np.ndarray | None" = None,
-             parent: "np.ndarray | None" = None) -> "np.ndarray":
+def eligible(per_ind: np.ndarray, blocked: np.ndarray, positive: np.ndarray, params: dict[str, float],
+             topic_sim: np.ndarray | None = None, shielded: np.ndarray | None = None,
+             parent: np.ndarray | None = None) -> np.ndarray:
     """units x indicators: may this unit count as evidence for this indicator at all?
 
     Each unit takes at most one stance. It is negative when its best negative beats its best

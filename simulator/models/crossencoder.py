@@ -50,7 +50,7 @@ def pair_text(indicator: str, context: str, passage: str) -> tuple[str, str]:
     return indicator.strip(), second
 
 
-def _encode(tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> tuple["np.ndarray", "np.ndarray", "np.ndarray"]:
+def _encode(tokenizer: Any, pairs: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import numpy as np
 
     encs = tokenizer.encode_batch(list(pairs))
@@ -75,7 +75,7 @@ def load_tokenizer(max_tokens: int = MAX_TOKENS) -> Any:
     return tok
 
 
-def encode_pairs(pairs: Sequence[tuple[str, str]], tokenizer: Any | None = None) -> tuple["np.ndarray", "np.ndarray", "np.ndarray"]:
+def encode_pairs(pairs: Sequence[tuple[str, str]], tokenizer: Any | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """input_ids, attention_mask, token_type_ids for a batch of pairs (shared with training)."""
     return _encode(tokenizer or load_tokenizer(), pairs)
 
@@ -108,14 +108,14 @@ class _Judge:
         self.cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self.lock = threading.Lock()
 
-    def _run(self, pairs: list[tuple[str, str]]) -> "np.ndarray":
+    def _run(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         ids, mask, types = _encode(self.tokenizer, pairs)
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self.inputs:
             feeds["token_type_ids"] = types
         return self.session.run(None, feeds)[0]
 
-    def score(self, pairs: Sequence[tuple[str, str]]) -> "np.ndarray":
+    def score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         import numpy as np
 
         out = np.empty((len(pairs), len(LABELS)), dtype=np.float32)
@@ -154,7 +154,7 @@ def _get() -> _Judge:
     return _judge
 
 
-def score(pairs: Sequence[tuple[str, str]]) -> "np.ndarray":
+def score(pairs: Sequence[tuple[str, str]]) -> np.ndarray:
     """n x 3 probabilities in LABELS order (none, shows, rejects) for pairs from `pair_text`."""
     import numpy as np
 

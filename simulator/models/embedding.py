@@ -64,7 +64,7 @@ class _Encoder:
         self.cache: OrderedDict[str, Any] = OrderedDict()
         self.lock = threading.Lock()
 
-    def _run(self, texts: list[str]) -> "np.ndarray":
+    def _run(self, texts: list[str]) -> np.ndarray:
         """One padded batch through the model; mean pooling over the mask, then L2 normalisation."""
         import numpy as np
 
@@ -84,7 +84,7 @@ class _Encoder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
-    def embed(self, texts: Sequence[str]) -> "np.ndarray":
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
         import numpy as np
 
         out = np.empty((len(texts), DIM), dtype=np.float32)
@@ -125,7 +125,7 @@ def _get() -> _Encoder:
     return _encoder
 
 
-def embed(texts: Sequence[str]) -> "np.ndarray":
+def embed(texts: Sequence[str]) -> np.ndarray:
     """n x 384 float32, unit rows. An empty string embeds like any other (the [CLS][SEP] vector)."""
     if isinstance(texts, str):
         raise TypeError("embed() takes a sequence of strings, not one string")
@@ -136,7 +136,7 @@ def embed(texts: Sequence[str]) -> "np.ndarray":
     return _get().embed(list(texts))
 
 
-def similarity(a: Sequence[str], b: Sequence[str]) -> "np.ndarray":
+def similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
     """Cosine similarity matrix, len(a) x len(b)."""
     ea, eb = embed(a), embed(b)
     return ea @ eb.T

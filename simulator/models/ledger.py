@@ -89,7 +89,7 @@ class Ledger:
         return {"totals": _sum(calls), "by_purpose": self.by_purpose(), "calls": [asdict(c) for c in calls]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Ledger":
+    def from_dict(cls, data: dict[str, Any]) -> Ledger:
         ledger = cls()
         for c in data.get("calls", []):
             ledger.record(**{k: c[k] for k in Call.__dataclass_fields__ if k in c})

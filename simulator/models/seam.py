@@ -30,12 +30,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from simulator.core.errors import ModelError
+from simulator.models import runtime as _runtime
 from simulator.models.ledger import Ledger
 from simulator.models.runtime import (  # noqa: F401  (re-exported: the seam's public surface)
-    _lock, _routes, error, litellm_module, register, unregister,
+    _lock,
+    _routes,
+    error,
+    litellm_module,
+    register,
+    unregister,
 )
-from simulator.models import runtime as _runtime
-
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -379,7 +383,7 @@ class Stream(Iterator[str]):
         self._started = 0.0
         self._done = False
 
-    def __iter__(self) -> "Stream":
+    def __iter__(self) -> Stream:
         return self
 
     def _open(self) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ def cache_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "litellm_core_utils" / "tokenizers"
 
 
-@lru_cache(maxsize=None)
+@cache
 def encoding(name: str = FALLBACK) -> Any:
     """A tiktoken Encoding loaded from the bundled files; never downloads."""
     import tiktoken

@@ -13,15 +13,15 @@ import random
 import re
 from typing import Any
 
-from simulator.dialogue import intent
 from simulator.content.library import Library
+from simulator.content.rubric import Item
 from simulator.core.errors import InputError
 from simulator.core.files import out_dir, write_text
-from simulator.content.rubric import Item
+from simulator.core.transcript import CANDIDATE, Transcript
+from simulator.dialogue import intent
 from simulator.models.scripted import plan_message
 from simulator.practice.session import Session, library, reproducible
 from simulator.storage import open_store
-from simulator.core.transcript import CANDIDATE, Transcript
 
 PROFILES = ("strong", "average", "weak", "buzzword", "evasive", "injector")
 

@@ -44,16 +44,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from simulator.dialogue import voice
 from simulator.content.library import Library, load_library
-from simulator.dialogue.director import APPLICATION_KINDS, Director, Plan, speaker_for, speaking_seconds
-from simulator.core.errors import InputError, UserError
 from simulator.content.persona import Persona
 from simulator.content.rubric import Item
-from simulator.storage import SessionRow, Store, now_iso, open_store
+from simulator.core.errors import InputError, UserError
 from simulator.core.files import read_text
-from simulator.grading.grader import live_evidence
 from simulator.core.transcript import CANDIDATE, Transcript, Turn
+from simulator.dialogue import voice
+from simulator.dialogue.director import APPLICATION_KINDS, Director, Plan, speaker_for, speaking_seconds
+from simulator.grading.grader import live_evidence
+from simulator.storage import SessionRow, Store, now_iso, open_store
 
 ClockKind = Literal["wall", "virtual"]
 COMMANDS = ("hint", "repeat", "time", "end")
@@ -130,7 +130,7 @@ class Session:
     def start(cls, item_id: str | None = None, variant: str | None = None, level: str | None = None,
               seed: int = 0, *, round_id: str | None = None, store: Store | None = None,
               lib: Library | None = None, clock: ClockKind = "wall", ledger: Any = None,
-              max_items: int = 3, user_id: str | None = None) -> "Session":
+              max_items: int = 3, user_id: str | None = None) -> Session:
         lib = lib or library()
         items = choose_items(lib, item_id=item_id, round_id=round_id, level=level, seed=seed, max_items=max_items)
         if variant and not any(v.id == variant for v in items[0].variants):
@@ -149,7 +149,7 @@ class Session:
 
     @classmethod
     def open(cls, session_id: str, *, store: Store | None = None, lib: Library | None = None,
-             clock: ClockKind = "wall", ledger: Any = None, user_id: str | None = None) -> "Session":
+             clock: ClockKind = "wall", ledger: Any = None, user_id: str | None = None) -> Session:
         """A saved session by id or prefix; with `user_id`, only if it is that user's."""
         store = store or open_store()
         row = store.find(session_id, user_id)

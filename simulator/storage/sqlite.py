@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from simulator.storage.records import LOCAL_USER, SessionRow, StoreError, now_iso  # noqa: F401  (re-exported)
-from simulator.storage.sql import SQLStore, migrations as _migrations
+from simulator.storage.sql import SQLStore
+from simulator.storage.sql import migrations as _migrations
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -122,7 +123,7 @@ class Store(SQLStore):
             self._memory.close()
             self._memory = None
 
-    def _tx(self) -> "_Tx":
+    def _tx(self) -> _Tx:
         return _Tx(self.conn, self._lock if self.path == ":memory:" else None)
 
     def _rows(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:

@@ -38,10 +38,10 @@ T = TypeVar("T")
 
 
 def ensure_browser() -> None:
-    """Installs chromium with scripts/browser-setup when it is missing (a no-op otherwise)."""
+    """Installs chromium with scripts/system-setup when it is missing (a no-op otherwise)."""
     if CHROMIUM.exists() and CHROMEDRIVER.exists():
         return
-    subprocess.run(["bash", str(ROOT / "scripts" / "browser-setup")], check=True)
+    subprocess.run(["bash", str(ROOT / "scripts" / "system-setup")], check=True)
 
 
 def free_port() -> int:
@@ -73,7 +73,7 @@ class AppServer:
         self.proc: subprocess.Popen[bytes] | None = None
         self.started = 0.0
 
-    def __enter__(self) -> "AppServer":
+    def __enter__(self) -> AppServer:
         self.start()
         return self
 
@@ -124,7 +124,7 @@ class AppServer:
             self.proc.wait(timeout=10)
 
 
-def chromium(download_dir: Path, profile_dir: Path) -> "WebDriver":
+def chromium(download_dir: Path, profile_dir: Path) -> WebDriver:
     """Headless Debian chromium through its own chromedriver (Selenium Manager never runs)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -148,7 +148,7 @@ def chromium(download_dir: Path, profile_dir: Path) -> "WebDriver":
 # --- Talking to the page ---------------------------------------------------------------------
 
 
-def wait(driver: "WebDriver", condition: Callable[["WebDriver"], T], timeout: float = 30.0, what: str = "") -> T:
+def wait(driver: WebDriver, condition: Callable[[WebDriver], T], timeout: float = 30.0, what: str = "") -> T:
     from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -158,16 +158,16 @@ def wait(driver: "WebDriver", condition: Callable[["WebDriver"], T], timeout: fl
         raise TimeoutError(f"timed out after {timeout:g}s waiting for {what or condition}") from None
 
 
-def by_css(driver: "WebDriver", css: str) -> list["WebElement"]:
+def by_css(driver: WebDriver, css: str) -> list[WebElement]:
     from selenium.webdriver.common.by import By
 
     return driver.find_elements(By.CSS_SELECTOR, css)
 
 
-def heading(driver: "WebDriver", text: str, timeout: float = 30.0) -> "WebElement":
+def heading(driver: WebDriver, text: str, timeout: float = 30.0) -> WebElement:
     """Waits for the page's h1 to read `text` (the page has rendered)."""
 
-    def found(d: "WebDriver") -> "WebElement | None":
+    def found(d: WebDriver) -> WebElement | None:
         if running(d):
             return None
         for h in by_css(d, "h1"):
@@ -178,10 +178,10 @@ def heading(driver: "WebDriver", text: str, timeout: float = 30.0) -> "WebElemen
     return wait(driver, found, timeout, f"heading {text!r}")
 
 
-def button(driver: "WebDriver", label: str, timeout: float = 30.0) -> "WebElement":
+def button(driver: WebDriver, label: str, timeout: float = 30.0) -> WebElement:
     """An enabled button (or download button) whose visible text is `label`."""
 
-    def found(d: "WebDriver") -> "WebElement | None":
+    def found(d: WebDriver) -> WebElement | None:
         for b in by_css(d, "button"):
             # A button with an icon reads "<icon name>\n<label>": the label is its last line.
             lines = b.text.strip().splitlines()
@@ -192,15 +192,15 @@ def button(driver: "WebDriver", label: str, timeout: float = 30.0) -> "WebElemen
     return wait(driver, found, timeout, f"button {label!r}")
 
 
-def click(driver: "WebDriver", element: "WebElement") -> None:
+def click(driver: WebDriver, element: WebElement) -> None:
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
     element.click()
 
 
-def nav(driver: "WebDriver", title: str) -> None:
+def nav(driver: WebDriver, title: str) -> None:
     """Follows the sidebar link to a page (same browser session, so per-user state is kept)."""
 
-    def found(d: "WebDriver") -> "WebElement | None":
+    def found(d: WebDriver) -> WebElement | None:
         for a in by_css(d, '[data-testid="stSidebarNavLink"]'):
             if a.text.strip().splitlines()[-1:] == [title]:
                 return a
@@ -210,11 +210,11 @@ def nav(driver: "WebDriver", title: str) -> None:
     heading(driver, title)
 
 
-def chat_messages(driver: "WebDriver") -> list["WebElement"]:
+def chat_messages(driver: WebDriver) -> list[WebElement]:
     return by_css(driver, '[data-testid="stChatMessage"]')
 
 
-def send_chat(driver: "WebDriver", text: str, timeout: float = 60.0) -> float:
+def send_chat(driver: WebDriver, text: str, timeout: float = 60.0) -> float:
     """Types a message, presses Enter, and waits for the persona's reply: seconds it took."""
     from selenium.webdriver.common.keys import Keys
 
@@ -230,18 +230,18 @@ def send_chat(driver: "WebDriver", text: str, timeout: float = 60.0) -> float:
     return time.monotonic() - start
 
 
-def _has_text(message: "WebElement") -> bool:
+def _has_text(message: WebElement) -> bool:
     """A persona message reads "<name>\n<reply>": more than the name line once the reply is in."""
     return len([line for line in message.text.splitlines() if line.strip()]) >= 2
 
 
-def running(driver: "WebDriver") -> bool:
+def running(driver: WebDriver) -> bool:
     """Whether a script run is under way (or the app has not finished its first run yet)."""
     apps = by_css(driver, '[data-testid="stApp"]')
     return not apps or apps[0].get_attribute("data-test-script-state") != "notRunning"
 
 
-def settled(driver: "WebDriver") -> bool:
+def settled(driver: WebDriver) -> bool:
     """The run is over and every chart has drawn (Vega renders after the elements arrive)."""
     if running(driver):
         return False
@@ -249,7 +249,7 @@ def settled(driver: "WebDriver") -> bool:
     return all(c.find_elements("css selector", "canvas, svg") for c in charts)
 
 
-def clock(driver: "WebDriver") -> str:
+def clock(driver: WebDriver) -> str:
     """The practice countdown's reading (it ticks inside its own iframe)."""
     for frame in by_css(driver, "iframe"):
         driver.switch_to.frame(frame)
@@ -262,7 +262,7 @@ def clock(driver: "WebDriver") -> str:
     return ""
 
 
-def screenshot(driver: "WebDriver", path: Path, full: bool = True) -> Path:
+def screenshot(driver: WebDriver, path: Path, full: bool = True) -> Path:
     """The page once settled; `full` grows the window to the page's height for the shot, since
     Streamlit scrolls its main area inside the window rather than the document."""
     wait(driver, settled, 30, "the page to settle before a screenshot")

@@ -115,7 +115,7 @@ class FakeModel:
     def model(self) -> str:
         return f"fake/{self.name}"
 
-    def add(self, *replies: Scripted) -> "FakeModel":
+    def add(self, *replies: Scripted) -> FakeModel:
         with self._lock:
             self.replies.extend(replies)
         return self
@@ -125,7 +125,7 @@ class FakeModel:
 
         model.unregister(self.model)
 
-    def __enter__(self) -> "FakeModel":
+    def __enter__(self) -> FakeModel:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -37,7 +37,7 @@ choices = sorted((s for s in all_samples if s.item == item_id), key=lambda s: ha
 labels = {s.id: f"Sample {n} (candidate level: {s.level or 'unknown'})" for n, s in enumerate(choices, 1)}
 keep_valid("cal_sample", list(labels))
 sample_id = cols[1].selectbox("Sample transcript", [s.id for s in choices], key="cal_sample", format_func=labels.__getitem__)
-sample: "Sample" = next(s for s in choices if s.id == sample_id)
+sample: Sample = next(s for s in choices if s.id == sample_id)
 item = lib.items[item_id]
 if sample.transcript.variant:
     st.caption(f"Variant: {md_escape(sample.transcript.variant)}")
@@ -86,7 +86,7 @@ if submitted:
             st.session_state[result_key] = {"rating": overall, "indicators": dict(marks), "who": who}
 
 
-def comparison(sample: "Sample", mine: dict[str, Any]) -> None:
+def comparison(sample: Sample, mine: dict[str, Any]) -> None:
     grade = run_safely(lambda: grade_sample(sample.id), "Grading the sample")
     grader_rating = grade.rating if grade is not None else "n/a"
     verdicts = {v.id: v for v in grade.indicators} if grade is not None else {}

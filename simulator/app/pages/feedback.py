@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from simulator.grading.report import evidence_by_turn, feedback_lines, report_html, report_json, report_markdown, segments, status
 from simulator.app.ui import assessed, attempt_summary, graded, library, md, md_escape, run_safely, store, user_id
+from simulator.grading.report import evidence_by_turn, feedback_lines, report_html, report_json, report_markdown, segments, status
 
 if TYPE_CHECKING:
-    from simulator.grading.verdict import Grade
     from simulator.content.rubric import Item
     from simulator.core.transcript import Transcript
+    from simulator.grading.verdict import Grade
 
 RATING_COLOUR = {"exceeds": "green", "meets": "blue", "below": "red"}
 STATUS_BADGE = {"met": ("met", "green"), "missed": ("missed", "orange"), "fired": ("fired", "red"), "avoided": ("avoided", "gray")}
@@ -54,7 +54,7 @@ if not parts:
     st.stop()
 
 
-def rating_block(grade: "Grade", item: "Item") -> None:
+def rating_block(grade: Grade, item: Item) -> None:
     colour = RATING_COLOUR[grade.rating]
     st.markdown(f"### Rating: :{colour}-background[{grade.rating}]")
     md(grade.reason)
@@ -74,7 +74,7 @@ def rating_block(grade: "Grade", item: "Item") -> None:
         st.warning("Part of the transcript was addressed to the grader rather than the interviewer; it was ignored.", icon=":material/gpp_maybe:")
 
 
-def indicators_block(grade: "Grade") -> None:
+def indicators_block(grade: Grade) -> None:
     st.subheader("Indicators", anchor=False)
     for verdict in grade.indicators:
         label, colour = STATUS_BADGE[status(verdict)]
@@ -89,7 +89,7 @@ def indicators_block(grade: "Grade") -> None:
                 st.markdown(f"> turn {ev.turn}: \u201c{md_escape(ev.quote)}\u201d")
 
 
-def transcript_block(transcript: "Transcript", grade: "Grade") -> None:
+def transcript_block(transcript: Transcript, grade: Grade) -> None:
     marks = evidence_by_turn(grade)
     who = {pid: p.name for pid, p in lib.personas.items()}
     for n, turn in enumerate(transcript.turns):
@@ -108,7 +108,7 @@ def transcript_block(transcript: "Transcript", grade: "Grade") -> None:
         st.markdown(f"{head}: {body}")
 
 
-def better_block(grade: "Grade") -> None:
+def better_block(grade: Grade) -> None:
     st.subheader("What to do better", anchor=False)
     fb = feedback_lines(grade)
     left, right = st.columns(2)
@@ -134,7 +134,7 @@ def better_block(grade: "Grade") -> None:
                 st.markdown(f"- {md_escape(s.text)}")
 
 
-def history_block(sid: str, grade: "Grade", item: "Item") -> list[dict[str, Any]]:
+def history_block(sid: str, grade: Grade, item: Item) -> list[dict[str, Any]]:
     """Earlier attempts at the same item (and variant), oldest first, and what changed since the last."""
     st.subheader("Since your earlier attempts", anchor=False)
     earlier = [
@@ -142,7 +142,7 @@ def history_block(sid: str, grade: "Grade", item: "Item") -> list[dict[str, Any]
         if item.id in (r.items or [r.item_id]) and r.variant == row.variant and r.id != sid and r.created_at < row.created_at
     ]
     history: list[dict[str, Any]] = []
-    previous: "Grade | None" = None
+    previous: Grade | None = None
     for r in earlier:
         g = run_safely(lambda r=r: graded(r.id, item.id), f"Grading the attempt of {r.created_at[:10]}")
         if g is None:
@@ -171,7 +171,7 @@ def history_block(sid: str, grade: "Grade", item: "Item") -> list[dict[str, Any]
     return history
 
 
-def item_feedback(grade: "Grade", item: "Item", transcript: "Transcript", key: str) -> None:
+def item_feedback(grade: Grade, item: Item, transcript: Transcript, key: str) -> None:
     rating_block(grade, item)
     indicators_block(grade)
     better_block(grade)

@@ -17,8 +17,8 @@ from simulator.app.ui import bullets, keep_valid, ledger, library, md, md_escape
 
 if TYPE_CHECKING:
     from simulator.content.rubric import Item
-    from simulator.practice.session import Session
     from simulator.core.transcript import Turn
+    from simulator.practice.session import Session
 
 LEVELS = ("junior", "mid", "senior", "lead", "principal")
 lib = library()
@@ -121,7 +121,7 @@ def chooser() -> None:
     resumable()
 
 
-def brief(item: "Item", variant: str | None) -> None:
+def brief(item: Item, variant: str | None) -> None:
     """What the candidate may read before starting: never a persona's hidden facts."""
     st.subheader(md_escape(item.title), anchor=False)
     facts = [item.kind.replace("_", " "), item.level]
@@ -171,7 +171,7 @@ def resumable() -> None:
 # --- talking -------------------------------------------------------------------------------------
 
 
-def names(s: "Session") -> dict[str, str]:
+def names(s: Session) -> dict[str, str]:
     out = {pid: p.name for pid, p in s.director.personas.items()}
     try:
         out["interviewer"] = s.director.lead().name
@@ -180,7 +180,7 @@ def names(s: "Session") -> dict[str, str]:
     return out
 
 
-def show_turn(turn: "Turn", who: dict[str, str]) -> None:
+def show_turn(turn: Turn, who: dict[str, str]) -> None:
     if not turn.text.strip():
         return
     if turn.is_candidate:
@@ -207,7 +207,7 @@ def words(text: str) -> Iterator[str]:
         yield word if n == 0 else " " + word
 
 
-def stream_turns(turns: Iterator["Turn"], who: dict[str, str], channel: str = "chat") -> None:
+def stream_turns(turns: Iterator[Turn], who: dict[str, str], channel: str = "chat") -> None:
     """Shows each reply as the session saves it; the candidate's own line was shown already."""
     for turn in turns:
         if turn.is_candidate or not turn.text.strip():
@@ -258,7 +258,7 @@ CLOCK = """
 """
 
 
-def countdown(s: "Session") -> None:
+def countdown(s: Session) -> None:
     """A clock that ticks in the browser: no server reruns, so the page never redraws under you.
 
     Only numbers computed here go into the HTML (never user text); it is re-synchronised with the
@@ -277,7 +277,7 @@ def countdown(s: "Session") -> None:
         st.warning("Time is up: wrap up and press End.", icon=":material/timer_off:")
 
 
-def conversation(s: "Session") -> None:
+def conversation(s: Session) -> None:
     item = s.director.item
     who = names(s)
     head, clock = st.columns([4, 1])
@@ -348,7 +348,7 @@ def conversation(s: "Session") -> None:
             st.switch_page("simulator/app/pages/feedback.py")
 
 
-def code_pane(s: "Session", turns: list["Turn"], who: dict[str, str]) -> None:
+def code_pane(s: Session, turns: list[Turn], who: dict[str, str]) -> None:
     """The coding test's editor: each submission is a `code` turn in the transcript."""
     st.markdown("**Code**")
     last = next((t.text for t in reversed(turns) if t.is_candidate and t.channel == "code"), "")
@@ -368,7 +368,7 @@ def code_pane(s: "Session", turns: list["Turn"], who: dict[str, str]) -> None:
             st.info("Nothing new to submit.")
 
 
-def assistant_panel(s: "Session", turns: list["Turn"], who: dict[str, str]) -> None:
+def assistant_panel(s: Session, turns: list[Turn], who: dict[str, str]) -> None:
     """The with-AI variant's assistant: its own channel, kept in the transcript like the chat."""
     st.markdown("**AI assistant**")
     st.caption("Ask it to draft or suggest; you are graded on how you check what it says.")

@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from simulator.grading.report import status
 from simulator.app.ui import assessed, library, md_escape, run_safely, store, user_id
+from simulator.grading.report import status
 from simulator.practice.assessment import stored_grades
 
 SCORE = {"below": 0, "meets": 1, "exceeds": 2}
@@ -121,10 +121,10 @@ else:
     )
 
 
-def streaks(frame: "pd.DataFrame") -> list[dict[str, Any]]:
+def streaks(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Per item indicator: how many of the latest attempts in a row missed it (2 or more are listed)."""
     out: list[dict[str, Any]] = []
-    for key, group in frame.sort_values("when").groupby("id"):
+    for _key, group in frame.sort_values("when").groupby("id"):
         states = list(group["status"])
         bad = "missed" if group["polarity"].iloc[0] == "positive" else "fired"
         run = 0
