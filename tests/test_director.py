@@ -9,6 +9,7 @@ from dialogue_fixtures import library
 
 from simulator.dialogue import voice
 from simulator.dialogue.director import Director, match_option
+from simulator.dialogue.plan import Plan
 from simulator.dialogue.intent import Matcher, asks_for_answer, is_question, vague_terms
 from simulator.models.seam import Reply
 from simulator.practice.session import Session
@@ -71,7 +72,7 @@ def test_a_paraphrased_question_is_recognised_semantically() -> None:
     d = Director([LIB.items["sim-test"]], LIB.personas, matcher=m)
     d.opening()
     [plan] = d.react(_empty(), "Is there a ceiling on the share of developers we can expose to the test?", 30.0)
-    assert [m_["id"] for m_ in plan["moves"] if m_["act"] == "disclose"] == ["traffic-cap"]
+    assert [m_.id for m_ in plan.moves if m_.act == "disclose"] == ["traffic-cap"]
 
 
 def test_deflects_when_asked_for_the_metrics() -> None:
@@ -121,11 +122,11 @@ def test_session_time_runs_out_and_closes() -> None:
 
 def test_check_flags_unasked_facts_and_do_not_rules() -> None:
     d = Director([LIB.items["sim-test"]], LIB.personas, matcher=Matcher(semantic=False))
-    plan = {"persona": "pm-test", "allowed": []}
+    plan = Plan(kind="persona", speaker="pm-test", persona="pm-test", item="sim-test", allowed=[])
     assert d.check("Sounds good, go ahead.", plan)["ok"]
     bad = d.check("Remember we only have 5% of traffic. I recommend a switchback test.", plan)
     assert bad["leaks"] == ["traffic-cap"] and bad["violations"] == ["no-design"] and not bad["ok"]
-    assert d.check("We have 5% of traffic.", {"persona": "pm-test", "allowed": ["traffic-cap"]})["ok"]
+    assert d.check("We have 5% of traffic.", plan.model_copy(update={"allowed": ["traffic-cap"]}))["ok"]
 
 
 class FakeLLM:
@@ -158,7 +159,7 @@ def test_llm_reply_that_fails_twice_is_replaced_by_the_scripted_line(monkeypatch
     s = _session()
     monkeypatch.setattr(voice, "_chat", FakeLLM(["I recommend you use acceptance rate.", "You should use latency as the guardrail."]))
     [t] = s.opening()
-    assert t.meta["check"]["replaced"] and t.text == voice.render(t.meta["plan"] | {"instructions": ""})
+    assert t.meta["check"]["replaced"] and t.text == voice.render(Plan.load(t.meta["plan"]))
     assert "count code completions" in t.text
 
 
@@ -226,7 +227,7 @@ def test_online_path_through_the_seam_checks_and_regenerates(monkeypatch: pytest
 
 def test_an_interviewer_reply_that_gives_the_answer_away_is_flagged() -> None:
     d = Director([LIB.items["q-test"]], LIB.personas, matcher=Matcher(semantic=False))
-    plan = {"persona": "interviewer-test", "kind": "interviewer", "item": "q-test", "allowed": []}
+    plan = Plan(persona="interviewer-test", speaker="interviewer", kind="interviewer", item="q-test", allowed=[])
     assert d.check("What would you look at first?", plan)["ok"]
     bad = d.check("Hint: I would set up monitoring alerts.", plan)
     assert bad["violations"] == ["gives-away:monitoring"]

@@ -156,7 +156,7 @@ from simulator.storage.sqlite import Store
 
 real = voice._chat
 def blocking(messages, plan, purpose, ledger):
-    if plan.get("turn", 0) >= 3:
+    if plan.turn >= 3:
         print("IN-MODEL-CALL", flush=True)
         sys.stdin.readline()  # never answered: the test kills us here
     return real(messages, plan, purpose, ledger)

@@ -32,8 +32,8 @@ from simulator.content.rubric import Item
 from simulator.core.transcript import Transcript
 from simulator.dialogue import intent
 from simulator.dialogue.intent import Matcher
+from simulator.dialogue.plan import STATE_VERSION, Move, Plan, upgrade_state
 
-Plan = dict[str, Any]
 Evidence = Callable[[Transcript, Item], dict[str, bool]]
 
 APPLICATION_KINDS = ("knockout", "video_response", "resume_criteria")
@@ -100,9 +100,9 @@ class Director:
             "disclosed": [], "asked": {}, "tensions": [], "pushed": [], "clarified": [],
             "follow": 0, "probed": [], "warned": False, "last_question": "", "panel_next": 0,
             "panel_asked": 0, "walked": False, "outcome": None, "assistant_opened": False,
-            "assistant_tensions": [],
+            "assistant_tensions": [], "version": STATE_VERSION,
         }
-        self.state.update(state or {})  # a session saved by an older version lacks newer keys
+        self.state.update(upgrade_state(state))  # a session saved by an older version lacks newer keys
 
     def warm(self) -> None:
         """Embeds every cue the director compares against, in one batch, so no turn pays for it."""
@@ -534,18 +534,18 @@ class Director:
         st = self.state
         st["turn"] += 1
         kind = kind or ("interviewer" if persona.archetype in ("interviewer", "panel_member") else "persona")
-        plan: Plan = {
-            "kind": kind,
-            "speaker": speaker_for(persona),
-            "persona": persona.id,
-            "seed": self.seed,
-            "turn": st["turn"],
-            "channel": channel,
-            "item": self.item.id,
-            "moves": moves,
-            "allowed": list(st["disclosed"]) if persona.constraints else [],
-        }
-        plan["instructions"] = instructions(plan, persona, self.item)
+        plan = Plan(
+            kind=kind,
+            speaker=speaker_for(persona),
+            persona=persona.id,
+            seed=self.seed,
+            turn=st["turn"],
+            channel=channel,
+            item=self.item.id,
+            moves=[Move(**m) for m in moves],
+            allowed=list(st["disclosed"]) if persona.constraints else [],
+        )
+        plan.instructions = instructions(plan, persona, self.item)
         return plan
 
     # --- checking an LLM reply -----------------------------------------------------------------
@@ -555,8 +555,8 @@ class Director:
 
         Leak markers always; with `semantic`, also a sentence close in meaning to a hidden fact
         (for LLM replies: the scripted voice only says lines the plan allows)."""
-        persona = self.personas[plan["persona"]]
-        allowed = set(plan.get("allowed") or [])
+        persona = self.personas[plan.persona]
+        allowed = set(plan.allowed)
         leaks: list[str] = []
         for c in persona.constraints:
             if c.id in allowed:
@@ -568,8 +568,8 @@ class Director:
             ):
                 leaks.append(c.id)
         violations = [r.id for r in persona.do_not if r.violation_cues and intent.mentions_any(reply, r.violation_cues)]
-        if plan.get("kind") == "interviewer":  # an interviewer who says what a scored answer says gives it away
-            item = next((i for i in self.items if i.id == plan.get("item")), self.item)
+        if plan.kind == "interviewer":  # an interviewer who says what a scored answer says gives it away
+            item = next((i for i in self.items if i.id == plan.item), self.item)
             for ind in item.indicators_for(self.variant):
                 if ind.polarity == "positive" and ind.cues and intent.mentions_any(reply, ind.cues):
                     violations.append(f"gives-away:{ind.id}")
@@ -621,37 +621,37 @@ def instructions(plan: Plan, persona: Persona, item: Item) -> str:
     tensions = {t.id: t for t in persona.tensions}
     indicators = {i.id: i for i in item.indicators}
     out: list[str] = []
-    for m in plan["moves"]:
-        act = m["act"]
+    for m in plan.moves:
+        act = m.act
         if act in FIXED_INSTRUCTIONS:
             out.append(FIXED_INSTRUCTIONS[act])
         elif act == "disclose":
-            out.append(f"The candidate asked about this; answer honestly with this fact: {facts[m['id']].fact}")
+            out.append(f"The candidate asked about this; answer honestly with this fact: {facts[m.id or ''].fact}")
         elif act == "tension":
-            out.append(f"Bring this up as your own view, naturally: {tensions[m['id']].text}")
+            out.append(f"Bring this up as your own view, naturally: {tensions[m.id or ''].text}")
         elif act == "clarify":
-            term = m.get("term")
+            term = m.term
             out.append(f"Ask what exactly they mean by '{term}' and how it would be measured." if term else "Ask them to pick one of the options.")
         elif act == "ask":
-            out.append(f"Ask this question, word for word: {m['text']}")
+            out.append(f"Ask this question, word for word: {m.text}")
         elif act == "options":
-            out.append("List the answer options: " + " / ".join(m["options"]))
+            out.append("List the answer options: " + " / ".join(m.options or []))
         elif act == "timed":
-            out.append(f"Say they have {m['minutes']:g} minutes for their answer.")
+            out.append(f"Say they have {m.minutes or 0:g} minutes for their answer.")
         elif act == "follow_up":
-            out.append(f"Ask this follow-up, word for word: {m['text']}")
+            out.append(f"Ask this follow-up, word for word: {m.text}")
         elif act == "probe":
-            ind = indicators.get(m["indicator"])
-            area = ind.text if ind else m["indicator"]
+            ind = indicators.get(m.indicator or "")
+            area = ind.text if ind else m.indicator
             out.append(f"Ask one open question that gives the candidate a chance to show this, without naming it or hinting at the answer: {area}")
         elif act == "hint":
-            out.append("Give a small hint that points to an area to think about, never the answer." + (f" Area: {m['text']}" if m.get("text") else ""))
+            out.append("Give a small hint that points to an area to think about, never the answer." + (f" Area: {m.text}" if m.text else ""))
         elif act == "repeat":
-            out.append(f"Repeat the question: {m['text']}")
+            out.append(f"Repeat the question: {m.text}")
         elif act == "time_warning":
-            out.append(f"Tell them about {int(m['left_s'] // 60)} minutes remain.")
+            out.append(f"Tell them about {int((m.left_s or 0) // 60)} minutes remain.")
     if persona.constraints:
-        known = [facts[c].fact for c in plan.get("allowed", []) if c in facts]
+        known = [facts[c].fact for c in plan.allowed if c in facts]
         out.append("Facts you may state: " + ("; ".join(known) if known else "none yet")
                    + ". Do not state or invent any other fact about the project's constraints.")
     return " ".join(out)

@@ -24,6 +24,7 @@ from simulator.content.persona import Persona
 from simulator.content.rubric import Item
 from simulator.core.settings import is_embedded
 from simulator.core.transcript import CANDIDATE, Turn
+from simulator.dialogue.plan import Plan
 from simulator.models import scripted
 
 _PERSONAS: dict[str, Persona] = {}
@@ -47,18 +48,19 @@ def persona(persona_id: str) -> Persona:
     return _PERSONAS[persona_id]
 
 
-def render(plan: dict[str, Any]) -> str:
-    """The scripted rendering of a plan (the offline voice and the fallback for a bad LLM reply)."""
-    return scripted.render(plan)
+def render(plan: Plan) -> str:
+    """The scripted rendering of a plan (the offline voice and the fallback for a bad LLM reply):
+    read straight from the typed plan, no serialisation and no registry."""
+    return _moves(plan)
 
 
-def pick(options: list[str], plan: dict[str, Any], key: str) -> str:
+def pick(options: list[str], plan: Plan, key: str) -> str:
     """A deterministic choice for this seed, turn and move."""
     if not options:
         return ""
     if len(options) == 1:
         return options[0]
-    rng = random.Random(f"{plan.get('seed', 0)}|{plan.get('persona')}|{plan.get('turn', 0)}|{key}")
+    rng = random.Random(f"{plan.seed}|{plan.persona}|{plan.turn}|{key}")
     return options[rng.randrange(len(options))]
 
 
@@ -75,7 +77,7 @@ _FALLBACK = {
 }
 
 
-def _line(p: Persona, act: str, plan: dict[str, Any], key: str) -> str:
+def _line(p: Persona, act: str, plan: Plan, key: str) -> str:
     for group in _FALLBACK.get(act, (act,)):
         options = getattr(p.lines, group, None) or []
         if options:
@@ -83,33 +85,33 @@ def _line(p: Persona, act: str, plan: dict[str, Any], key: str) -> str:
     return ""
 
 
-def _moves(plan: dict[str, Any]) -> str:
-    p = persona(plan["persona"])
+def _moves(plan: Plan) -> str:
+    p = persona(plan.persona)
     parts: list[str] = []
-    for n, m in enumerate(plan["moves"]):
-        act = m["act"]
-        key = f"{n}:{act}:{m.get('id', '')}"
+    for n, m in enumerate(plan.moves):
+        act = m.act
+        key = f"{n}:{act}:{m.id or ''}"
         if act in ("opening", "closing"):
             parts.append(pick(getattr(p.lines, act), plan, key))
         elif act == "disclose":
-            c = next(c for c in p.constraints if c.id == m["id"])
+            c = next(c for c in p.constraints if c.id == m.id)
             parts.append(pick(c.disclosures, plan, key))
         elif act == "tension":
-            t = next(t for t in p.tensions if t.id == m["id"])
+            t = next(t for t in p.tensions if t.id == m.id)
             parts.append(pick(t.lines, plan, key))
         elif act in ("ask", "repeat"):
-            parts.append(m["text"])
+            parts.append(m.text or "")
         elif act == "follow_up":
-            parts += [_line(p, act, plan, key), m["text"]]
+            parts += [_line(p, act, plan, key), m.text or ""]
         elif act == "hint":
-            parts += [_line(p, act, plan, key), m.get("text", "")]
+            parts += [_line(p, act, plan, key), m.text or ""]
         elif act == "options":
-            parts.append(" / ".join(m["options"]))
+            parts.append(" / ".join(m.options or []))
         elif act == "timed":
-            parts.append(f"({m['minutes']:g} min)")
+            parts.append(f"({m.minutes or 0:g} min)")
         elif act == "clarify":
             line = _line(p, act, plan, key)
-            parts.append(line.replace("{term}", m["term"]) if m.get("term") else line.replace("{term}", "that"))
+            parts.append(line.replace("{term}", m.term) if m.term else line.replace("{term}", "that"))
         elif act == "decline":
             continue  # the closing line that follows says it
         else:
@@ -120,8 +122,14 @@ def _moves(plan: dict[str, Any]) -> str:
     return text
 
 
-for _kind in ("persona", "interviewer", "assistant"):  # one renderer: the moves decide the words
-    scripted.renderer(_kind)(_moves)
+def _render_saved(plan: dict[str, Any]) -> str:
+    return _moves(Plan.load(plan))
+
+
+# For a caller that sends a plan to `local/scripted` through litellm (recorded sessions, cassettes):
+# the provider hands the JSON back here. The product's own offline voice calls `render` directly.
+for _kind in ("persona", "interviewer", "assistant"):
+    scripted.renderer(_kind)(_render_saved)
 
 
 @scripted.renderer("candidate")
@@ -147,10 +155,10 @@ def system_prompt(p: Persona) -> str:
     return "\n\n".join(lines)
 
 
-def messages_for(p: Persona, history: list[Turn], plan: dict[str, Any]) -> list[dict[str, str]]:
+def messages_for(p: Persona, history: list[Turn], plan: Plan) -> list[dict[str, str]]:
     """Persona prompt, the conversation as this persona heard it, then the plan."""
-    me = plan["speaker"]
-    assistant_channel = plan.get("channel") == "assistant"
+    me = plan.speaker
+    assistant_channel = plan.channel == "assistant"
     msgs: list[dict[str, str]] = [{"role": "system", "content": system_prompt(p)}]
     for t in history:
         if (t.channel == "assistant") != assistant_channel and t.channel != "command":
@@ -161,11 +169,11 @@ def messages_for(p: Persona, history: list[Turn], plan: dict[str, Any]) -> list[
             msgs.append({"role": "user", "content": t.text})
         else:
             msgs.append({"role": "user", "content": f"[{t.speaker}] {t.text}"})
-    msgs.append(scripted.plan_message(plan))
+    msgs.append(scripted.plan_message(plan.model_dump(mode="json", exclude_none=True, exclude={"version"})))
     return msgs
 
 
-def _chat(messages: list[dict[str, str]], plan: dict[str, Any], purpose: str, ledger: Any) -> Any:
+def _chat(messages: list[dict[str, str]], plan: Plan, purpose: str, ledger: Any) -> Any:
     """The one model call of the voice (tests replace it to stand in for an online model).
 
     On the embedded default the plan is rendered here, in-process: no litellm import and no trip
@@ -192,11 +200,11 @@ class Spoken:
     meta: dict[str, Any]
 
 
-def speak(plan: dict[str, Any], history: list[Turn], check: Callable[..., dict[str, Any]],
+def speak(plan: Plan, history: list[Turn], check: Callable[..., dict[str, Any]],
           *, ledger: Any = None, purpose: str | None = None) -> Spoken:
     """Asks the model for the plan's reply, checks it, regenerates once, falls back to the script."""
-    p = persona(plan["persona"])
-    purpose = purpose or plan["kind"]
+    p = persona(plan.persona)
+    purpose = purpose or plan.kind
     messages = messages_for(p, history, plan)
     started = time.perf_counter()
     reply = _chat(messages, plan, purpose, ledger)
@@ -219,7 +227,7 @@ def speak(plan: dict[str, Any], history: list[Turn], check: Callable[..., dict[s
             text = render(plan)
             record["replaced"] = True
     meta = {
-        "plan": {k: v for k, v in plan.items() if k != "instructions"},
+        "plan": plan.saved(),
         "check": record,
         "model": str(reply.model),
         "latency_s": round(time.perf_counter() - started, 4),

@@ -51,7 +51,8 @@ from simulator.core.errors import InputError, UserError
 from simulator.core.files import read_text
 from simulator.core.transcript import CANDIDATE, Transcript, Turn
 from simulator.dialogue import voice
-from simulator.dialogue.director import APPLICATION_KINDS, Director, Plan, speaker_for, speaking_seconds
+from simulator.dialogue.director import APPLICATION_KINDS, Director, speaker_for, speaking_seconds
+from simulator.dialogue.plan import Plan
 from simulator.grading.grader import live_evidence
 from simulator.storage import SessionRow, Store, now_iso, open_store
 
@@ -169,7 +170,7 @@ class Session:
 
     @property
     def pending(self) -> list[Plan]:
-        return list(self.row.pending)
+        return [Plan.load(p, f"session {self.id}") for p in self.row.pending]
 
     # --- time ----------------------------------------------------------------------------------
 
@@ -284,7 +285,7 @@ class Session:
     # --- persistence ---------------------------------------------------------------------------
 
     def _save(self, turn: Turn, plans: list[Plan]) -> None:
-        pending = [*self.row.pending, *plans]
+        pending = [*self.row.pending, *(_dump(p) for p in plans)]
         self.store.add_turn(self.id, turn, state=self.director.state, pending=pending,
                             elapsed_s=self.elapsed(), metadata=self._metadata())
         self.row.pending = pending
@@ -292,14 +293,14 @@ class Session:
         self._turns.append(turn)
 
     def _save_plans(self, plans: list[Plan]) -> None:
-        self.row.pending = [*self.row.pending, *plans]
+        self.row.pending = [*self.row.pending, *(_dump(p) for p in plans)]
         self.store.update(self.id, state=self.director.state, pending=self.row.pending, elapsed_s=self.elapsed())
 
     def _speak_pending(self) -> Iterator[Turn]:
         while self.row.pending:
-            plan = self.row.pending[0]
+            plan = Plan.load(self.row.pending[0], f"session {self.id}")
             spoken = voice.speak(plan, self._turns, self.director.check, ledger=self.ledger)
-            turn = Turn(speaker=plan["speaker"], text=spoken.text, channel=plan.get("channel", "chat"),
+            turn = Turn(speaker=plan.speaker, text=spoken.text, channel=plan.channel,  # type: ignore[arg-type]
                         at=now_iso(), meta=spoken.meta)
             self._advance(spoken.text, candidate=False)
             rest = self.row.pending[1:]
@@ -408,3 +409,8 @@ def cmd_play(args: argparse.Namespace) -> int:
     else:
         print(t.to_markdown(), end="")
     return 0
+
+
+def _dump(plan: Plan) -> dict[str, Any]:
+    """A plan as kept in the session's pending list (with its instructions, for an LLM voice)."""
+    return plan.model_dump(mode="json", exclude_none=True)
