@@ -9,8 +9,8 @@ from dialogue_fixtures import library
 
 from simulator.dialogue import voice
 from simulator.dialogue.director import Director, match_option
-from simulator.dialogue.plan import Plan
 from simulator.dialogue.intent import Matcher, asks_for_answer, is_question, vague_terms
+from simulator.dialogue.plan import Plan
 from simulator.models.seam import Reply
 from simulator.practice.session import Session
 from simulator.storage.sqlite import Store

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from dialogue_fixtures import library
+
 from simulator.core.errors import InputError
 from simulator.dialogue.plan import PLAN_VERSION, STATE_VERSION, Plan, upgrade_state
 from simulator.practice.session import Session
