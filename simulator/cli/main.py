@@ -36,24 +36,24 @@ SEED = a("--seed", type=int, default=0, help="random seed for the offline voice 
 
 COMMANDS: list[Command] = [
     Command("rubrics", "browse the rubric items", "", sub=[
-        Command("list", "list items", "simulator.content.catalog:cmd_rubrics_list", [
+        Command("list", "list items", "simulator.cli.catalog:cmd_rubrics_list", [
             JSON,
             a("--kind", help="only items of this kind"),
             a("--level", help="only items at this level"),
             a("--round", dest="round_id", help="only items of this round"),
             a("--bank", help="only items of this bank"),
         ]),
-        Command("show", "show one item", "simulator.content.catalog:cmd_rubrics_show", [a("id"), JSON]),
+        Command("show", "show one item", "simulator.cli.catalog:cmd_rubrics_show", [a("id"), JSON]),
     ]),
     Command("personas", "browse the personas", "", sub=[
-        Command("list", "list personas", "simulator.content.catalog:cmd_personas_list", [JSON]),
-        Command("show", "show one persona (with its hidden facts: for interviewers)", "simulator.content.catalog:cmd_personas_show", [a("id"), JSON]),
+        Command("list", "list personas", "simulator.cli.catalog:cmd_personas_list", [JSON]),
+        Command("show", "show one persona (with its hidden facts: for interviewers)", "simulator.cli.catalog:cmd_personas_show", [a("id"), JSON]),
     ]),
-    Command("rounds", "list the interview rounds", "simulator.content.catalog:cmd_rounds_list", [JSON]),
-    Command("validate", "check rubric and persona YAML files you wrote", "simulator.content.catalog:cmd_validate", [
+    Command("rounds", "list the interview rounds", "simulator.cli.catalog:cmd_rounds_list", [JSON]),
+    Command("validate", "check rubric and persona YAML files you wrote", "simulator.cli.catalog:cmd_validate", [
         a("paths", nargs="*", help="files or directories (default: the shipped content)"),
     ]),
-    Command("schema", "write JSON Schema files for rubric, persona and rounds YAML", "simulator.content.catalog:cmd_schema", [
+    Command("schema", "write JSON Schema files for rubric, persona and rounds YAML", "simulator.cli.catalog:cmd_schema", [
         a("--out", default=None, help="directory to write *.schema.json into (default: print)"),
     ]),
     Command("grade", "grade a transcript against its item's indicators", "simulator.cli.grade:cmd_grade", [
@@ -65,11 +65,11 @@ COMMANDS: list[Command] = [
         a("--item", default=None), a("--round", dest="round_id", default=None),
         a("--level", default=None), a("--variant", default=None, choices=["with_ai", "without_ai"]), SEED,
     ]),
-    Command("play", "run a session with the candidate's lines from a file", "simulator.practice.session:cmd_play", [
+    Command("play", "run a session with the candidate's lines from a file", "simulator.cli.practice_scripts:cmd_play", [
         a("--item", required=True), a("--script", required=True, help="JSON array of the candidate's lines"),
         a("--variant", default=None, choices=["with_ai", "without_ai"]), SEED, JSON,
     ]),
-    Command("simulate", "produce sample transcripts with a simulated candidate", "simulator.practice.candidate:cmd_simulate", [
+    Command("simulate", "produce sample transcripts with a simulated candidate", "simulator.cli.practice_scripts:cmd_simulate", [
         a("--item", required=True), a("--candidate", required=True, help="profile: strong, average, weak, buzzword, evasive, injector"),
         a("--variant", default=None, choices=["with_ai", "without_ai"]),
         a("-n", type=int, default=1), a("--out", required=True), SEED,
@@ -91,7 +91,7 @@ COMMANDS: list[Command] = [
         Command("attacks", "rubric-paste and injection suites: upgrades over the clean twin, share flagged", "evals.attacks:cmd_attacks", [
             ENGINE, a("--out", default=None)]),
     ]),
-    Command("app", "start the Streamlit practice app", "simulator.content.catalog:cmd_app", [
+    Command("app", "start the Streamlit practice app", "simulator.cli.catalog:cmd_app", [
         a("--port", type=int, default=None)]),
 ]
 

@@ -8,7 +8,6 @@ Profiles: strong, average, weak, and the adversarial buzzword, evasive and injec
 
 from __future__ import annotations
 
-import argparse
 import random
 import re
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 from simulator.content.library import Library
 from simulator.content.rubric import Item
 from simulator.core.errors import InputError
-from simulator.core.files import out_dir, write_text
 from simulator.core.transcript import CANDIDATE, Transcript
 from simulator.dialogue import intent
 from simulator.models.scripted import plan_message
@@ -156,13 +154,3 @@ def simulate(item_id: str, profile: str, *, n: int = 1, seed: int = 0, variant: 
         t.metadata.update(candidate=profile, seed=seed + k)
         out.append(t)
     return out
-
-
-def cmd_simulate(args: argparse.Namespace) -> int:
-    if args.n < 1:
-        raise InputError("<args>", None, "-n", "must be at least 1")
-    out = out_dir(args.out)
-    variant = getattr(args, "variant", None)
-    for k, t in enumerate(simulate(args.item, args.candidate, n=args.n, seed=args.seed, variant=variant)):
-        print(write_text(out / f"{args.item}-{args.candidate}-{args.seed + k:03d}.json", t.to_json() + "\n"))
-    return 0

@@ -35,7 +35,6 @@ simulate: time advances by speaking time, so a seed gives the same session every
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import time
@@ -397,18 +396,6 @@ def play(item_id: str, lines: list[str], *, variant: str | None = None, seed: in
             break
         s.respond(line)
     return s
-
-
-def cmd_play(args: argparse.Namespace) -> int:
-    """Prints the `reproducible` transcript, so the same script and seed give byte-identical output."""
-    lines = read_script(args.script)
-    s = play(args.item, lines, variant=args.variant, seed=args.seed)
-    t = reproducible(s.transcript())
-    if args.json:
-        print(t.to_json())
-    else:
-        print(t.to_markdown(), end="")
-    return 0
 
 
 def _dump(plan: Plan) -> dict[str, Any]:

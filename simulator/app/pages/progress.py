@@ -29,7 +29,7 @@ if ungraded:
     with st.spinner(f"Grading {min(len(ungraded), GRADE_PER_VISIT)} session(s) not graded yet..."):
         for r in ungraded[:GRADE_PER_VISIT]:
             for a in run_safely(lambda r=r: assessed(r.id), f"Grading session {r.id}") or []:
-                grades[(r.id, a.item.id)] = a.grade
+                grades[(r.id, a.item.id)] = a.grade.model_dump(mode="json")
     if len(ungraded) > GRADE_PER_VISIT:
         st.caption(f"{len(ungraded) - GRADE_PER_VISIT} more session(s) will be graded on your next visits.")
 
@@ -43,16 +43,16 @@ for r in sorted(rows, key=lambda r: r.created_at):
         item = lib.items[item_id]
         comp = lib.progression.get(item.competency or "")
         competency = comp.name if comp else item.competency or item.theme or item.kind.replace("_", " ")
-        states = [status(v) for v in g.indicators]
+        states = [status(v) for v in g["indicators"]]
         attempts.append({
             "when": r.created_at[:19].replace("T", " "), "session": r.id, "item": item.title, "competency": competency,
-            "rating": g.rating, "score": SCORE[g.rating], "met": states.count("met"),
+            "rating": g["rating"], "score": SCORE[g["rating"]], "met": states.count("met"),
             "missed": states.count("missed"), "fired": states.count("fired"),
         })
-        for v, s in zip(g.indicators, states):
+        for v, s in zip(g["indicators"], states):
             indicator_rows.append({
-                "when": r.created_at, "session": r.id, "item": item.title, "indicator": v.text, "id": f"{item.id}/{v.id}",
-                "polarity": v.polarity, "status": s,
+                "when": r.created_at, "session": r.id, "item": item.title, "indicator": v["text"], "id": f"{item.id}/{v['id']}",
+                "polarity": v["polarity"], "status": s,
             })
 
 if not attempts:
