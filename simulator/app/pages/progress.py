@@ -72,8 +72,14 @@ d.metric("Latest rating", df.iloc[-1]["rating"])
 
 axis = alt.Axis(values=[0, 1, 2], labelExpr="['below', 'meets', 'exceeds'][datum.value]", title="rating")
 st.subheader("Sessions over time", anchor=False)
+POINTS = 400  # beyond this many sessions the line shows each day's average, not each session
+timeline = df
+if len(df) > POINTS:
+    timeline = (df.assign(when=df["when"].dt.floor("D")).groupby(["when", "competency"], as_index=False)
+                .agg(score=("score", "mean"), item=("item", "first"), rating=("rating", "last"), met=("met", "mean"), fired=("fired", "mean")))
+    st.caption("One point per day and competency: the day's average rating.")
 st.altair_chart(
-    alt.Chart(df).mark_line(point=True).encode(
+    alt.Chart(timeline).mark_line(point=True).encode(
         x=alt.X("when:T", title=None, axis=alt.Axis(format="%d %b %H:%M", labelAngle=0, tickCount=6)),
         y=alt.Y("score:Q", axis=axis, scale=alt.Scale(domain=[0, 2])),
         color=alt.Color("competency:N"),
@@ -150,5 +156,6 @@ if found:
 else:
     st.caption("No indicator has been missed twice yet.")
 
-with st.expander("All graded sessions"):
-    st.dataframe(df.drop(columns=["score"]), hide_index=True)
+SHOWN = 500
+with st.expander(f"All graded sessions ({len(df)})" if len(df) <= SHOWN else f"The latest {SHOWN} of {len(df)} graded sessions"):
+    st.dataframe(df.drop(columns=["score"]).iloc[::-1].head(SHOWN), hide_index=True)
