@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import secrets
 from collections import Counter
 from dataclasses import dataclass, field
@@ -117,13 +118,27 @@ def rubric_tokens(item: Item, variant: str | None, model: str | None = None) -> 
     return _count(normalise(item.prompt_for(variant)), model) + _count(render_rubric(item.indicators_for(variant)), model)
 
 
+_FORGED_TURN = re.compile(r"\[(\s*\d+\s*)\](?=\s*[\w-]+(?:\s*\([\w-]+\))?\s*:)")
+_FORGED_TAG = re.compile(r"<(\s*/?\s*transcript)", re.IGNORECASE)
+_FORGED_ROLE = re.compile(r"(?m)^(\s*)((?:assistant|system|user|developer|interviewer|candidate|grader|evaluator)\s*:)", re.IGNORECASE)
+
+
+def inert(text: str) -> str:
+    """A turn's text that cannot pass for structure in the prompt: a "[2] interviewer:" turn
+    marker becomes "(2) interviewer:", a line opening with a role ("system:") is quoted, and a
+    transcript tag loses its angle bracket. Text without such forms is left exactly as it is."""
+    text = _FORGED_TURN.sub(r"(\1)", text)
+    text = _FORGED_TAG.sub(r"‹\1", text)
+    return _FORGED_ROLE.sub(r"\1> \2", text)
+
+
 def render_turns(transcript: Transcript, lo: int = 0, hi: int | None = None) -> str:
     hi = len(transcript.turns) if hi is None else hi
     lines = []
     for i in range(lo, hi):
         t = transcript.turns[i]
         who = t.speaker if t.channel == "chat" else f"{t.speaker} ({t.channel})"
-        lines.append(f"[{i}] {who}: {t.text}")
+        lines.append(f"[{i}] {who}: {inert(t.text)}")
     return "\n".join(lines)
 
 
