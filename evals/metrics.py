@@ -15,13 +15,12 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from simulator.calibration.agreement import (  # noqa: F401  (re-exported: evals report the same figures)
-    RATING_ORDER,
-    _same_length,
-    cohen_kappa,
-    exact_agreement,
-    quadratic_kappa,
-)
+# Re-exported (`X as X`): evals report the same figures as calibration.
+from simulator.calibration.agreement import RATING_ORDER as RATING_ORDER
+from simulator.calibration.agreement import _same_length
+from simulator.calibration.agreement import cohen_kappa as cohen_kappa
+from simulator.calibration.agreement import exact_agreement as exact_agreement
+from simulator.calibration.agreement import quadratic_kappa as quadratic_kappa
 
 # --- indicators --------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ because datasets hold candidate words and candidate words may hold markup.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 CSS = """
@@ -136,7 +136,7 @@ def _recorded(results: dict[str, Any]) -> str:
 def _grader(results: dict[str, Any]) -> str:
     m = results["metrics"]
     ind, rat = m["indicators"], m["rating"]
-    ci = lambda c: f"[{c[0]:.3f}, {c[1]:.3f}]"  # noqa: E731
+    ci: Callable[[Sequence[float]], str] = lambda c: f"[{c[0]:.3f}, {c[1]:.3f}]"  # noqa: E731
     head = [
         ("rows graded", f"{m['graded']}/{m['rows']}", ""),
         ("indicator macro-F1", fmt(ind["macro_f1"]), ci(ind["macro_f1_ci"])),

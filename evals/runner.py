@@ -344,7 +344,7 @@ def compute_metrics(predictions: Sequence[dict[str, Any]], transcripts: dict[str
     def macro_of(rows: list[dict[str, Any]]) -> float:
         return M.macro_f1(M.per_key_prf(triples(rows)))
 
-    ci = lambda stat, *cols: list(M.bootstrap_ci(stat, *cols, n=bootstrap, seed=seed)) if done else [0.0, 0.0]  # noqa: E731
+    ci: Callable[..., list[float]] = lambda stat, *cols: list(M.bootstrap_ci(stat, *cols, n=bootstrap, seed=seed)) if done else [0.0, 0.0]  # noqa: E731
 
     quotes_ok = quotes_all = 0
     for p in done:
@@ -657,7 +657,7 @@ def print_compare(diff: dict[str, Any], a_name: str, b_name: str, margin: float)
     regressed = {c.name for c in diff["regressions"]}
     improved = {c.name for c in diff["improvements"]}
     for c in diff["changes"]:
-        fmt = lambda v: "—" if v is None else f"{v:.3f}"  # noqa: E731
+        fmt: Callable[[float | None], str] = lambda v: "—" if v is None else f"{v:.3f}"  # noqa: E731
         verdict = "worse" if c.name in regressed else "better" if c.name in improved else ""
         table.add_row(c.name, fmt(c.before), fmt(c.after),
                       "" if c.before is None or c.after is None else f"{c.delta:+.3f}", verdict)

@@ -21,6 +21,7 @@ import streamlit as st
 if TYPE_CHECKING:
     from simulator.content.library import Library
     from simulator.grading.verdict import Grade
+    from simulator.practice.assessment import Assessed
     from simulator.storage import Store
 
 T = TypeVar("T")
@@ -133,7 +134,7 @@ def grader_engine() -> str:
     return default_engine()
 
 
-def assessed(session_id: str) -> list[Any]:
+def assessed(session_id: str) -> list[Assessed]:
     """Every item of a saved session graded (stored grades are read, not recomputed): a list of
     `simulator.practice.assessment.Assessed`. Raises ModelError/UserError: callers use run_safely."""
     from simulator.practice.assessment import assess

@@ -92,7 +92,7 @@ def cmd_rubrics_show(args: argparse.Namespace) -> int:
                 print(f"  - {ind.text}{only}  [{ind.id}, {ind.source}]")
     print("\nScoring anchors:")
     for rating in ("exceeds", "meets", "below"):
-        anchor = item.anchors.get(rating)  # type: ignore[arg-type]
+        anchor = item.anchors.get(rating)
         print(f"  {rating.capitalize()}: {anchor.text}  [{anchor.source}]")
     _bullets("Follow-ups", list(item.follow_ups))
     return 0

@@ -120,7 +120,8 @@ def _add(parser: argparse.ArgumentParser, commands: Sequence[Command]) -> None:
 def resolve(handler: str) -> Callable[[argparse.Namespace], int | None]:
     """Imports a handler's module only when its command runs (keeps --help instant)."""
     module, _, func = handler.partition(":")
-    return getattr(importlib.import_module(module), func)
+    fn: Callable[[argparse.Namespace], int | None] = getattr(importlib.import_module(module), func)
+    return fn
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -30,7 +30,8 @@ class LevelCell(Content):
 
     def at(self, level: Level) -> str:
         """Lead sits between senior and principal; the framework has no column for it."""
-        return getattr(self, "senior" if level == "lead" else level)
+        cell: str = getattr(self, "senior" if level == "lead" else level)
+        return cell
 
 
 class Competency(Content):

@@ -64,7 +64,8 @@ class Anchors(Content):
     below: Anchor
 
     def get(self, rating: Rating) -> Anchor:
-        return getattr(self, rating)
+        anchor: Anchor = getattr(self, rating)
+        return anchor
 
 
 class Variant(Content):

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.content.persona import Persona
+from simulator.content.persona import Constraint, Persona
 from simulator.content.rubric import Item
 from simulator.core.transcript import Transcript
 from simulator.dialogue import intent
@@ -94,7 +94,7 @@ class Director:
         self.matcher = matcher or Matcher.shared()
         self.evidence = evidence  # injected by the practice session (the grader's live view); None: probe in order
         self.limits = limits
-        self._anchor_cache: dict[str, dict[str, set[str]]] = {}
+        self._anchor_cache: dict[str, dict[str, frozenset[str]]] = {}
         self.state: dict[str, Any] = {
             "turn": 0, "cand": 0, "item": 0, "item_start": 0.0, "opened": False, "finished": False,
             "disclosed": [], "asked": {}, "tensions": [], "pushed": [], "clarified": [],
@@ -118,7 +118,8 @@ class Director:
 
     @property
     def item(self) -> Item:
-        return self.items[min(self.state["item"], len(self.items) - 1)]
+        idx: int = min(self.state["item"], len(self.items) - 1)
+        return self.items[idx]
 
     def cast(self, item: Item | None = None) -> list[Persona]:
         item = item or self.item
@@ -302,7 +303,7 @@ class Director:
                 moves.insert(0, {"act": "acknowledge"})
         return [self._plan(p, moves)]
 
-    def _anchors(self, p: Persona) -> dict[str, set[str]]:
+    def _anchors(self, p: Persona) -> dict[str, frozenset[str]]:
         """Per hidden fact, the words only it uses (in its cues, fact and disclosures), leaving out
         the other facts' words and the item's own: a question must use one of them to ask about it.
         MiniLM alone rates "what do the recommendations look like?" close to "what does the
@@ -342,7 +343,7 @@ class Director:
             return None
         anchors = self._anchors(p)
         parts = [clause for s in proposals for clause in intent.clauses(s)]
-        scored: list[tuple[float, Any]] = []
+        scored: list[tuple[float, Constraint]] = []
         for c in p.constraints:
             on_topic = [x for x in parts if not anchors[c.id] or intent.content_words(x) & anchors[c.id]]
             if on_topic:

@@ -448,7 +448,7 @@ def eligible(per_ind: np.ndarray, blocked: np.ndarray, positive: np.ndarray, par
     positive_stance &= ~has | ~negative_stance[idx] | blocked[idx]
     stance_top = np.where(negative_stance, neg_top, pos_top)[:, None]
     same_stance = (negative_stance[:, None] & neg[None, :]) | (positive_stance[:, None] & positive[None, :])
-    ok = (~blocked[:, None]) & same_stance & (per_ind >= stance_top - params["margin"])
+    ok: np.ndarray = (~blocked[:, None]) & same_stance & (per_ind >= stance_top - params["margin"])
     if topic_sim is not None:
         ok &= per_ind >= topic_sim[:, None] + params["topic_margin"]
     return ok

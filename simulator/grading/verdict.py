@@ -111,7 +111,7 @@ def load_thresholds(path: Path | None = None) -> dict[str, Any]:
     """The calibrated thresholds; defaults when the file has not been written yet."""
     path = path or THRESHOLDS_PATH
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         data = {}
     except (OSError, json.JSONDecodeError) as exc:

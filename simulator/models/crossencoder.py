@@ -113,7 +113,8 @@ class _Judge:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self.inputs:
             feeds["token_type_ids"] = types
-        return self.session.run(None, feeds)[0]
+        scores: np.ndarray = self.session.run(None, feeds)[0]
+        return scores
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         import numpy as np

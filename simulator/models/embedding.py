@@ -82,7 +82,8 @@ class _Encoder:
         m = mask[:, :, None].astype(np.float32)
         pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        unit: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return unit
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         import numpy as np
@@ -139,7 +140,8 @@ def embed(texts: Sequence[str]) -> np.ndarray:
 def similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
     """Cosine similarity matrix, len(a) x len(b)."""
     ea, eb = embed(a), embed(b)
-    return ea @ eb.T
+    sim: np.ndarray = ea @ eb.T
+    return sim
 
 
 def model_id() -> str:

@@ -105,7 +105,7 @@ def _handler(provider: str, name: str) -> Any:
 
 
 def _make_router(provider: str) -> Any:
-    from litellm import CustomLLM
+    from litellm.llms.custom_llm import CustomLLM
 
     def pick(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         name = kwargs.get("model", args[0] if args else "")

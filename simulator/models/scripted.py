@@ -16,7 +16,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypedDict
 
 from simulator.core.errors import ModelError
 
@@ -79,7 +79,15 @@ def extract_plan(messages: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
-def usage(messages: list[dict[str, Any]], text: str, prompt: int | None = None, completion: int | None = None) -> dict[str, int]:
+class UsageCounts(TypedDict):
+    """Token figures as litellm's Usage takes them (and a stream's last chunk carries them)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+def usage(messages: list[dict[str, Any]], text: str, prompt: int | None = None, completion: int | None = None) -> UsageCounts:
     """Usage figures for an in-process provider: counted with the fallback encoding unless given."""
     from simulator.models import tokens
 
@@ -88,7 +96,7 @@ def usage(messages: list[dict[str, Any]], text: str, prompt: int | None = None, 
     return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 
 
-def stream_chunks(text: str, finish_reason: str, usage: dict[str, int]) -> Iterator[dict[str, Any]]:
+def stream_chunks(text: str, finish_reason: str, usage: UsageCounts) -> Iterator[dict[str, Any]]:
     """litellm's GenericStreamingChunk dicts for a custom provider: word deltas, usage on the last."""
     pieces = list(chunks(text)) or [""]
     for i, piece in enumerate(pieces):
@@ -127,11 +135,11 @@ def provider() -> Any:
 
 
 def _build() -> Any:
-    from litellm import CustomLLM
+    from litellm.llms.custom_llm import CustomLLM
     from litellm.types.utils import Usage
 
     class ScriptedLLM(CustomLLM):
-        def completion(self, model: str, messages: list, api_base: str, custom_prompt_dict: dict, model_response: Any, print_verbose: Any, encoding: Any, api_key: Any, logging_obj: Any, optional_params: dict, *args: Any, **kwargs: Any) -> Any:
+        def completion(self, model: str, messages: list[dict[str, Any]], api_base: str, custom_prompt_dict: dict[str, Any], model_response: Any, print_verbose: Any, encoding: Any, api_key: Any, logging_obj: Any, optional_params: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
             text = reply_text(messages)
             model_response.choices[0].message.content = text
             model_response.choices[0].finish_reason = "stop"
@@ -143,11 +151,13 @@ def _build() -> Any:
         async def acompletion(self, *args: Any, **kwargs: Any) -> Any:
             return self.completion(*args, **kwargs)
 
-        def streaming(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        # litellm types the chunks as GenericStreamingChunk (finish_reason: str); ours carry None
+        # until the last chunk, so they are plain dicts here.
+        def streaming(self, model: str, messages: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:  # type: ignore[override]
             text = reply_text(messages)
             yield from stream_chunks(text, "stop", usage(messages, text))
 
-        async def astreaming(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+        async def astreaming(self, model: str, messages: list[dict[str, Any]], *args: Any, **kwargs: Any) -> Any:
             for chunk in self.streaming(model, messages, *args, **kwargs):
                 yield chunk
 

@@ -25,26 +25,24 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from simulator.core.errors import ModelError
 from simulator.models import runtime as _runtime
 from simulator.models.ledger import Ledger
-from simulator.models.runtime import (  # noqa: F401  (re-exported: the seam's public surface)
-    _lock,
-    _routes,
-    error,
-    litellm_module,
-    register,
-    unregister,
-)
+from simulator.models.runtime import _lock, _routes  # noqa: F401  (re-exported: the seam's public surface)
+from simulator.models.runtime import error as error
+from simulator.models.runtime import litellm_module as litellm_module
+from simulator.models.runtime import register as register
+from simulator.models.runtime import unregister as unregister
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
 T = TypeVar("T", bound="BaseModel")
+R = TypeVar("R")
 
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 20.0
@@ -67,7 +65,8 @@ asleep: Callable[[float], Any] = _asyncio_sleep
 
 def backoff(attempt: int) -> float:
     """Seconds to wait before retry number `attempt + 1`: exponential, capped, full jitter."""
-    return min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2**attempt)) * random.uniform(0.5, 1.0)
+    seconds: float = min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2**attempt)) * random.uniform(0.5, 1.0)
+    return seconds
 
 
 @dataclass
@@ -318,7 +317,7 @@ def _pause_or_raise(call: Call, exc: Exception) -> float:
     return backoff(call.attempts - 1)
 
 
-def _run(call: Call, attempt: Callable[[], Any]) -> Any:
+def _run(call: Call, attempt: Callable[[], R]) -> R:
     while True:
         call.attempts += 1
         try:
@@ -327,7 +326,7 @@ def _run(call: Call, attempt: Callable[[], Any]) -> Any:
             sleep(_pause_or_raise(call, exc))
 
 
-async def _arun(call: Call, attempt: Callable[[], Any]) -> Any:
+async def _arun(call: Call, attempt: Callable[[], Awaitable[R]]) -> R:
     while True:
         call.attempts += 1
         try:
@@ -406,12 +405,13 @@ class Stream(Iterator[str]):
             raise StopIteration
         if self._chunks is None:
             self._open()
+        assert self._chunks is not None  # _open() sets it
         while True:
             if self._pending:
                 chunk = self._pending.pop(0)
             else:
                 try:
-                    chunk = next(self._chunks)  # type: ignore[arg-type]
+                    chunk = next(self._chunks)
                 except StopIteration:
                     self._close()
                     raise

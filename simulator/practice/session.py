@@ -190,7 +190,8 @@ class Session:
         limit = self.director.time_limit()
         if limit is None:
             return None
-        return max(0.0, limit - (self.elapsed() - self.director.state["item_start"]))
+        item_start: float = self.director.state["item_start"]
+        return max(0.0, limit - (self.elapsed() - item_start))
 
     # --- the conversation ----------------------------------------------------------------------
 
@@ -370,7 +371,8 @@ def _json_kind(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true/false"
-    return {dict: "an object", list: "an array"}.get(type(value), "a number")
+    kinds: dict[type[object], str] = {dict: "an object", list: "an array"}
+    return kinds.get(type(value), "a number")
 
 
 def _element_line(text: str, index: int) -> int:

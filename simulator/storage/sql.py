@@ -9,6 +9,7 @@ PostgreSQL takes a row lock), and the primary key holds the line.
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -118,7 +119,8 @@ class SQLStore:
         """A session by id or an unambiguous prefix of it (ids are long to type)."""
         if not prefix.strip():
             raise UserError("a session id is needed; see 'mockpanel sessions list'")
-        where, params = "id LIKE ? ESCAPE '\\'", (_like(prefix) + "%",)
+        where: str = "id LIKE ? ESCAPE '\\'"
+        params: tuple[str, ...] = (_like(prefix) + "%",)
         if user_id is not None:
             where, params = where + " AND user_id = ?", (*params, user_id)
         ids = [r[0] for r in self._rows(self._q(f"SELECT id FROM sessions WHERE {where}"), params)]
@@ -161,7 +163,7 @@ class SQLStore:
             cur.execute(self._q(f"UPDATE sessions SET {sets} WHERE id = ?"), [*values, session_id])
         return int(idx)
 
-    def turns(self, session_id: str) -> list[Turn]:
+    def turns(self, session_id: str) -> builtins.list[Turn]:
         rows = self._rows(self._q("SELECT speaker, channel, text, at, meta FROM turns WHERE session_id = ? ORDER BY idx"), (session_id,))
         return [Turn(speaker=s, channel=c, text=t, at=a, meta=json.loads(m)) for s, c, t, a, m in rows]
 
@@ -194,7 +196,7 @@ class SQLStore:
                           (session_id, item_id, engine, versions))
         return _grade(rows[0]) if rows else None
 
-    def grades(self, user_id: str | None = None, session_id: str | None = None) -> list[GradeRecord]:
+    def grades(self, user_id: str | None = None, session_id: str | None = None) -> builtins.list[GradeRecord]:
         """Stored grades, oldest first; with several per (session, item), only the newest."""
         where, params = [], []
         if user_id is not None:
@@ -219,7 +221,7 @@ class SQLStore:
             cur.execute(self._q(f"INSERT INTO calibration_ratings({','.join(_RATING_COLS)}) VALUES ({','.join('?' * len(_RATING_COLS))})"), values)
         return rating
 
-    def ratings(self, user_id: str | None = None) -> list[CalibrationRating]:
+    def ratings(self, user_id: str | None = None) -> builtins.list[CalibrationRating]:
         sql = f"SELECT {','.join(_RATING_COLS)} FROM calibration_ratings"
         params: tuple[Any, ...] = ()
         if user_id is not None:

@@ -98,7 +98,8 @@ class AppServer:
             raise RuntimeError(f"streamlit exited with {self.proc.returncode}: {self.log()}")
         try:
             with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=1) as resp:
-                return resp.status == 200
+                ok: bool = resp.status == 200
+                return ok
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
             return False
 
@@ -148,14 +149,16 @@ def chromium(download_dir: Path, profile_dir: Path) -> WebDriver:
 # --- Talking to the page ---------------------------------------------------------------------
 
 
-def wait(driver: WebDriver, condition: Callable[[WebDriver], T], timeout: float = 30.0, what: str = "") -> T:
+def wait(driver: WebDriver, condition: Callable[[WebDriver], T | None], timeout: float = 30.0, what: str = "") -> T:
     from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
+        value = WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
     except TimeoutException:
         raise TimeoutError(f"timed out after {timeout:g}s waiting for {what or condition}") from None
+    assert value is not None  # until() returns only a truthy value
+    return value
 
 
 def by_css(driver: WebDriver, css: str) -> list[WebElement]:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.models.scripted import stream_chunks, usage
+from simulator.models.scripted import UsageCounts, stream_chunks, usage
 
 FAULTS = ("rate_limit", "server_error", "unavailable", "timeout", "unreachable", "auth", "bad_request", "not_found")
 
@@ -47,7 +47,7 @@ class Fault:
 
     def exception(self, model: str) -> BaseException:
         import httpx
-        import litellm
+        from litellm import exceptions
 
         msg = self.message or f"simulated {self.kind}"
         request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
@@ -57,26 +57,26 @@ class Fault:
 
         provider = "fake"
         if self.kind == "rate_limit":
-            return litellm.RateLimitError(msg, llm_provider=provider, model=model, response=response(429))
+            return exceptions.RateLimitError(msg, llm_provider=provider, model=model, response=response(429))
         if self.kind == "server_error":
             status = self.status or 500
             if status == 503:
-                return litellm.ServiceUnavailableError(msg, llm_provider=provider, model=model, response=response(503))
+                return exceptions.ServiceUnavailableError(msg, llm_provider=provider, model=model, response=response(503))
             if status == 502:
-                return litellm.BadGatewayError(msg, llm_provider=provider, model=model, response=response(502))
-            return litellm.InternalServerError(msg, llm_provider=provider, model=model, response=response(status))
+                return exceptions.BadGatewayError(msg, llm_provider=provider, model=model, response=response(502))
+            return exceptions.InternalServerError(msg, llm_provider=provider, model=model, response=response(status))
         if self.kind == "unavailable":
-            return litellm.ServiceUnavailableError(msg, llm_provider=provider, model=model, response=response(503))
+            return exceptions.ServiceUnavailableError(msg, llm_provider=provider, model=model, response=response(503))
         if self.kind == "timeout":
-            return litellm.Timeout(msg, model=model, llm_provider=provider)
+            return exceptions.Timeout(msg, model=model, llm_provider=provider)
         if self.kind == "unreachable":
-            return litellm.APIConnectionError(f"Connection error. {msg}", llm_provider=provider, model=model, request=request)
+            return exceptions.APIConnectionError(f"Connection error. {msg}", llm_provider=provider, model=model, request=request)
         if self.kind == "auth":
-            return litellm.AuthenticationError(msg, llm_provider=provider, model=model, response=response(401))
+            return exceptions.AuthenticationError(msg, llm_provider=provider, model=model, response=response(401))
         if self.kind == "bad_request":
-            return litellm.BadRequestError(msg, model=model, llm_provider=provider, response=response(400))
+            return exceptions.BadRequestError(msg, model=model, llm_provider=provider, response=response(400))
         if self.kind == "not_found":
-            return litellm.NotFoundError(msg, model=model, llm_provider=provider, response=response(404))
+            return exceptions.NotFoundError(msg, model=model, llm_provider=provider, response=response(404))
         raise ValueError(f"unknown fault {self.kind!r}; one of {', '.join(FAULTS)}")
 
 
@@ -223,7 +223,7 @@ class FakeModel:
             yield chunk
 
 
-def _usage(canned: Canned, messages: list[dict[str, Any]]) -> dict[str, int]:
+def _usage(canned: Canned, messages: list[dict[str, Any]]) -> UsageCounts:
     """The canned figures where a test set them, else counted like the embedded provider counts."""
     return usage(messages, canned.text, canned.prompt_tokens, canned.completion_tokens)
 

@@ -13,8 +13,9 @@ from simulator.app.ui import calibration_samples, grade_sample, keep_valid, libr
 
 if TYPE_CHECKING:
     from evals.library import Sample
+    from simulator.content.rubric import Rating
 
-RATINGS = ("exceeds", "meets", "below")
+RATINGS: tuple[Rating, ...] = ("exceeds", "meets", "below")
 lib = library()
 
 st.title("Calibrate")
@@ -45,7 +46,7 @@ if sample.transcript.variant:
 with st.expander("The question and the anchors", expanded=False):
     md(item.prompt_for(sample.transcript.variant), "**Question.** ")
     for rating in RATINGS:
-        md(item.anchors.get(rating).text, f"- *{rating.capitalize()}:* ")  # type: ignore[arg-type]
+        md(item.anchors.get(rating).text, f"- *{rating.capitalize()}:* ")
 
 st.subheader("Transcript", anchor=False)
 who_names = {pid: p.name for pid, p in lib.personas.items()}
@@ -81,7 +82,8 @@ if submitted:
     else:
         from evals.library import record_rating
 
-        saved = run_safely(lambda: record_rating(who, sample.id, marks, overall), "Saving your rating")
+        chosen: str = overall  # narrowed above; the lambda does not keep the narrowing
+        saved = run_safely(lambda: record_rating(who, sample.id, marks, chosen), "Saving your rating")
         if saved is not None:
             st.session_state[result_key] = {"rating": overall, "indicators": dict(marks), "who": who}
 

@@ -4,6 +4,7 @@ earlier attempts at the same item. Downloadable as Markdown, JSON and a printabl
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -144,7 +145,7 @@ def history_block(sid: str, grade: Grade, item: Item) -> list[dict[str, Any]]:
     history: list[dict[str, Any]] = []
     previous: Grade | None = None
     for r in earlier:
-        g = run_safely(lambda r=r: graded(r.id, item.id), f"Grading the attempt of {r.created_at[:10]}")
+        g = run_safely(partial(graded, r.id, item.id), f"Grading the attempt of {r.created_at[:10]}")
         if g is None:
             continue
         history.append({**attempt_summary(g), "date": r.created_at[:16].replace("T", " "), "session": r.id})

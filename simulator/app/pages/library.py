@@ -41,7 +41,7 @@ def show_item(item_id: str) -> None:
         bullets([i.text + (f" (only {', '.join(i.variants)})" if i.variants else "") for i in negative], "Negative indicators")
     st.markdown("**Scoring anchors**")
     for rating in ("exceeds", "meets", "below"):
-        md(item.anchors.get(rating).text, f"- *{rating.capitalize()}:* ")  # type: ignore[arg-type]
+        md(item.anchors.get(rating).text, f"- *{rating.capitalize()}:* ")
     bullets(item.follow_ups, "Follow-ups")
     if item.reference_answer:
         with st.expander("Reference answer (spoils the practice)"):

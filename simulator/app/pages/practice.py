@@ -331,7 +331,11 @@ def conversation(s: Session) -> None:
                         md(prompt)
                 else:
                     st.caption(f"You: {md_escape(prompt.strip())}")
-                ok = run_safely(lambda: stream_turns(s.stream_respond(prompt), who) or True, "The reply")
+                def reply() -> bool:
+                    stream_turns(s.stream_respond(prompt), who)
+                    return True
+
+                ok = run_safely(reply, "The reply")
             if ok and s.finished:
                 st.rerun()
 

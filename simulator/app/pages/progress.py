@@ -3,6 +3,7 @@ indicators missed more than once in a row (the streaks worth practising next).""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -28,8 +29,8 @@ ungraded = [r for r in rows if not any((r.id, i) in grades for i in (r.items or 
 if ungraded:
     with st.spinner(f"Grading {min(len(ungraded), GRADE_PER_VISIT)} session(s) not graded yet..."):
         for r in ungraded[:GRADE_PER_VISIT]:
-            for a in run_safely(lambda r=r: assessed(r.id), f"Grading session {r.id}") or []:
-                grades[(r.id, a.item.id)] = a.grade.model_dump(mode="json")
+            for part in run_safely(partial(assessed, r.id), f"Grading session {r.id}") or []:
+                grades[(r.id, part.item.id)] = part.grade.model_dump(mode="json")
     if len(ungraded) > GRADE_PER_VISIT:
         st.caption(f"{len(ungraded) - GRADE_PER_VISIT} more session(s) will be graded on your next visits.")
 
