@@ -2,7 +2,7 @@
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: app test bench lock clean
+.PHONY: app test bench lock clean train-judge
 
 $(STAMP): requirements.lock pyproject.toml
 	bash scripts/bootstrap
@@ -12,6 +12,8 @@ app: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/system-setup
+	$(VENV)/bin/ruff check simulator evals tests training benchmarks app.py
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)
@@ -22,3 +24,16 @@ lock:
 
 clean:
 	rm -rf $(VENV)
+
+# The trained judge: a training-only venv (torch, transformers) on top of the hashed runtime lock,
+# then one command that trains, exports to ONNX, quantises and writes the model card. CI never runs it.
+TRAIN_VENV := .venv-train
+$(TRAIN_VENV)/.installed: requirements.lock requirements-train.lock
+	[ -x $(TRAIN_VENV)/bin/python ] || python3 -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/python -m pip install -q --require-hashes --no-deps -r requirements.lock -r requirements-train.lock
+	$(TRAIN_VENV)/bin/python -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+train-judge: $(STAMP) $(TRAIN_VENV)/.installed
+	$(TRAIN_VENV)/bin/python -m training.judge --epochs 1 --val 0.05
+	$(VENV)/bin/python -m evals.tune_judge
