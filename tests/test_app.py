@@ -524,3 +524,34 @@ def test_the_shipped_calibration_library_offers_several_samples_of_the_jordan_le
     rate_sample(at, "cy", {"id": sample_id, "transcript": {"item": item.id}}, "meets")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Reference"] == expected.reference.rating and metrics["You"] == "meets"
+
+
+def test_each_user_sees_only_their_own_sessions_feedback_and_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two users on one database (a team's): Practice, Feedback and Progress show each only theirs."""
+    from simulator.core.settings import get_settings, reset_settings
+    from simulator.practice.session import Session
+    from simulator.storage import open_store
+
+    reset_settings()
+    store = open_store(get_settings().db)
+    item = LIB.items["ds2-dashboard-design"]
+    for who, line in (("ann@example.org", "I interviewed the sales managers first."), ("bo@example.org", "I shipped it and never looked back.")):
+        s = Session.start(item.id, store=store, lib=LIB, clock="virtual", user_id=who)
+        s.opening()
+        s.respond(line)
+        s.command("end")
+    for who, mine, theirs in (("ann@example.org", "sales managers", "never looked back"), ("bo@example.org", "never looked back", "sales managers")):
+        monkeypatch.setenv("MOCKPANEL_USER", who)
+        reset_settings()
+        at = app("feedback")
+        options = at.selectbox(key="fb_session").options
+        assert len(options) == 1
+        text = page_text(at)
+        assert mine in text and theirs not in text
+        at.switch_page(PAGES["progress"]).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert "Finished sessions" in page_text(at)
+    monkeypatch.setenv("MOCKPANEL_USER", "cy@example.org")
+    reset_settings()
+    at = app("feedback")
+    assert "No practice sessions yet" in page_text(at)

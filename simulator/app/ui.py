@@ -119,13 +119,23 @@ def auth_configured() -> bool:
         return False
 
 
-@st.cache_resource(show_spinner="Loading the grader's embedding model (once)...")
-def warm_grader() -> str:
-    """Loads the embedding model once per process (about a second), before the first grade needs it."""
-    from simulator.models.embedding import embed, model_id
+def _load_grader_models(engine: str) -> None:
+    """The offline models a grade needs: sentence embeddings (the semantic engine and the
+    director's matcher) and, for the trained engine, the judge."""
+    from simulator.models.embedding import embed
 
     embed(["warm up"])
-    return model_id()
+    if engine == "trained":
+        from simulator.models import crossencoder
+
+        crossencoder.warm()
+
+
+@st.cache_resource(show_spinner="Loading the grader's model (once)...")
+def warm_grader(engine: str) -> str:
+    """Loads the grader's offline models once per process, before the first grade needs them."""
+    _load_grader_models(engine)
+    return engine
 
 
 def grader_engine() -> str:
@@ -140,8 +150,8 @@ def assessed(session_id: str) -> list[Assessed]:
     from simulator.practice.assessment import assess
 
     engine = grader_engine()
-    if engine == "semantic":
-        warm_grader()
+    if engine in ("semantic", "trained"):
+        warm_grader(engine)
     return assess(store(), session_id, library(), user_id=user_id(), engine=engine, ledger=ledger())
 
 
@@ -312,8 +322,8 @@ def grade_sample(sample_id: str) -> Grade:
     from evals import library as calibration
 
     engine = grader_engine()
-    if engine == "semantic":
-        warm_grader()
+    if engine in ("semantic", "trained"):
+        warm_grader(engine)
     return _grade_sample(str(calibration.CALIBRATION_DIR), sample_id, engine, _content_key(), ledger())
 
 
@@ -338,9 +348,7 @@ def warm_up() -> list[Any]:
 
 
 def warm_grader_quietly() -> None:
-    from simulator.models.embedding import embed
-
-    embed(["warm up"])
+    _load_grader_models(grader_engine())
 
 
 def keep_valid(key: str, options: list[Any]) -> None:
