@@ -54,7 +54,9 @@ from simulator.grading.verdict import (
     Missed,
     Strength,
     enforce_evidence,
+    enforce_substance,
     find_injections,
+    find_restatements,
     load_thresholds,
     normalise,
     rate,
@@ -156,10 +158,13 @@ def grade(transcript: Transcript, item: Item, *, engine: str | None = None, mode
     applicable = {i.id: i for i in item.indicators_for(transcript.variant)}
     verdicts: list[IndicatorVerdict] = []
     seen: set[str] = set()
+    restated = False
     for v in judgement.verdicts:
         if v.id in applicable and v.id not in seen:
             seen.add(v.id)
-            verdicts.append(enforce_evidence(transcript, v))
+            checked, dropped = enforce_substance(item, enforce_evidence(transcript, v))
+            restated = restated or dropped
+            verdicts.append(checked)
     for ind_id, ind in applicable.items():  # an engine that skipped one: not enough evidence
         if ind_id not in seen:
             verdicts.append(IndicatorVerdict(id=ind.id, text=ind.text, polarity=ind.polarity, present=None,
@@ -167,6 +172,8 @@ def grade(transcript: Transcript, item: Item, *, engine: str | None = None, mode
     order = list(applicable)
     verdicts.sort(key=lambda v: order.index(v.id))
     flags = list(dict.fromkeys(judgement.flags))
+    if (restated or find_restatements(transcript, item)) and "rubric-restatement" not in flags:
+        flags.append("rubric-restatement")
     if find_injections(transcript) and "injection" not in flags:
         flags.append("injection")
     thresholds = load_thresholds()

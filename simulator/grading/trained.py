@@ -33,7 +33,7 @@ from simulator.content.rubric import Item
 from simulator.core.transcript import Transcript
 from simulator.grading.engine import engine
 from simulator.grading.semantic import spans
-from simulator.grading.verdict import Evidence, IndicatorVerdict, Judgement, is_injection, rubric_version, short_hash
+from simulator.grading.verdict import Evidence, IndicatorVerdict, Judgement, is_injection, restatement_share, short_hash
 from simulator.models import crossencoder
 
 ENGINE_VERSION = "trained-1"
@@ -47,7 +47,6 @@ DEFAULTS: dict[str, float] = {
     "top_k": 0,            # >0: only the k passages closest to an indicator (sentence embeddings) are judged
 }
 MAX_WHOLE_SENTENCES = 6
-_WORD = re.compile(r"[a-z0-9]+")
 
 
 @lru_cache(maxsize=1)
@@ -65,48 +64,6 @@ class Passage:
     text: str
     context: str
     blocked: str = ""
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
-def _trigrams(text: str) -> set[tuple[str, ...]]:
-    ws = [_stem(w) for w in _WORD.findall(text.lower())]
-    return {tuple(ws[i : i + 3]) for i in range(len(ws) - 2)}
-
-
-_ITEM_TRIGRAMS: dict[str, frozenset[tuple[str, ...]]] = {}
-
-
-def _item_trigrams(item: Item) -> frozenset[tuple[str, ...]]:
-    """Word trigrams of everything the item itself says: what a candidate cannot buy credit with."""
-    key = rubric_version(item, None)
-    if key in _ITEM_TRIGRAMS:
-        return _ITEM_TRIGRAMS[key]
-    texts = [item.question, item.title, item.reference_answer or "", *(item.follow_ups or [])]
-    for ind in item.indicators:
-        texts += [ind.text, *(ind.cues or [])]
-    a = item.anchors
-    texts += [a.exceeds.text, a.meets.text, a.below.text]
-    for v in item.variants or []:
-        texts += [v.question, v.instructions or ""]
-    out: set[tuple[str, ...]] = set()
-    for t in texts:
-        out |= _trigrams(t)
-    _ITEM_TRIGRAMS[key] = frozenset(out)
-    return _ITEM_TRIGRAMS[key]
-
-
-def restatement_share(text: str, item: Item) -> float:
-    """Share of the passage's word trigrams that come from the item's own text (0 for short text)."""
-    mine = _trigrams(text)
-    if len(mine) < 3:
-        return 0.0
-    return len(mine & _item_trigrams(item)) / len(mine)
 
 
 def _context_before(transcript: Transcript, idx: int) -> str:

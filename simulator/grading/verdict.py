@@ -197,6 +197,14 @@ _FORGED = re.compile(
     r"|\bthe\s+candidate\s+(?:clearly|fully|has\s+clearly|has\s+fully)\s+(?:demonstrat|show|met|meet|satisf|exceed|track|mention|cover)\w*",
     re.IGNORECASE,
 )
+# Addressed to a grader in another language: the word for the grader or for "indicators/rubric"
+# (an interview in English never needs them), and a rating word beside it.
+_FOREIGN = re.compile(
+    r"\b(?:evaluador|evaluadora|calificador|examinador|bewerter|bewerterin|pr[üu]fer|gutachter|[ée]valuateur|[ée]valuatrice|correcteur|"
+    r"avaliador|avaliadora|valutatore|esaminatore|beoordelaar|indicadores|indikatoren|indicateurs|indicatori|r[úu]brica|rubrik)\b"
+    r"|评分|评审|考官|评估者|指标|評価者|採点|評価基準|मूल्यांकनकर्ता|परीक्षक|संकेतक",
+    re.IGNORECASE,
+)
 # Letters spaced or dotted apart ("g r a d e r", "e.x.c.e.e.d.s") are read joined up as well.
 _SPACED = re.compile(r"\b(?:[A-Za-z][ .\-_*]){3,}[A-Za-z]\b")
 
@@ -209,7 +217,7 @@ def find_injections(transcript: Transcript) -> list[Evidence]:
     """Candidate text addressed to the grader rather than the interviewer, as quotable spans."""
     found: list[Evidence] = []
     for idx, turn in transcript.candidate_turns():
-        for pattern in (_INJECTION, _FORGED):
+        for pattern in (_INJECTION, _FORGED, _FOREIGN):
             for m in pattern.finditer(turn.text):
                 quote = normalise(m.group(0))
                 if quote:
@@ -223,7 +231,7 @@ def find_injections(transcript: Transcript) -> list[Evidence]:
 
 
 def is_injection(text: str) -> bool:
-    if _INJECTION.search(text) or _FORGED.search(text):
+    if _INJECTION.search(text) or _FORGED.search(text) or _FOREIGN.search(text):
         return True
     joined = _despaced(text)
     return joined != text and bool(_INJECTION.search(joined) or re.search(r"\b(?:grader|evaluator)\b", joined, re.I))
@@ -260,3 +268,92 @@ def short_hash(text: str) -> str:
 
 
 # --- Feedback ----------------------------------------------------------------------------------
+
+
+# --- The item's own words earn nothing ----------------------------------------------------------
+
+#: Share of a passage's word trigrams that, when found in the item's own text, make it a restatement.
+RESTATEMENT_SHARE = 0.6
+_WORD = re.compile(r"[a-z0-9]+")
+_ITEM_TRIGRAMS: dict[str, frozenset[tuple[str, ...]]] = {}
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _trigrams(text: str) -> set[tuple[str, ...]]:
+    ws = [_stem(w) for w in _WORD.findall(text.lower())]
+    return {tuple(ws[i : i + 3]) for i in range(len(ws) - 2)}
+
+
+
+
+def _item_trigrams(item: Item) -> frozenset[tuple[str, ...]]:
+    """Word trigrams of everything the item itself says: what a candidate cannot buy credit with."""
+    key = rubric_version(item, None)
+    if key in _ITEM_TRIGRAMS:
+        return _ITEM_TRIGRAMS[key]
+    texts = [item.question, item.title, item.reference_answer or "", *(item.follow_ups or [])]
+    for ind in item.indicators:
+        texts += [ind.text, *(ind.cues or [])]
+    a = item.anchors
+    texts += [a.exceeds.text, a.meets.text, a.below.text]
+    for v in item.variants or []:
+        texts += [v.question, v.instructions or ""]
+    out: set[tuple[str, ...]] = set()
+    for t in texts:
+        out |= _trigrams(t)
+    _ITEM_TRIGRAMS[key] = frozenset(out)
+    return _ITEM_TRIGRAMS[key]
+
+
+def restatement_share(text: str, item: Item) -> float:
+    """Share of the passage's word trigrams that come from the item's own text (0 for short text)."""
+    mine = _trigrams(text)
+    if len(mine) < 3:
+        return 0.0
+    return len(mine & _item_trigrams(item)) / len(mine)
+
+
+def restatement_reason(text: str, item: Item, share: float = RESTATEMENT_SHARE) -> str:
+    """"restates the item's own text" when a quote is the rubric, the question, a cue, an anchor or
+    the reference answer pasted back word for word or nearly; "" otherwise."""
+    return "restates the item's own text" if restatement_share(text, item) >= share else ""
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def find_restatements(transcript: Transcript, item: Item) -> list[Evidence]:
+    """Candidate sentences (or whole turns) that restate the item's own text: flagged whether or
+    not an engine chose them as evidence."""
+    found: list[Evidence] = []
+    for idx, turn in transcript.candidate_turns():
+        if turn.channel == "command":
+            continue
+        pieces = [turn.text, *(s for s in _SENTENCE.split(turn.text) if s.strip())]
+        for piece in pieces:
+            if restatement_reason(piece, item):
+                found.append(Evidence(turn=idx, quote=normalise(piece)))
+                break
+    return found
+
+
+def enforce_substance(item: Item, verdict: IndicatorVerdict) -> tuple[IndicatorVerdict, bool]:
+    """Whatever the engine: a quote that restates the item's own text earns no positive, and a
+    positive left with no quote is not shown; a negative it shows still fires (pasting the rubric
+    must never raise a grade, and may lower it). (verdict, whether a restatement was dropped)"""
+    if verdict.polarity != "positive":
+        return verdict, False
+    kept = [e for e in verdict.evidence if not restatement_reason(e.quote, item)]
+    if len(kept) == len(verdict.evidence):
+        return verdict, False
+    update: dict[str, object] = {"evidence": kept}
+    if verdict.present and not kept:
+        update["present"] = False
+        update["note"] = f"the only evidence restated the item's own text. {verdict.note}".strip()
+    return verdict.model_copy(update=update), True
