@@ -325,6 +325,34 @@ def test_a_model_error_is_a_message_and_the_conversation_is_kept(monkeypatch: py
     assert chat_texts(at)[-1][0] == "assistant"
 
 
+def test_an_outage_loses_no_answer_and_the_page_says_what_is_saved(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model answers, then fails on every call: all six answers are saved, the page draws them
+    from the store and says they are saved and that the reply will be retried."""
+    from simulator.dialogue import voice
+
+    at = start_jordan(app())
+    real = voice.speak
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ModelError("openai/gpt-4o-mini", "server error (500)", "try again")
+
+    monkeypatch.setattr(voice, "speak", down)
+    answers = [f"Answer {n}: how should we define success for the pilot?" for n in range(6)]
+    for text in answers:
+        say(at, text)
+        assert at.error and "server error" in unescape(at.error[0].value)
+        owed = unescape(" ".join(w.value for w in at.warning))
+        assert "answers are saved" in owed and "retried" in owed
+        assert at.button(key="pr_retry")
+    [row] = session_rows()
+    assert [t.text for t in Store().turns(row.id) if t.is_candidate] == answers
+    assert [text for who, text in chat_texts(at) if who == "user"] == answers  # drawn from the store
+
+    monkeypatch.setattr(voice, "speak", real)
+    at.button(key="pr_retry").click().run()
+    assert not at.error and not session_rows()[0].pending and not at.warning
+
+
 def test_a_missing_key_is_explained_in_the_page_and_the_session_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     from simulator.core.settings import reset_settings
 

@@ -235,3 +235,57 @@ def test_code_pane_keeps_indentation_verbatim() -> None:
     s.respond(code, channel="code")
     [turn] = [t for t in s.transcript().turns if t.channel == "code"]
     assert turn.text == code.rstrip("\n")
+
+
+def test_a_model_outage_never_loses_an_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model answers three times, then fails: every one of ten answers is saved all the same,
+    and once it is back the owed replies are spoken before the next answer is replied to."""
+    from simulator.core.errors import ModelError
+    from simulator.dialogue import voice
+
+    real = voice.speak
+    calls = {"n": 0, "down": True}
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] > 3 and calls["down"]:
+            raise ModelError("openai/gpt-4o-mini", "server error (500)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(voice, "speak", flaky)
+    store = Store(tmp_path / "s.db")
+    s = _start("sim-test", store=store)
+    s.opening()
+    answers = [f"Answer number {n}: what is the traffic cap?" if n % 2 else f"Answer number {n}." for n in range(10)]
+    failed = 0
+    for text in answers:
+        try:
+            s.respond(text)
+        except ModelError:
+            failed += 1
+            assert s.owed() and "saved" in s.owed() and "retried" in s.owed()
+    assert failed >= 7
+    saved = [t.text for t in store.turns(s.id) if t.is_candidate]
+    assert saved == answers  # all ten, in order, whatever the model did
+    assert store.find(s.id).pending  # the replies are owed, not dropped
+
+    calls["down"] = False
+    again = Session.open(s.id, store=store, lib=LIB, clock="virtual")
+    spoken = list(again.resume())
+    assert spoken and not again.pending and again.owed() is None
+    assert [t.text for t in store.turns(s.id) if t.is_candidate] == answers
+
+
+def test_the_first_answer_is_saved_even_when_the_opening_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.core.errors import ModelError
+    from simulator.dialogue import voice
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ModelError("openai/gpt-4o-mini", "server error (500)")
+
+    monkeypatch.setattr(voice, "speak", down)
+    s = _start("sim-test")
+    with pytest.raises(ModelError):
+        s.respond("Hello, shall we start?")
+    assert [t.text for t in s.store.turns(s.id)] == ["Hello, shall we start?"]
+    assert len(s.pending) >= 2  # the opening and the reply to the answer, both owed

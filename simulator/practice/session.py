@@ -28,6 +28,9 @@ word by word, iterate `simulator.models.scripted.chunks(turn.text)`.
 Why this order of writes: the candidate's turn, the director's new state and the planned replies
 are committed in one transaction *before* the model is called, and each reply is committed before
 the next call, so killing the process loses at most the reply in flight, and `resume()` speaks it.
+A failed model call leaves its reply owed (`pending`, said by `owed()`); the candidate's next answer
+is still saved first, with its own planned replies behind the owed one, and only then is the model
+asked again, so no answer is lost however often the model fails.
 
 Clocks: "wall" (practice: real time, pauses between runs not counted) or "virtual" (play and
 simulate: time advances by speaking time, so a seed gives the same session every run).
@@ -171,6 +174,18 @@ class Session:
     def pending(self) -> list[Plan]:
         return list(self.row.pending)
 
+    def owed(self) -> str | None:
+        """While a reply is owed (a model call failed): what is saved and what happens next; else None."""
+        if not self.row.pending or self.finished:
+            return None
+        answers = [t for t in self._turns if t.is_candidate and t.channel != "command"]
+        saved = f"All {len(answers)} of your answers are saved" if answers else "The session is saved"
+        if answers:
+            last = " ".join(answers[-1].text.split())
+            saved += f" (the last: \u201c{last[:60]}{'...' if len(last) > 60 else ''}\u201d)"
+        n = len(self.row.pending)
+        return f"{saved}. {n} repl{'y is' if n == 1 else 'ies are'} owed and will be retried before your next answer is replied to"
+
     # --- time ----------------------------------------------------------------------------------
 
     def elapsed(self) -> float:
@@ -223,14 +238,15 @@ class Session:
         if not stripped:
             raise UserError("say something (or /hint, /repeat, /time, /end)")
         self._check_open()
-        if not self.director.state["opened"]:
-            yield from self.opening()
-        yield from self._speak_pending()
+        if not self.director.state["opened"]:  # planned, not spoken: the answer is saved before any model call
+            self._save_plans(self.director.opening(self.elapsed()))
         # code keeps its indentation and newlines: the grader quotes it verbatim
         said = text.rstrip("\n") if channel == "code" else stripped
         turn = Turn(speaker=CANDIDATE, text=said, channel=channel, at=now_iso())  # type: ignore[arg-type]
         self._advance(stripped, candidate=True)
         plans = self.director.react(self._transcript_with(turn), stripped, self.elapsed())
+        # Saved with its planned replies, behind any reply still owed from a failed call: whatever
+        # the model does next, the answer is in the store; the owed replies are spoken first.
         self._save(turn, plans)
         yield from self._speak_pending()
 
