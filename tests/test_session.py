@@ -289,3 +289,14 @@ def test_the_first_answer_is_saved_even_when_the_opening_fails(monkeypatch: pyte
         s.respond("Hello, shall we start?")
     assert [t.text for t in s.store.turns(s.id)] == ["Hello, shall we start?"]
     assert len(s.pending) >= 2  # the opening and the reply to the answer, both owed
+
+
+def test_a_turn_over_the_limit_is_refused_before_anything_is_saved() -> None:
+    from simulator.core.transcript import MAX_TURN_CHARS
+
+    s = _start("sim-test")
+    s.opening()
+    before = len(s.store.turns(s.id))
+    with pytest.raises(UserError, match="the limit is 50,000"):
+        s.respond("x" * (MAX_TURN_CHARS + 1))
+    assert len(s.store.turns(s.id)) == before

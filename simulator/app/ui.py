@@ -201,6 +201,27 @@ def model_error_advice(exc: Exception) -> str:
     return advice + " Your conversation so far is saved; nothing you wrote is lost."
 
 
+def check_upload(name: str, data: bytes) -> str | None:
+    """The Library's "check your own file": None when the YAML validates, else its one-line
+    error naming the uploaded file (a file over the content size limit is refused unread)."""
+    import tempfile
+
+    from simulator.content.library import MAX_FILE_BYTES, validate_paths
+    from simulator.core.errors import InputError, UserError
+
+    name = Path(name).name or "upload.yaml"
+    if len(data) > MAX_FILE_BYTES:
+        return str(InputError(name, None, None, f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}"))
+    with tempfile.TemporaryDirectory(prefix="mockpanel-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            validate_paths([path])
+        except UserError as exc:
+            return relabel_error(exc, path, name)
+    return None
+
+
 def relabel_error(exc: Exception, real: Path, shown: str) -> str:
     """An InputError about a temp copy, naming the file the user uploaded instead."""
     from simulator.core.errors import InputError

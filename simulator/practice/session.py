@@ -39,7 +39,6 @@ simulate: time advances by speaking time, so a seed gives the same session every
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import time
 import uuid
@@ -50,9 +49,9 @@ from typing import Any, Literal
 from simulator.content.library import Library, load_library
 from simulator.content.persona import Persona
 from simulator.content.rubric import Item
-from simulator.core.errors import InputError, UserError
-from simulator.core.files import read_text
-from simulator.core.transcript import CANDIDATE, Transcript, Turn
+from simulator.core.errors import InputError, ModelError, UserError
+from simulator.core.files import json_line, parse_json, read_text
+from simulator.core.transcript import CANDIDATE, MAX_TRANSCRIPT_BYTES, MAX_TURN_CHARS, MAX_TURNS, Transcript, Turn
 from simulator.dialogue import voice
 from simulator.dialogue.director import APPLICATION_KINDS, Director, Plan, speaker_for, speaking_seconds
 from simulator.grading.grader import live_evidence
@@ -238,6 +237,7 @@ class Session:
         if not stripped:
             raise UserError("say something (or /hint, /repeat, /time, /end)")
         self._check_open()
+        self._check_size(text)
         if not self.director.state["opened"]:  # planned, not spoken: the answer is saved before any model call
             self._save_plans(self.director.opening(self.elapsed()))
         # code keeps its indentation and newlines: the grader quotes it verbatim
@@ -287,11 +287,19 @@ class Session:
             raise UserError("this session has no AI assistant (it is the with_ai variant of the coding test only)")
         if not text:
             raise UserError("say what you want from the assistant: /ai your request")
+        self._check_size(text)
         turn = Turn(speaker=CANDIDATE, text=text, channel="assistant", at=now_iso())
         self._advance(text, candidate=True)
         plans = self.director.assistant(text)
         self._save(turn, plans)
         yield from self._speak_pending()
+
+    def _check_size(self, text: str) -> None:
+        """A turn and a session have limits (a transcript's): past them, say so before anything is saved."""
+        if len(text) > MAX_TURN_CHARS:
+            raise UserError(f"that message is {len(text):,} characters; the limit is {MAX_TURN_CHARS:,} (split it up)")
+        if len(self._turns) + 2 > MAX_TURNS:
+            raise UserError(f"this session has reached {MAX_TURNS:,} turns, the limit; end it with /end")
 
     def _check_open(self) -> None:
         if self.finished:
@@ -367,17 +375,20 @@ def reproducible(t: Transcript) -> Transcript:
 def read_script(path: str | Path) -> list[str]:
     """`play --script FILE`: a JSON array of the candidate's lines."""
     path = Path(path)
-    text = read_text(path, "a JSON array of strings")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, exc.lineno, None, f"not valid JSON: {exc.msg}") from None
+    text = read_text(path, "a JSON array of strings", MAX_TRANSCRIPT_BYTES)
+    data = parse_json(text, path)
     expected = "expected a JSON array of strings (the candidate's lines, in order)"
     if not isinstance(data, list):
         raise InputError(path, 1, None, expected)
+    if len(data) > MAX_TURNS:
+        raise InputError(path, 1, None, f"{len(data):,} lines; the limit is {MAX_TURNS:,}")
     for n, line in enumerate(data):
         if not isinstance(line, str):
-            raise InputError(path, _element_line(text, n), f"[{n}]", f"{expected}; this one is {_json_kind(line)}")
+            raise InputError(path, json_line(text, [n]), f"[{n}]", f"{expected}; this one is {_json_kind(line)}")
+        if not line.strip():
+            raise InputError(path, json_line(text, [n]), f"[{n}]", "an empty line; each element is something the candidate says")
+        if len(line) > MAX_TURN_CHARS:
+            raise InputError(path, json_line(text, [n]), f"[{n}]", f"a line of {len(line):,} characters; the limit is {MAX_TURN_CHARS:,}")
     return data
 
 
@@ -389,35 +400,31 @@ def _json_kind(value: Any) -> str:
     return {dict: "an object", list: "an array"}.get(type(value), "a number")
 
 
-def _element_line(text: str, index: int) -> int:
-    """The line where element `index` of a JSON array starts (the text is known to be valid)."""
-    decoder = json.JSONDecoder()
-    pos = text.index("[") + 1
-    for n in range(index + 1):
-        while text[pos] in " \t\r\n,":
-            pos += 1
-        if n == index:
-            break
-        _, pos = decoder.raw_decode(text, pos)
-    return text.count("\n", 0, pos) + 1
-
-
 def play(item_id: str, lines: list[str], *, variant: str | None = None, seed: int = 0,
-         store: Store | None = None, lib: Library | None = None) -> Session:
-    """Runs a whole session from the candidate's lines; stops early if the session ends."""
+         store: Store | None = None, lib: Library | None = None, source: Path | None = None) -> Session:
+    """Runs a whole session from the candidate's lines; stops early if the session ends. With
+    `source` (the script), a line the session refuses is an error naming the file and line."""
     s = Session.start(item_id, variant, None, seed, store=store or open_store(":memory:"), lib=lib, clock="virtual")
     s.opening()
-    for line in lines:
+    for n, line in enumerate(lines):
         if s.finished:
             break
-        s.respond(line)
+        try:
+            s.respond(line)
+        except ModelError:
+            raise
+        except UserError as exc:
+            if source is None:
+                raise
+            text = read_text(source, "a JSON array of strings")
+            raise InputError(source, json_line(text, [n]), f"[{n}]", str(exc)) from None
     return s
 
 
 def cmd_play(args: argparse.Namespace) -> int:
     """Prints the `reproducible` transcript, so the same script and seed give byte-identical output."""
     lines = read_script(args.script)
-    s = play(args.item, lines, variant=args.variant, seed=args.seed)
+    s = play(args.item, lines, variant=args.variant, seed=args.seed, source=Path(args.script))
     t = reproducible(s.transcript())
     if args.json:
         print(t.to_json())

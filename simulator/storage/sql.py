@@ -84,7 +84,11 @@ class SQLStore:
             self._migration_lock(cur)
             cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             current = cur.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
-            for number, _name, sql in migrations(self.backend):
+            known = migrations(self.backend)
+            if known and current > known[-1][0]:
+                raise UserError(f"{self.url or 'the database'}: schema version {current} is newer than this mockpanel knows "
+                                f"({known[-1][0]}); upgrade mockpanel, or name another database with MOCKPANEL_DB")
+            for number, _name, sql in known:
                 if number > current:
                     for statement in statements(sql):
                         cur.execute(statement)
