@@ -552,3 +552,24 @@ def test_the_shipped_calibration_library_offers_several_samples_of_the_jordan_le
     rate_sample(at, "cy", {"id": sample_id, "transcript": {"item": item.id}}, "meets")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Reference"] == expected.reference.rating and metrics["You"] == "meets"
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_damaged_session_is_reported_never_a_traceback(page: str) -> None:
+    from simulator.core.transcript import Turn
+    from simulator.storage import SessionRow
+
+    store = Store()
+    item = jordan_item()
+    for sid, status in (("good", "finished"), ("bad", "finished"), ("badturn", "active")):
+        store.create(SessionRow(id=sid, item_id=item.id, items=[item.id], status=status))
+        store.add_turn(sid, Turn(speaker="candidate", text="We should define success first."))
+    with store._tx() as cur:
+        cur.execute("UPDATE sessions SET state = '{' WHERE id = 'bad'")
+        cur.execute("UPDATE turns SET channel = 'telepathy' WHERE session_id = 'badturn'")
+    at = app(page)  # asserts no exception
+    if page in ("practice", "feedback", "progress"):
+        assert any("session bad is damaged" in unescape(w.value) for w in at.warning)
+    if page == "feedback":
+        at.selectbox(key="fb_session").set_value("badturn").run()
+        assert not at.exception and at.error and "session badturn is damaged" in unescape(at.error[0].value)

@@ -185,3 +185,58 @@ def test_two_processes_share_sessions_on_postgres(postgres: TempPostgres | None,
     third = subprocess.run([sys.executable, "-c", resume.replace("user_id='ann@example.org'", "user_id='bo@example.org'")],
                            capture_output=True, text=True, env=other, cwd=ROOT, timeout=120)
     assert third.returncode != 0 and "no session" in third.stderr
+
+
+@pytest.mark.parametrize(("table", "column", "value", "what"), [
+    ("sessions", "state", "{not json", "state: not valid JSON"),
+    ("sessions", "items", '"one-item"', "items: expected a list"),
+    ("sessions", "items", "[1, 2]", "items: expected item ids"),
+    ("sessions", "metadata", "[}", "metadata: not valid JSON"),
+    ("sessions", "pending", "{}", "pending: expected a list"),
+    ("turns", "channel", "telepathy", "turn 0: channel"),
+    ("turns", "meta", "{bad", "turn 0: meta: not valid JSON"),
+])
+def test_a_damaged_row_is_reported_and_skipped_the_rest_still_work(store: Store, table: str, column: str, value: str, what: str) -> None:
+    from simulator.core.errors import UserError
+
+    for sid in ("good1", "bad", "good2"):
+        store.create(SessionRow(id=sid, item_id="ds2-dashboard-design", items=["ds2-dashboard-design"]))
+        store.add_turn(sid, Turn(speaker="candidate", text=f"answer of {sid}"))
+    key = "id" if table == "sessions" else "session_id"
+    with store._tx() as cur:  # type: ignore[attr-defined]
+        cur.execute(store._q(f"UPDATE {table} SET {column} = ? WHERE {key} = ?"), (value, "bad"))  # type: ignore[attr-defined]
+
+    if table == "sessions":
+        assert sorted(r.id for r in store.list()) == ["good1", "good2"]
+        [problem] = store.damaged()
+        assert "session bad is damaged" in str(problem) and what in str(problem)
+        with pytest.raises(UserError, match="session bad is damaged"):
+            store.find("bad")
+    else:
+        assert sorted(r.id for r in store.list()) == ["bad", "good1", "good2"]
+        with pytest.raises(UserError, match=f"session bad is damaged .{what}"):
+            store.transcript("bad")
+    assert store.transcript("good1").turns[0].text == "answer of good1"  # the rest still work
+    store.delete("bad")
+    assert store.damaged() == [] and sorted(r.id for r in store.list()) == ["good1", "good2"]
+
+
+def test_sessions_list_in_the_cli_names_the_damaged_one_and_lists_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from simulator.cli.main import main
+    from simulator.core.settings import reset_settings
+
+    db = tmp_path / "s.db"
+    store = open_store(str(db))
+    for sid in ("good1", "bad"):
+        store.create(SessionRow(id=sid, item_id="ds2-dashboard-design", items=["ds2-dashboard-design"]))
+    with store._tx() as cur:  # type: ignore[attr-defined]
+        cur.execute("UPDATE sessions SET state = '{' WHERE id = 'bad'")
+    store.close()
+    monkeypatch.setenv("MOCKPANEL_DB", str(db))
+    reset_settings()
+    assert main(["sessions", "list"]) == 0
+    out, err = capsys.readouterr()
+    assert "good1" in out and "bad" not in out
+    assert err.strip().splitlines() == [next(x for x in err.splitlines() if "session bad is damaged (state: not valid JSON)" in x)]
+    assert main(["sessions", "delete", "bad"]) == 0

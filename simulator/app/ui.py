@@ -90,6 +90,12 @@ def store() -> Store:
     return _store(db_url())
 
 
+def damaged_notice() -> None:
+    """Each of this user's sessions that cannot be read, said once on the page; the rest still work."""
+    for problem in store().damaged(user_id()):
+        st.warning(md_escape(str(problem)), icon=":material/report:")
+
+
 def user_id() -> str:
     """The signed-in user (Streamlit's OpenID Connect, when `.streamlit/secrets.toml` has an
     [auth] section), else the local profile. With sign-in configured, a visitor who is not signed

@@ -21,6 +21,7 @@ from simulator.storage.records import (
     CalibrationRating,
     GradeRecord,
     SessionRow,
+    StoreError,
     now_iso,
 )
 
@@ -107,10 +108,20 @@ class SQLStore:
             cur.execute(self._q(f"INSERT INTO sessions({','.join(_COLS)}) VALUES ({','.join('?' * len(_COLS))})"), values)
         return row
 
-    def _select(self, where: str = "", params: tuple[Any, ...] = (), order: str = "") -> list[SessionRow]:
+    def _select(self, where: str = "", params: tuple[Any, ...] = (), order: str = "", *,
+                damaged: list[DamagedRow] | None = None) -> list[SessionRow]:
+        """Rows as SessionRows; a damaged row raises DamagedRow, or with `damaged` is collected there and skipped."""
         sql = (f"SELECT {','.join(_COLS)}, (SELECT count(*) FROM turns t WHERE t.session_id = s.id) FROM sessions s"
                f"{' WHERE ' + where if where else ''}{' ORDER BY ' + order if order else ''}")
-        return [_row(r) for r in self._rows(self._q(sql), params)]
+        out = []
+        for r in self._rows(self._q(sql), params):
+            try:
+                out.append(_row(r))
+            except DamagedRow as exc:
+                if damaged is None:
+                    raise
+                damaged.append(exc)
+        return out
 
     def get(self, session_id: str, user_id: str | None = None) -> SessionRow:
         rows = self._select("id = ?", (session_id,))
@@ -135,9 +146,19 @@ class SQLStore:
         return self.get(ids[0], user_id)
 
     def list(self, user_id: str | None = None) -> list[SessionRow]:
+        """The sessions, newest first; a damaged one is skipped (`damaged()` says which and why)."""
+        return self._list(user_id, [])
+
+    def damaged(self, user_id: str | None = None) -> list[DamagedRow]:
+        """The sessions `list()` skipped because their row cannot be read, each with what is wrong."""
+        found: list[DamagedRow] = []
+        self._list(user_id, found)
+        return found
+
+    def _list(self, user_id: str | None, damaged: list[DamagedRow]) -> list[SessionRow]:
         if user_id is None:
-            return self._select(order="updated_at DESC, id")
-        return self._select("user_id = ?", (user_id,), order="updated_at DESC, id")
+            return self._select(order="updated_at DESC, id", damaged=damaged)
+        return self._select("user_id = ?", (user_id,), order="updated_at DESC, id", damaged=damaged)
 
     def delete(self, session_id: str) -> None:
         with self._tx() as cur:
@@ -166,8 +187,15 @@ class SQLStore:
         return int(idx)
 
     def turns(self, session_id: str) -> list[Turn]:
-        rows = self._rows(self._q("SELECT speaker, channel, text, at, meta FROM turns WHERE session_id = ? ORDER BY idx"), (session_id,))
-        return [Turn(speaker=s, channel=c, text=t, at=a, meta=json.loads(m)) for s, c, t, a, m in rows]
+        rows = self._rows(self._q("SELECT idx, speaker, channel, text, at, meta FROM turns WHERE session_id = ? ORDER BY idx"), (session_id,))
+        out = []
+        for idx, speaker, channel, text, at, meta in rows:
+            try:
+                out.append(Turn(speaker=speaker, channel=channel, text=text, at=at, meta=json.loads(meta)))
+            except (TypeError, ValueError) as exc:  # bad JSON in meta, an unknown channel, a wrong type
+                what = "meta: not valid JSON" if isinstance(exc, json.JSONDecodeError) else _first_problem(exc)
+                raise DamagedRow(session_id, f"turn {idx}: {what}") from None
+        return out
 
     def transcript(self, session_id: str) -> Transcript:
         row = self.get(session_id)
@@ -246,10 +274,44 @@ def _sets(fields: dict[str, Any]) -> tuple[str, list[Any]]:
     return ", ".join(f"{k} = ?" for k in fields), values
 
 
+class DamagedRow(StoreError):
+    """A stored session that cannot be read (bad JSON, a wrong type): reported, and skipped in lists."""
+
+    def __init__(self, session_id: str, what: str) -> None:
+        self.session_id = session_id
+        super().__init__(f"session {session_id} is damaged ({what}); it is skipped. "
+                         f"Export what is readable or delete it: mockpanel sessions delete {session_id}")
+
+
+_JSON_KINDS = {"items": list, "state": dict, "pending": list, "metadata": dict}
+
+
+def _first_problem(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        err = errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+    return str(exc).splitlines()[0]
+
+
 def _row(values: tuple[Any, ...]) -> SessionRow:
+    """A SessionRow, its JSON columns checked: a damaged row is a DamagedRow naming the column."""
     data = dict(zip(_COLS, values[: len(_COLS)]))
-    for c in _JSON_COLS:
-        data[c] = json.loads(data[c])
+    sid = str(data["id"])
+    for c, kind in _JSON_KINDS.items():
+        try:
+            data[c] = json.loads(data[c])
+        except (TypeError, ValueError):
+            raise DamagedRow(sid, f"{c}: not valid JSON") from None
+        if not isinstance(data[c], kind):
+            raise DamagedRow(sid, f"{c}: expected {'a list' if kind is list else 'an object'}, found {type(data[c]).__name__}")
+    if not all(isinstance(i, str) for i in data["items"]):
+        raise DamagedRow(sid, "items: expected item ids")
+    if not all(isinstance(p, dict) for p in data["pending"]):
+        raise DamagedRow(sid, "pending: expected planned replies")
+    for c, kind in (("item_id", str), ("seed", int), ("elapsed_s", (int, float)), ("status", str)):
+        if not isinstance(data[c], kind):
+            raise DamagedRow(sid, f"{c}: wrong type {type(data[c]).__name__}")
     return SessionRow(**data, turns=int(values[len(_COLS)]))
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from simulator.app.ui import bullets, keep_valid, ledger, library, md, md_escape, show_error, store, user_id
+from simulator.app.ui import bullets, damaged_notice, keep_valid, ledger, library, md, md_escape, show_error, store, user_id
 
 if TYPE_CHECKING:
     from simulator.content.rubric import Item
@@ -153,6 +153,7 @@ def brief(item: Item, variant: str | None) -> None:
 
 def resumable() -> None:
     rows = [r for r in store().list(user_id()) if r.status == "active" and r.turns > 0 and r.item_id in lib.items]
+    damaged_notice()
     if not rows:
         return
     st.divider()
