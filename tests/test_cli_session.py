@@ -192,3 +192,19 @@ def test_practice_saves_every_answer_while_the_model_returns_500(capsys: pytest.
     saved = [t.text for t in open_store().turns(row.id) if t.is_candidate]
     assert saved == answers
     assert open_store().find(row.id).pending
+
+
+def test_a_second_resume_of_an_open_session_is_one_clear_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from simulator.practice.session import Session
+
+    first = Session.start("sim-test", lib=library())
+    first.opening()
+    monkeypatch.setattr(sys, "stdin", io.StringIO("An answer from the second terminal.\n"))
+    assert main(["sessions", "resume", first.id]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"session {first.id} is open in another window or terminal" in err[0]
+    assert "An answer from the second terminal." not in [t.text for t in first.store.turns(first.id)]
+    first.close()
+    assert main(["sessions", "resume", first.id]) == 0

@@ -138,6 +138,7 @@ def test_reopening_a_session_continues_with_its_state(tmp_path: Path) -> None:
     s = _start("sim-test", store=store)
     s.opening()
     s.respond("How much traffic can the experiment get?")
+    s.close()  # left: another terminal may continue it
     again = Session.open(s.id[:6], store=Store(tmp_path / "s.db"), lib=LIB, clock="virtual")
     assert again.transcript().turns == s.transcript().turns
     assert again.director.state["disclosed"] == ["traffic-cap"]
@@ -205,6 +206,7 @@ def test_killed_mid_turn_resumes_with_nothing_lost(tmp_path: Path) -> None:
     assert len(s.pending) == 1  # the reply in flight is the only thing missing, and it is planned
     [t] = s.resume()
     assert "two weeks" in t.text
+    s.close()
     after = Session.open(sid, store=Store(db), lib=LIB, clock="virtual")
     assert [x.text for x in after.transcript().turns][-1] == t.text and not after.pending
 
@@ -270,6 +272,7 @@ def test_a_model_outage_never_loses_an_answer(tmp_path: Path, monkeypatch: pytes
     assert store.find(s.id).pending  # the replies are owed, not dropped
 
     calls["down"] = False
+    s.close()
     again = Session.open(s.id, store=store, lib=LIB, clock="virtual")
     spoken = list(again.resume())
     assert spoken and not again.pending and again.owed() is None
@@ -300,3 +303,30 @@ def test_a_turn_over_the_limit_is_refused_before_anything_is_saved() -> None:
     with pytest.raises(UserError, match="the limit is 50,000"):
         s.respond("x" * (MAX_TURN_CHARS + 1))
     assert len(s.store.turns(s.id)) == before
+
+
+def test_one_writer_per_session_a_second_resume_is_told_clearly(tmp_path: Path) -> None:
+    """Two resumes of one session would interleave turns: the second is refused while the first is
+    open, and may continue once the first has left; a writer whose process died holds nothing."""
+    from simulator.storage.sql import SessionBusy
+
+    s = _start("sim-test", store=Store(tmp_path / "s.db"))
+    s.opening()
+    s.respond("How much traffic can the experiment get?")
+    with pytest.raises(SessionBusy, match=f"session {s.id} is open in another window or terminal"):
+        Session.open(s.id, store=Store(tmp_path / "s.db"), lib=LIB, clock="virtual")
+    turns = len(s.store.turns(s.id))
+    s.close()
+    second = Session.open(s.id, store=Store(tmp_path / "s.db"), lib=LIB, clock="virtual")
+    second.respond("What metric should we use?")
+    with pytest.raises(SessionBusy):  # the first, still in memory, cannot write behind its back
+        s.respond("A late answer from the first window.")
+    assert len(s.store.turns(s.id)) > turns and "A late answer" not in [t.text for t in s.store.turns(s.id)]
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    import socket
+
+    second.close()
+    second.store.acquire(s.id, f"{socket.gethostname()}:{dead}:gone", 3600)  # a crashed writer's lease, an hour to run
+    third = Session.open(s.id, store=Store(tmp_path / "s.db"), lib=LIB, clock="virtual")
+    assert third.lease != second.lease

@@ -240,3 +240,51 @@ def test_sessions_list_in_the_cli_names_the_damaged_one_and_lists_the_rest(tmp_p
     assert "good1" in out and "bad" not in out
     assert err.strip().splitlines() == [next(x for x in err.splitlines() if "session bad is damaged (state: not valid JSON)" in x)]
     assert main(["sessions", "delete", "bad"]) == 0
+
+
+def test_a_session_has_one_writer_at_a_time(store: Store) -> None:
+    from simulator.storage.sql import SessionBusy
+
+    store.create(SessionRow(id="s1", item_id="i"))
+    store.acquire("s1", "elsewhere:1:a")  # another host: alive as far as we can tell
+    with pytest.raises(SessionBusy, match="session s1 is open in another window or terminal"):
+        store.acquire("s1", "here:2:b")
+    with pytest.raises(SessionBusy):
+        store.add_turn("s1", Turn(speaker="candidate", text="interleaved"), lease="here:2:b")
+    assert store.turns("s1") == []
+    store.add_turn("s1", Turn(speaker="candidate", text="mine"), lease="elsewhere:1:a")
+    store.release("s1", "elsewhere:1:a")
+    store.acquire("s1", "here:2:b")
+    with pytest.raises(SessionBusy):
+        store.update("s1", status="finished", lease="elsewhere:1:a")
+
+
+def test_another_applications_database_is_refused_and_left_untouched(url: str, tmp_path: Path) -> None:
+    import hashlib
+
+    from simulator.storage import StoreError
+
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        path = url.removeprefix("sqlite:///")
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE contacts (name TEXT)")
+        con.execute("INSERT INTO contacts VALUES ('Ada')")
+        con.commit()
+        con.close()
+        before = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        with pytest.raises(StoreError, match=r"holds another application's tables \(contacts\), not mockpanel's; it was not changed"):
+            open_store(url)
+        assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == before
+        assert sorted(p.name for p in Path(path).parent.iterdir()) == [Path(path).name]  # no -wal, no -shm
+    else:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as con:
+            con.execute("CREATE TABLE contacts (name TEXT)")
+        with pytest.raises(StoreError, match=r"another application's tables \(contacts\)"):
+            open_store(url)
+        with psycopg.connect(url, autocommit=True) as con:
+            tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")]
+        assert tables == ["contacts"]

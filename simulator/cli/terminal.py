@@ -121,7 +121,10 @@ def cmd_practice(args: argparse.Namespace) -> int:
         console.print(f"[dim]{items[0].brief.scenario}[/]")
     console.print(f"[dim]Session {session.id}. {HELP}[/]")
     say(session, console, session.opening, session.names())
-    return run(session, console, reader=_stdin_reader())
+    try:
+        return run(session, console, reader=_stdin_reader())
+    finally:
+        session.close()  # another terminal may continue it now
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -137,7 +140,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
         console.print("[dim]This session has finished.[/]")
         return 0
     say(session, console, session.opening, names)  # on a started session: the replies lost in a crash
-    return run(session, console, reader=_stdin_reader())
+    try:
+        return run(session, console, reader=_stdin_reader())
+    finally:
+        session.close()
 
 
 def _stdin_reader() -> Reader | None:

@@ -55,7 +55,7 @@ from simulator.core.transcript import CANDIDATE, MAX_TRANSCRIPT_BYTES, MAX_TURN_
 from simulator.dialogue import voice
 from simulator.dialogue.director import APPLICATION_KINDS, Director, Plan, speaker_for, speaking_seconds
 from simulator.grading.grader import live_evidence
-from simulator.storage import SessionRow, Store, now_iso, open_store
+from simulator.storage import SessionRow, Store, lease_holder, now_iso, open_store
 
 ClockKind = Literal["wall", "virtual"]
 COMMANDS = ("hint", "repeat", "time", "end")
@@ -121,6 +121,9 @@ class Session:
         self.director = Director(self.items, personas, variant=row.variant, seed=row.seed, state=row.state or None,
                                  evidence=live_evidence)
         self._turns: list[Turn] = turns if turns is not None else store.turns(row.id)
+        self.lease = lease_holder()  # one writer per session: a second window gets SessionBusy
+        if not self.finished:
+            store.acquire(row.id, self.lease)
         if not self.finished:  # a finished session is only read: no need to load the embedding model
             self.director.warm()  # once per process and persona: the embedding cache keeps the vectors
         self._elapsed = row.elapsed_s
@@ -301,6 +304,10 @@ class Session:
         if len(self._turns) + 2 > MAX_TURNS:
             raise UserError(f"this session has reached {MAX_TURNS:,} turns, the limit; end it with /end")
 
+    def close(self) -> None:
+        """Lets another window or terminal continue this session (also done when it finishes)."""
+        self.store.release(self.id, self.lease)
+
     def _check_open(self) -> None:
         if self.finished:
             raise UserError(f"session {self.id} has ended; start a new one or export it")
@@ -310,14 +317,14 @@ class Session:
     def _save(self, turn: Turn, plans: list[Plan]) -> None:
         pending = [*self.row.pending, *plans]
         self.store.add_turn(self.id, turn, state=self.director.state, pending=pending,
-                            elapsed_s=self.elapsed(), metadata=self._metadata())
+                            elapsed_s=self.elapsed(), metadata=self._metadata(), lease=self.lease)
         self.row.pending = pending
         self.row.state = self.director.state
         self._turns.append(turn)
 
     def _save_plans(self, plans: list[Plan]) -> None:
         self.row.pending = [*self.row.pending, *plans]
-        self.store.update(self.id, state=self.director.state, pending=self.row.pending, elapsed_s=self.elapsed())
+        self.store.update(self.id, state=self.director.state, pending=self.row.pending, elapsed_s=self.elapsed(), lease=self.lease)
 
     def _speak_pending(self) -> Iterator[Turn]:
         while self.row.pending:
@@ -329,10 +336,12 @@ class Session:
             rest = self.row.pending[1:]
             status = "finished" if self.director.finished and not rest else "active"
             self.store.add_turn(self.id, turn, pending=rest, status=status, elapsed_s=self.elapsed(),
-                                metadata=self._metadata())
+                                metadata=self._metadata(), lease=self.lease)
             self.row.pending = rest
             self.row.status = status
             self._turns.append(turn)
+            if status == "finished":
+                self.close()
             yield turn
 
     def _metadata(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ PostgreSQL takes a row lock), and the primary key holds the line.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from importlib import resources
@@ -50,6 +51,56 @@ def statements(sql: str) -> Iterator[str]:
             yield part.strip()
 
 
+LEASE_S = 300.0  # a session left open without a write is free again after five minutes
+
+
+def lease_holder() -> str:
+    """A new holder name for one writer: this host and process, and a token of its own."""
+    import os
+    import socket
+    import uuid
+
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _alive(holder: str) -> bool:
+    """False only when the holder ran on this host and its process is gone."""
+    import os
+    import socket
+
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+class SessionBusy(StoreError):
+    """Another window, tab or terminal is writing this session."""
+
+    def __init__(self, session_id: str, holder: str, since: float, now: float) -> None:
+        self.session_id, self.holder = session_id, holder
+        host, _, rest = holder.partition(":")
+        idle = max(0, int(now - since))
+        super().__init__(f"session {session_id} is open in another window or terminal (process {rest.partition(':')[0]} on {host}, "
+                         f"last active {idle}s ago); continue it there, or close it there first "
+                         f"(it is free again {int(LEASE_S // 60)} minutes after its last write)")
+
+
+def foreign_database(name: str, tables: list[str]) -> None:
+    """A database with tables but no mockpanel schema belongs to something else: refused, untouched."""
+    if tables and "schema_version" not in tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(f"session database {name} holds another application's tables ({shown}), not mockpanel's; "
+                         "it was not changed. Set MOCKPANEL_DB to a new file or an empty database")
+
+
 class SQLStore:
     """Sessions, turns, grades and calibration ratings over a DB-API connection."""
 
@@ -80,9 +131,14 @@ class SQLStore:
     def _q(self, sql: str) -> str:
         return sql if self.PARAM == "?" else sql.replace("?", self.PARAM)
 
+    def _tables(self, cur: Any) -> list[str]:
+        """The tables a mockpanel schema would live beside (the backend's own catalogue)."""
+        return []
+
     def _migrate(self) -> None:
         with self._tx() as cur:
             self._migration_lock(cur)
+            foreign_database(self.url, self._tables(cur))  # before anything is created: a refusal rolls back
             cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             current = cur.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
             known = migrations(self.backend)
@@ -166,17 +222,47 @@ class SQLStore:
                 cur.execute(self._q(f"DELETE FROM {table} WHERE session_id = ?"), (session_id,))
             cur.execute(self._q("DELETE FROM sessions WHERE id = ?"), (session_id,))
 
-    def update(self, session_id: str, **fields: Any) -> None:
+    def update(self, session_id: str, *, lease: str | None = None, **fields: Any) -> None:
         sets, values = _sets(fields)
         with self._tx() as cur:
+            if lease:
+                self._hold(cur, session_id, lease)
             cur.execute(self._q(f"UPDATE sessions SET {sets} WHERE id = ?"), [*values, session_id])
+
+    # --- one writer per session ------------------------------------------------------------------
+
+    def acquire(self, session_id: str, holder: str, ttl_s: float = LEASE_S) -> None:
+        """Takes the session's lease for `holder` (see `lease_holder()`), or raises SessionBusy when
+        another live writer holds it. A lease lapses after `ttl_s` without a write, or at once when
+        its holder's process is gone (a crash, kill -9)."""
+        with self._tx() as cur:
+            self._hold(cur, session_id, holder, ttl_s)
+
+    def release(self, session_id: str, holder: str) -> None:
+        with self._tx() as cur:
+            cur.execute(self._q("UPDATE sessions SET lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder = ?"),
+                        (session_id, holder))
+
+    def _hold(self, cur: Any, session_id: str, holder: str, ttl_s: float = LEASE_S) -> None:
+        self._lock_session(cur, session_id)
+        found = cur.execute(self._q("SELECT lease_holder, lease_until FROM sessions WHERE id = ?"), (session_id,)).fetchone()
+        if found is None:
+            raise UserError(f"no session {session_id!r}; see 'mockpanel sessions list'")
+        other, until = found
+        now = time.time()
+        if other and other != holder and until is not None and until > now and _alive(other):
+            raise SessionBusy(session_id, other, until - ttl_s, now)
+        cur.execute(self._q("UPDATE sessions SET lease_holder = ?, lease_until = ? WHERE id = ?"), (holder, now + ttl_s, session_id))
 
     # --- turns -----------------------------------------------------------------------------------
 
-    def add_turn(self, session_id: str, turn: Turn, **fields: Any) -> int:
-        """Appends a turn and updates the session's state in the same transaction; returns its index."""
+    def add_turn(self, session_id: str, turn: Turn, *, lease: str | None = None, **fields: Any) -> int:
+        """Appends a turn and updates the session's state in the same transaction; returns its index.
+        With `lease`, only while that holder has the session (the lease is renewed)."""
         with self._tx() as cur:
             self._lock_session(cur, session_id)
+            if lease:
+                self._hold(cur, session_id, lease)
             idx = cur.execute(self._q("SELECT count(*) FROM turns WHERE session_id = ?"), (session_id,)).fetchone()[0]
             cur.execute(
                 self._q("INSERT INTO turns(session_id, idx, speaker, channel, text, at, meta) VALUES (?,?,?,?,?,?,?)"),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.storage.records import LOCAL_USER, SessionRow, StoreError, now_iso  # noqa: F401  (re-exported)
-from simulator.storage.sql import SQLStore
+from simulator.storage.sql import SQLStore, foreign_database
 from simulator.storage.sql import migrations as _migrations
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -62,7 +62,7 @@ def check_file(path: str) -> None:
     try:
         con = sqlite3.connect(f"file:{p}?mode=ro", uri=True)
         try:
-            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
             row = con.execute("PRAGMA quick_check(1)").fetchone()
         finally:
             con.close()
@@ -70,6 +70,7 @@ def check_file(path: str) -> None:
         raise StoreError(f"session database {p} is damaged ({exc}); move it aside or set MOCKPANEL_DB to another path") from None
     if not row or row[0] != "ok":
         raise StoreError(f"session database {p} is damaged ({row[0] if row else 'no result'}); move it aside or set MOCKPANEL_DB to another path")
+    foreign_database(str(p), tables)
 
 
 class Store(SQLStore):

@@ -37,15 +37,22 @@ def start(item_id: str, variant: str | None) -> None:
 
 
 def resume(session_id: str) -> None:
+    from simulator.core.errors import UserError
     from simulator.practice.session import Session
 
-    s = Session.open(session_id, store=store(), lib=lib, ledger=ledger(), user_id=user_id())
+    try:  # e.g. open in another tab: one writer per session
+        s = Session.open(session_id, store=store(), lib=lib, ledger=ledger(), user_id=user_id())
+    except UserError as exc:
+        st.session_state["pr_resume_error"] = exc
+        return
     st.session_state["practice"] = s
     st.session_state["practice_new"] = True
 
 
 def leave() -> None:
-    st.session_state.pop("practice", None)
+    s = st.session_state.pop("practice", None)
+    if s is not None:
+        s.close()  # another tab or terminal may continue it now
 
 
 def preselect() -> None:
@@ -167,6 +174,9 @@ def resumable() -> None:
         ),
     )
     btn.button("Resume", icon=":material/replay:", key="pr_resume", on_click=resume, args=(sid,))
+    err = st.session_state.pop("pr_resume_error", None)
+    if err is not None:
+        show_error(err, "Resuming")
 
 
 # --- talking -------------------------------------------------------------------------------------
