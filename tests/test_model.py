@@ -599,3 +599,72 @@ def test_a_server_trickling_bytes_cannot_hold_a_call_past_its_deadline(monkeypat
         stop.set()
         srv.close()
     assert time.monotonic() - started < 5
+
+
+def test_async_calls_in_new_event_loops_fail_like_sync_on_a_dropped_connection(sleeps: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first call is answered on a kept-alive connection, then the server drops everything.
+    Each later asyncio.run is a new loop: litellm's cached client of the closed loop used to be
+    handed out again (the call hung, or said 'no running event loop'); now it retries and reports
+    the dropped connection exactly as the sync path does."""
+    import threading
+
+    body = (b'{"id":"x","object":"chat.completion","created":1,"model":"x","choices":[{"index":0,"message":'
+            b'{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}')
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    served = {"n": 0}
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            served["n"] += 1
+            if served["n"] == 1:
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
+                             b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                try:
+                    conn.recv(65536)
+                except OSError:
+                    pass
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setenv("MOCKPANEL_API_BASE", f"http://127.0.0.1:{srv.getsockname()[1]}/v1")
+    monkeypatch.setenv("MOCKPANEL_MAX_RETRIES", "2")
+    reset_settings()
+    try:
+        assert asyncio.run(achat(HI, model="openai/x", timeout=10)).text == "hi"
+        errors = []
+        for _ in range(2):
+            with pytest.raises(ModelError) as caught:
+                asyncio.run(achat(HI, model="openai/x", timeout=10))
+            errors.append(str(caught.value))
+        with pytest.raises(ModelError) as sync_err:
+            chat(HI, model="openai/x", timeout=10)
+    finally:
+        srv.close()
+    assert all("cannot connect" in e and "still after 3 attempts" in e for e in errors), errors
+    assert errors[0] == str(sync_err.value)
+
+
+def test_litellm_clients_cached_for_a_closed_event_loop_are_never_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """litellm keys its async clients by id(loop), and a new loop can get a closed loop's id:
+    every new loop starts from an empty client cache; calls within one loop share it."""
+    litellm = seam.litellm_module()
+    flushed: list[int] = []
+    monkeypatch.setattr(litellm.in_memory_llm_clients_cache, "flush_cache", lambda: flushed.append(1))
+    monkeypatch.setattr(seam, "_loop_seen", None)
+
+    async def twice() -> None:
+        seam._clients_for_this_loop()
+        seam._clients_for_this_loop()
+
+    asyncio.run(twice())
+    assert flushed == []  # the first loop seen: nothing stale yet
+    asyncio.run(twice())
+    asyncio.run(twice())
+    assert flushed == [1, 1]  # once per new loop, not per call

@@ -402,9 +402,31 @@ def _run(call: Call, attempt: Callable[[], Any]) -> Any:
             sleep(_pause_or_raise(call, exc))
 
 
+_loop_seen: Any = None  # a weak reference to the event loop the last async call ran in
+
+
+def _clients_for_this_loop() -> None:
+    """litellm caches its async HTTP clients under id(event loop); a new loop (each asyncio.run)
+    can reuse a closed loop's id and be handed its dead client: the call then hangs or fails with
+    'no running event loop'. On a loop other than the last one, the cached clients are dropped."""
+    import asyncio
+    import weakref
+
+    global _loop_seen
+    loop = asyncio.get_running_loop()
+    if _loop_seen is not None and _loop_seen() is loop:
+        return
+    cache = getattr(litellm_module(), "in_memory_llm_clients_cache", None)
+    if _loop_seen is not None and cache is not None:
+        cache.flush_cache()
+    _loop_seen = weakref.ref(loop)
+
+
 async def _arun(call: Call, attempt: Callable[[], Any]) -> Any:
     import asyncio
 
+    if not call.custom:
+        _clients_for_this_loop()
     while True:
         call.start_attempt()
         try:
