@@ -206,3 +206,12 @@ def test_app_pages_show_a_bad_setting_as_its_line_not_a_traceback(env: dict[str,
     if page == "settings" and "MOCKPANEL_CONTENT_DIRS" in env or page == "library" and "MOCKPANEL_CONTENT_DIRS" not in env:
         return  # a page that does not need what is wrong (or has it cached) still works
     assert at.error and expect in at.error[0].value.replace("\\", "")
+
+
+def test_the_app_refuses_uploads_over_the_content_limit_before_reading_them() -> None:
+    import tomllib
+
+    from simulator.content.library import MAX_FILE_BYTES, ROOT
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] * 1_000_000 == MAX_FILE_BYTES  # megabytes, as Streamlit counts them
