@@ -28,15 +28,45 @@ def transcript(**extra: object) -> dict[str, object]:
 JSON_CASES = {
     "deep JSON": ("t.json", DEEP_JSON, "nested more than 64 levels"),
     "5000-digit integer": ("t.json", '{"item": "x", "turns": [], "metadata": {"n": ' + HUGE_INT + "}}", "5,000 digits"),
-    "duplicate key": ("t.json", '{\n  "item": "a",\n  "item": "b",\n  "turns": []\n}', "duplicate key 'item'"),
+    "duplicate key": ("t.json", '{\n  "item": "%s",\n  "item": "%s",\n  "turns": []\n}' % (ITEM, ITEM), "t.json:3: duplicate key 'item'"),
     "not UTF-8": ("t.json", b'{"item": "\xff"}', "not UTF-8"),
 }
+
+# A rubric that is valid in every other way, whose indicator cues name one 90,000-character string
+# 3,000 times through an anchor: 270 MB once expanded (the attack's 1 MB x 3,000 = 3 GB, smaller).
+BOMB_RUBRIC = """\
+bank:
+  id: bomb-bank
+  title: Bomb
+  role: Data Scientist
+  level: mid
+  source_document: authored
+items:
+  - id: bomb-item
+    kind: technical
+    title: Bias and variance
+    question: Explain the bias-variance trade-off.
+    round: ml-deep-dive
+    level: mid
+    personas: [interviewer-technical-screen]
+    indicators:
+      - id: p-tradeoff
+        text: &big "%s"
+        polarity: positive
+        source: authored
+        cues: [%s]
+    anchors:
+      exceeds: {text: Explains with examples and remedies., source: authored}
+      meets: {text: Explains the trade-off correctly., source: authored}
+      below: {text: Cannot explain the trade-off., source: authored}
+""" % ("x" * 90_000, ", ".join(["*big"] * 3000))
 
 YAML_CASES = {
     "list as a mapping key": ("c.yaml", "? [a, b]\n: 1\n", "mapping key must be a plain value"),
     "nested 1,500 levels": ("c.yaml", "bank: " + "[" * 1500 + "]" * 1500 + "\n", f"nested more than {MAX_DEPTH} levels"),
     "nested 200,000 levels": ("c.yaml", "bank: " + "[" * 200_000 + "]" * 200_000 + "\n", f"nested more than {MAX_DEPTH} levels"),
     "alias bomb": ("c.yaml", 'bank: &s "' + "x" * 90_000 + '"\nitems: [' + ", ".join(["*s"] * 3000) + "]\n", "anchors count each time"),
+    "alias bomb in a valid rubric": ("c.yaml", BOMB_RUBRIC, "anchors count each time"),
     "alias inside itself": ("c.yaml", "bank: &a [1, *a]\n", "refers to the anchor that contains it"),
     "a string too long": ("c.yaml", "bank: " + "x" * (MAX_STRING + 1) + "\n", "the limit is 100,000"),
     "not UTF-8": ("c.yaml", b"bank: \xff\xfe\n", "not UTF-8"),
