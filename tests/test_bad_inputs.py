@@ -28,7 +28,7 @@ def transcript(**extra: object) -> dict[str, object]:
 JSON_CASES = {
     "deep JSON": ("t.json", DEEP_JSON, "nested more than 64 levels"),
     "5000-digit integer": ("t.json", '{"item": "x", "turns": [], "metadata": {"n": ' + HUGE_INT + "}}", "5,000 digits"),
-    "duplicate key": ("t.json", '{\n  "item": "%s",\n  "item": "%s",\n  "turns": []\n}' % (ITEM, ITEM), "t.json:3: duplicate key 'item'"),
+    "duplicate key": ("t.json", '{\n  "item": "ITEM",\n  "item": "ITEM",\n  "turns": []\n}'.replace("ITEM", ITEM), "t.json:3: duplicate key 'item'"),
     "not UTF-8": ("t.json", b'{"item": "\xff"}', "not UTF-8"),
 }
 
@@ -51,15 +51,15 @@ items:
     personas: [interviewer-technical-screen]
     indicators:
       - id: p-tradeoff
-        text: &big "%s"
+        text: &big "BIG"
         polarity: positive
         source: authored
-        cues: [%s]
+        cues: [CUES]
     anchors:
       exceeds: {text: Explains with examples and remedies., source: authored}
       meets: {text: Explains the trade-off correctly., source: authored}
       below: {text: Cannot explain the trade-off., source: authored}
-""" % ("x" * 90_000, ", ".join(["*big"] * 3000))
+""".replace("BIG", "x" * 90_000).replace("CUES", ", ".join(["*big"] * 3000))
 
 YAML_CASES = {
     "list as a mapping key": ("c.yaml", "? [a, b]\n: 1\n", "mapping key must be a plain value"),
