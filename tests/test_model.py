@@ -615,22 +615,25 @@ def test_async_calls_in_new_event_loops_fail_like_sync_on_a_dropped_connection(s
     srv.listen(16)
     served = {"n": 0}
 
+    def answer(conn: socket.socket) -> None:
+        conn.recv(65536)
+        served["n"] += 1
+        if served["n"] == 1:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            try:
+                conn.recv(65536)  # a later request on the kept-alive connection: dropped too
+            except OSError:
+                pass
+        conn.close()
+
     def serve() -> None:
         while True:
             try:
                 conn, _ = srv.accept()
             except OSError:
                 return
-            conn.recv(65536)
-            served["n"] += 1
-            if served["n"] == 1:
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
-                             b"Content-Length: %d\r\n\r\n" % len(body) + body)
-                try:
-                    conn.recv(65536)
-                except OSError:
-                    pass
-            conn.close()
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
 
     threading.Thread(target=serve, daemon=True).start()
     monkeypatch.setenv("MOCKPANEL_API_BASE", f"http://127.0.0.1:{srv.getsockname()[1]}/v1")
