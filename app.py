@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator.app.ui import warm_up
+from simulator.app.ui import md_escape, warm_up
+from simulator.core.errors import UserError
 
 # An emoji, not a Material icon: the favicon of a Material icon is fetched from Google's CDN.
 st.set_page_config(page_title="mockpanel", page_icon="\N{STUDIO MICROPHONE}", layout="wide")
@@ -31,5 +32,7 @@ PAGES = {
 
 try:
     st.navigation(PAGES).run()
+except UserError as exc:  # bad settings, content or database: its one line, never a traceback
+    st.error(md_escape(str(exc)), icon=":material/error:")
 finally:
     warm_up()  # background imports, started once the first page is on screen

@@ -325,6 +325,34 @@ def test_a_model_error_is_a_message_and_the_conversation_is_kept(monkeypatch: py
     assert chat_texts(at)[-1][0] == "assistant"
 
 
+def test_an_outage_loses_no_answer_and_the_page_says_what_is_saved(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model answers, then fails on every call: all six answers are saved, the page draws them
+    from the store and says they are saved and that the reply will be retried."""
+    from simulator.dialogue import voice
+
+    at = start_jordan(app())
+    real = voice.speak
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ModelError("openai/gpt-4o-mini", "server error (500)", "try again")
+
+    monkeypatch.setattr(voice, "speak", down)
+    answers = [f"Answer {n}: how should we define success for the pilot?" for n in range(6)]
+    for text in answers:
+        say(at, text)
+        assert at.error and "server error" in unescape(at.error[0].value)
+        owed = unescape(" ".join(w.value for w in at.warning))
+        assert "answers are saved" in owed and "retried" in owed
+        assert at.button(key="pr_retry")
+    [row] = session_rows()
+    assert [t.text for t in Store().turns(row.id) if t.is_candidate] == answers
+    assert [text for who, text in chat_texts(at) if who == "user"] == answers  # drawn from the store
+
+    monkeypatch.setattr(voice, "speak", real)
+    at.button(key="pr_retry").click().run()
+    assert not at.error and not session_rows()[0].pending and not at.warning
+
+
 def test_a_missing_key_is_explained_in_the_page_and_the_session_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     from simulator.core.settings import reset_settings
 
@@ -555,3 +583,24 @@ def test_each_user_sees_only_their_own_sessions_feedback_and_progress(monkeypatc
     reset_settings()
     at = app("feedback")
     assert "No practice sessions yet" in page_text(at)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_a_damaged_session_is_reported_never_a_traceback(page: str) -> None:
+    from simulator.core.transcript import Turn
+    from simulator.storage import SessionRow
+
+    store = Store()
+    item = jordan_item()
+    for sid, status in (("good", "finished"), ("bad", "finished"), ("badturn", "active")):
+        store.create(SessionRow(id=sid, item_id=item.id, items=[item.id], status=status))
+        store.add_turn(sid, Turn(speaker="candidate", text="We should define success first."))
+    with store._tx() as cur:
+        cur.execute("UPDATE sessions SET state = '{' WHERE id = 'bad'")
+        cur.execute("UPDATE turns SET channel = 'telepathy' WHERE session_id = 'badturn'")
+    at = app(page)  # asserts no exception
+    if page in ("practice", "feedback", "progress"):
+        assert any("session bad is damaged" in unescape(w.value) for w in at.warning)
+    if page == "feedback":
+        at.selectbox(key="fb_session").set_value("badturn").run()
+        assert not at.exception and at.error and "session badturn is damaged" in unescape(at.error[0].value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from dialogue_fixtures import library
@@ -158,3 +159,52 @@ def test_output_paths_that_cannot_be_written_are_exit_2(tmp_path: Path, capsys: 
     assert main(["sessions", "export", s.id, "--out", str(tmp_path)]) == 2  # a directory, not a file
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"mockpanel: {tmp_path}: --out:") and len(err.splitlines()) == 1
+
+
+def test_practice_saves_every_answer_while_the_model_returns_500(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                                                 fake_model: Any) -> None:
+    """A server that answers three times and then fails with HTTP 500: all ten answers are saved,
+    and the terminal says so and that the reply will be retried."""
+    import io
+
+    from simulator.core.settings import reset_settings
+    from simulator.storage import open_store
+    from simulator.testing.recorder import FakeModel
+
+    served = {"n": 0}
+
+    def reply(messages: Any) -> Any:
+        served["n"] += 1
+        if served["n"] > 3:
+            raise FakeModel.server_error(500).exception("fake/outage")
+        return "Okay, go on."
+
+    fake_model(default=reply, name="outage")
+    monkeypatch.setenv("MOCKPANEL_MODEL", "fake/outage")
+    monkeypatch.setenv("MOCKPANEL_MAX_RETRIES", "0")
+    reset_settings()
+    answers = [f"My answer number {n} is about the pilot." for n in range(10)]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(a + "\n" for a in answers)))
+    assert main(["practice", "--item", "sim-test"]) == 0
+    out = capsys.readouterr().out
+    assert "answers are saved" in out and "retried" in out and "/retry" in out
+    [row] = open_store().list()
+    saved = [t.text for t in open_store().turns(row.id) if t.is_candidate]
+    assert saved == answers
+    assert open_store().find(row.id).pending
+
+
+def test_a_second_resume_of_an_open_session_is_one_clear_line(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from simulator.practice.session import Session
+
+    first = Session.start("sim-test", lib=library())
+    first.opening()
+    monkeypatch.setattr(sys, "stdin", io.StringIO("An answer from the second terminal.\n"))
+    assert main(["sessions", "resume", first.id]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"session {first.id} is open in another window or terminal" in err[0]
+    assert "An answer from the second terminal." not in [t.text for t in first.store.turns(first.id)]
+    first.close()
+    assert main(["sessions", "resume", first.id]) == 0

@@ -450,3 +450,224 @@ def test_a_failure_under_httpx_that_is_not_the_network_is_named_not_retried(slee
         chat(HI, model="openai/local-model", api_base=f"http://127.0.0.1:{_closed_port()}/v1", api_key="k")
     assert "_Refused: the cassette has no such request" in str(err.value) and "unreachable" not in str(err.value)
     assert err.value.kind == "unexpected" and sleeps == []
+
+
+# --- the deadline, Retry-After, sync and async alike -----------------------------------------
+
+
+def _rate_limited(retry_after: str) -> BaseException:
+    import httpx
+    import litellm
+
+    request = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
+    response = httpx.Response(429, request=request, headers={"retry-after": retry_after})
+    return litellm.RateLimitError("slow down", llm_provider="fake", model="fake/x", response=response)
+
+
+class FakeClock:
+    """seam.clock and seam.sleep together: a pause or an attempt moves time on, nothing waits."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.now = 1000.0
+        self.paused: list[float] = []
+        monkeypatch.setattr(seam, "clock", lambda: self.now)
+        monkeypatch.setattr(seam, "sleep", self.pause)
+
+        async def apause(seconds: float) -> None:
+            self.pause(seconds)
+
+        monkeypatch.setattr(seam, "asleep", apause)
+
+    def pause(self, seconds: float) -> None:
+        self.paused.append(seconds)
+        self.now += seconds
+
+
+def test_retry_after_is_honoured(fake_model, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock(monkeypatch)
+    fake = fake_model(_rate_limited("7"), "ok")
+    assert chat(HI, model=fake.model).text == "ok"
+    assert clock.paused == [7.0]
+
+
+def test_retry_after_past_the_deadline_is_said_not_waited(fake_model, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock(monkeypatch)
+    fake = fake_model(_rate_limited("120"), "ok")
+    with pytest.raises(ModelError, match=r"retry after 120s, past the 30s deadline"):
+        chat(HI, model=fake.model, timeout=30)
+    assert clock.paused == [] and len(fake.calls) == 1
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_the_timeout_is_a_deadline_for_the_whole_call_retries_included(fake_model, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    """Each attempt takes 4 s and fails with a 500; with a 10 s timeout and 10 retries allowed the
+    call gives up by the deadline, not after 11 attempts, and each attempt gets only what is left."""
+    clock = FakeClock(monkeypatch)
+    monkeypatch.setenv("MOCKPANEL_MAX_RETRIES", "10")
+    reset_settings()
+
+    def slow_failure(messages: object) -> None:
+        clock.now += 4.0
+        raise FakeModel.server_error(500).exception("fake/x")
+
+    fake = fake_model(default=slow_failure)
+    with pytest.raises(ModelError) as caught:
+        chat(HI, model=fake.model, timeout=10) if mode == "sync" else asyncio.run(achat(HI, model=fake.model, timeout=10))
+    assert clock.now - 1000.0 <= 10.0 + 4.0  # the last attempt started before the deadline
+    assert len(fake.calls) < 4
+    timeouts = [c.params.get("timeout") for c in fake.calls]
+    assert all(t is None or t <= 10 for t in timeouts)
+    assert caught.value.kind in ("server", "timeout")  # type: ignore[attr-defined]
+
+
+def test_sync_and_async_fail_alike_on_a_dropped_connection(sleeps: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server on loopback that reads the request and closes the socket: both paths retry, both
+    report the same one-line error (the async one used to say 'no running event loop')."""
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            conn.recv(65536)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setenv("MOCKPANEL_API_BASE", f"http://127.0.0.1:{srv.getsockname()[1]}/v1")
+    monkeypatch.setenv("MOCKPANEL_MAX_RETRIES", "2")
+    reset_settings()
+    try:
+        with pytest.raises(ModelError) as sync_err:
+            chat(HI, model="openai/x")
+        sync_pauses = len(sleeps)
+        with pytest.raises(ModelError) as async_err:
+            asyncio.run(achat(HI, model="openai/x"))
+    finally:
+        stop.set()
+        srv.close()
+    assert str(sync_err.value) == str(async_err.value)
+    assert "still after 3 attempts" in str(async_err.value) and "event loop" not in str(async_err.value)
+    assert sync_pauses == 2 and len(sleeps) == 4
+
+
+def test_a_server_trickling_bytes_cannot_hold_a_call_past_its_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One byte every 50 ms never trips a per-read timeout; the 0.3 s deadline still ends the call.
+    (Real time passes here, 0.3 s: the deadline is wall-clock by nature.)"""
+    import threading
+    import time
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    stop = threading.Event()
+
+    def trickle(conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+            while not stop.wait(0.05):
+                conn.sendall(b" ")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setenv("MOCKPANEL_API_BASE", f"http://127.0.0.1:{srv.getsockname()[1]}/v1")
+    reset_settings()
+    seam.litellm_module()
+    started = time.monotonic()
+    try:
+        with pytest.raises(ModelError, match=r"no reply within 0.3s"):
+            chat(HI, model="openai/x", timeout=0.3)
+    finally:
+        stop.set()
+        srv.close()
+    assert time.monotonic() - started < 5
+
+
+def test_async_calls_in_new_event_loops_fail_like_sync_on_a_dropped_connection(sleeps: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first call is answered on a kept-alive connection, then the server drops everything.
+    Each later asyncio.run is a new loop: litellm's cached client of the closed loop used to be
+    handed out again (the call hung, or said 'no running event loop'); now it retries and reports
+    the dropped connection exactly as the sync path does."""
+    import threading
+
+    body = (b'{"id":"x","object":"chat.completion","created":1,"model":"x","choices":[{"index":0,"message":'
+            b'{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}')
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    served = {"n": 0}
+
+    def answer(conn: socket.socket) -> None:
+        conn.recv(65536)
+        served["n"] += 1
+        if served["n"] == 1:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: keep-alive\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            try:
+                conn.recv(65536)  # a later request on the kept-alive connection: dropped too
+            except OSError:
+                pass
+        conn.close()
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setenv("MOCKPANEL_API_BASE", f"http://127.0.0.1:{srv.getsockname()[1]}/v1")
+    monkeypatch.setenv("MOCKPANEL_MAX_RETRIES", "2")
+    reset_settings()
+    try:
+        assert asyncio.run(achat(HI, model="openai/x", timeout=10)).text == "hi"
+        errors = []
+        for _ in range(2):
+            with pytest.raises(ModelError) as caught:
+                asyncio.run(achat(HI, model="openai/x", timeout=10))
+            errors.append(str(caught.value))
+        with pytest.raises(ModelError) as sync_err:
+            chat(HI, model="openai/x", timeout=10)
+    finally:
+        srv.close()
+    assert all("cannot connect" in e and "still after 3 attempts" in e for e in errors), errors
+    assert errors[0] == str(sync_err.value)
+
+
+def test_litellm_clients_cached_for_a_closed_event_loop_are_never_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """litellm keys its async clients by id(loop), and a new loop can get a closed loop's id:
+    every new loop starts from an empty client cache; calls within one loop share it."""
+    litellm = seam.litellm_module()
+    flushed: list[int] = []
+    monkeypatch.setattr(litellm.in_memory_llm_clients_cache, "flush_cache", lambda: flushed.append(1))
+    monkeypatch.setattr(seam, "_loop_seen", None)
+
+    async def twice() -> None:
+        seam._clients_for_this_loop()
+        seam._clients_for_this_loop()
+
+    asyncio.run(twice())
+    assert flushed == []  # the first loop seen: nothing stale yet
+    asyncio.run(twice())
+    asyncio.run(twice())
+    assert flushed == [1, 1]  # once per new loop, not per call

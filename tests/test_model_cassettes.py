@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -151,3 +152,56 @@ def test_secret_check_catches_leaks() -> None:
     found = secrets_in(leaky)
     assert "request header Authorization" in found and "response header Set-Cookie" in found
     assert any(f.startswith("value sk-live") for f in found) and any(f.lower().startswith("value bearer") for f in found)
+
+
+def test_the_recorder_scrubs_every_planted_secret(tmp_path: Path) -> None:
+    """Each kind planted in a real recording (to a loopback server): headers, proxy credentials,
+    user:password in the URL, key=/api_key= query parameters, api_key in a JSON body and echoed back."""
+    import http.server
+    import threading
+
+    import httpx
+
+    from simulator.testing.recorder import recorder
+
+    planted = {
+        "authorization": "Bearer sk-planted-authorization-0001",
+        "proxy": "Basic planted-proxy-credential-0002",
+        "userinfo": "planted-password-0003",
+        "key_param": "planted-query-key-0004",
+        "api_key_param": "planted-query-api-key-0005",
+        "body": "sk-planted-body-key-0006",
+        "nested": "planted-nested-token-0007",
+    }
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # echoes the body back, as some servers echo a key
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Set-Cookie", "session=planted-cookie-0008")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        rec = recorder("all", lambda r1, r2: None, cassette_library_dir=str(tmp_path))
+        with rec.use_cassette("planted.yaml"):
+            httpx.post(
+                f"http://user:{planted['userinfo']}@127.0.0.1:{port}/v1/chat?key={planted['key_param']}&api_key={planted['api_key_param']}&model=x",
+                headers={"Authorization": planted["authorization"], "Proxy-Authorization": planted["proxy"]},
+                json={"model": "x", "api_key": planted["body"], "extra": {"token": planted["nested"]}},
+            )
+    finally:
+        server.shutdown()
+    text = (tmp_path / "planted.yaml").read_text(encoding="utf-8")
+    for kind, value in planted.items():
+        assert value not in text, f"{kind} leaked into the cassette"
+    assert "planted-cookie" not in text
+    assert secrets_in(text) == []
+    assert "model=x" in text and "/v1/chat" in text  # what is not secret is kept

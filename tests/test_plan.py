@@ -36,6 +36,7 @@ def test_a_session_saved_by_mockpanel_0_1_resumes(tmp_path) -> None:  # type: ig
     s = Session.start("sim-test", store=store, lib=library(), clock="virtual")
     row = store.get(s.id)
     old_state = {k: v for k, v in (row.state or {}).items() if k != "version"}
+    s.close()
     store.update(s.id, state=old_state, pending=[V1])
     again = Session.open(s.id, store=store, lib=library(), clock="virtual")
     assert [p.version for p in again.pending] == [PLAN_VERSION]

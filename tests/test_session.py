@@ -138,6 +138,7 @@ def test_reopening_a_session_continues_with_its_state(tmp_path: Path) -> None:
     s = _start("sim-test", store=store)
     s.opening()
     s.respond("How much traffic can the experiment get?")
+    s.close()  # left: another terminal may continue it
     again = Session.open(s.id[:6], store=Store(tmp_path / "s.db"), lib=LIB, clock="virtual")
     assert again.transcript().turns == s.transcript().turns
     assert again.director.state["disclosed"] == ["traffic-cap"]
@@ -205,6 +206,7 @@ def test_killed_mid_turn_resumes_with_nothing_lost(tmp_path: Path) -> None:
     assert len(s.pending) == 1  # the reply in flight is the only thing missing, and it is planned
     [t] = s.resume()
     assert "two weeks" in t.text
+    s.close()
     after = Session.open(sid, store=Store(db), lib=LIB, clock="virtual")
     assert [x.text for x in after.transcript().turns][-1] == t.text and not after.pending
 
@@ -235,3 +237,96 @@ def test_code_pane_keeps_indentation_verbatim() -> None:
     s.respond(code, channel="code")
     [turn] = [t for t in s.transcript().turns if t.channel == "code"]
     assert turn.text == code.rstrip("\n")
+
+
+def test_a_model_outage_never_loses_an_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model answers three times, then fails: every one of ten answers is saved all the same,
+    and once it is back the owed replies are spoken before the next answer is replied to."""
+    from simulator.core.errors import ModelError
+    from simulator.dialogue import voice
+
+    real = voice.speak
+    calls = {"n": 0, "down": True}
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] > 3 and calls["down"]:
+            raise ModelError("openai/gpt-4o-mini", "server error (500)")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(voice, "speak", flaky)
+    store = Store(tmp_path / "s.db")
+    s = _start("sim-test", store=store)
+    s.opening()
+    answers = [f"Answer number {n}: what is the traffic cap?" if n % 2 else f"Answer number {n}." for n in range(10)]
+    failed = 0
+    for text in answers:
+        try:
+            s.respond(text)
+        except ModelError:
+            failed += 1
+            assert s.owed() and "saved" in s.owed() and "retried" in s.owed()
+    assert failed >= 7
+    saved = [t.text for t in store.turns(s.id) if t.is_candidate]
+    assert saved == answers  # all ten, in order, whatever the model did
+    assert store.find(s.id).pending  # the replies are owed, not dropped
+
+    calls["down"] = False
+    s.close()
+    again = Session.open(s.id, store=store, lib=LIB, clock="virtual")
+    spoken = list(again.resume())
+    assert spoken and not again.pending and again.owed() is None
+    assert [t.text for t in store.turns(s.id) if t.is_candidate] == answers
+
+
+def test_the_first_answer_is_saved_even_when_the_opening_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.core.errors import ModelError
+    from simulator.dialogue import voice
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise ModelError("openai/gpt-4o-mini", "server error (500)")
+
+    monkeypatch.setattr(voice, "speak", down)
+    s = _start("sim-test")
+    with pytest.raises(ModelError):
+        s.respond("Hello, shall we start?")
+    assert [t.text for t in s.store.turns(s.id)] == ["Hello, shall we start?"]
+    assert len(s.pending) >= 2  # the opening and the reply to the answer, both owed
+
+
+def test_a_turn_over_the_limit_is_refused_before_anything_is_saved() -> None:
+    from simulator.core.transcript import MAX_TURN_CHARS
+
+    s = _start("sim-test")
+    s.opening()
+    before = len(s.store.turns(s.id))
+    with pytest.raises(UserError, match="the limit is 50,000"):
+        s.respond("x" * (MAX_TURN_CHARS + 1))
+    assert len(s.store.turns(s.id)) == before
+
+
+def test_one_writer_per_session_a_second_resume_is_told_clearly(tmp_path: Path) -> None:
+    """Two resumes of one session would interleave turns: the second is refused while the first is
+    open, and may continue once the first has left; a writer whose process died holds nothing."""
+    from simulator.storage.sql import SessionBusy
+
+    s = _start("sim-test", store=Store(tmp_path / "s.db"))
+    s.opening()
+    s.respond("How much traffic can the experiment get?")
+    with pytest.raises(SessionBusy, match=f"session {s.id} is open in another window or terminal"):
+        Session.open(s.id, store=Store(tmp_path / "s.db"), lib=LIB, clock="virtual")
+    turns = len(s.store.turns(s.id))
+    s.close()
+    second = Session.open(s.id, store=Store(tmp_path / "s.db"), lib=LIB, clock="virtual")
+    second.respond("What metric should we use?")
+    with pytest.raises(SessionBusy):  # the first, still in memory, cannot write behind its back
+        s.respond("A late answer from the first window.")
+    assert len(s.store.turns(s.id)) > turns and "A late answer" not in [t.text for t in s.store.turns(s.id)]
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    import socket
+
+    second.close()
+    second.store.acquire(s.id, f"{socket.gethostname()}:{dead}:gone", 3600)  # a crashed writer's lease, an hour to run
+    third = Session.open(s.id, store=Store(tmp_path / "s.db"), lib=LIB, clock="virtual")
+    assert third.lease != second.lease

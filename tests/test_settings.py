@@ -136,3 +136,34 @@ def test_content_dirs_from_a_dotenv_file_reach_the_library(monkeypatch: pytest.M
     monkeypatch.setenv("MOCKPANEL_ENV_FILE", str(env))
     reset_settings()
     assert default_dirs()[-1] == tmp_path / "mine"
+
+
+def test_a_password_in_the_api_base_is_never_shown(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """In a model error (CLI and app print it), on the Settings page, and in a database error."""
+    from streamlit.testing.v1 import AppTest
+
+    from simulator.cli.main import main
+    from simulator.content.library import ROOT
+    from simulator.core.errors import ModelError, redact
+    from simulator.core.settings import reset_settings
+    from simulator.models.seam import chat
+
+    assert redact("see http://user:pw@host:1/v1 and postgresql://a:b@db/x") == "see http://***@host:1/v1 and postgresql://***@db/x"
+    secret = "s3cret-Passw0rd"
+    monkeypatch.setenv("MOCKPANEL_API_BASE", f"http://mock:{secret}@127.0.0.1:1/v1")
+    monkeypatch.setenv("MOCKPANEL_MAX_RETRIES", "0")
+    reset_settings()
+    with pytest.raises(ModelError) as caught:
+        chat([{"role": "user", "content": "hi"}], model="openai/x")
+    assert secret not in str(caught.value) and secret not in caught.value.hint and "127.0.0.1:1" in str(caught.value)
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("simulator/app/pages/settings.py").run()
+    shown = " ".join(str(getattr(e, "value", "")) for kind in ("caption", "markdown", "error", "info") for e in getattr(at, kind))
+    assert secret not in shown and "127" in shown
+
+    monkeypatch.setenv("MOCKPANEL_DB", f"postgresql://mock:{secret}@127.0.0.1:1/mockpanel")
+    reset_settings()
+    assert main(["sessions", "list"]) != 0
+    err = capsys.readouterr().err
+    assert secret not in err

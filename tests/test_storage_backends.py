@@ -185,3 +185,106 @@ def test_two_processes_share_sessions_on_postgres(postgres: TempPostgres | None,
     third = subprocess.run([sys.executable, "-c", resume.replace("user_id='ann@example.org'", "user_id='bo@example.org'")],
                            capture_output=True, text=True, env=other, cwd=ROOT, timeout=120)
     assert third.returncode != 0 and "no session" in third.stderr
+
+
+@pytest.mark.parametrize(("table", "column", "value", "what"), [
+    ("sessions", "state", "{not json", "state: not valid JSON"),
+    ("sessions", "items", '"one-item"', "items: expected a list"),
+    ("sessions", "items", "[1, 2]", "items: expected item ids"),
+    ("sessions", "metadata", "[}", "metadata: not valid JSON"),
+    ("sessions", "pending", "{}", "pending: expected a list"),
+    ("turns", "channel", "telepathy", "turn 0: channel"),
+    ("turns", "meta", "{bad", "turn 0: meta: not valid JSON"),
+])
+def test_a_damaged_row_is_reported_and_skipped_the_rest_still_work(store: Store, table: str, column: str, value: str, what: str) -> None:
+    from simulator.core.errors import UserError
+
+    for sid in ("good1", "bad", "good2"):
+        store.create(SessionRow(id=sid, item_id="ds2-dashboard-design", items=["ds2-dashboard-design"]))
+        store.add_turn(sid, Turn(speaker="candidate", text=f"answer of {sid}"))
+    key = "id" if table == "sessions" else "session_id"
+    with store._tx() as cur:  # type: ignore[attr-defined]
+        cur.execute(store._q(f"UPDATE {table} SET {column} = ? WHERE {key} = ?"), (value, "bad"))  # type: ignore[attr-defined]
+
+    if table == "sessions":
+        assert sorted(r.id for r in store.list()) == ["good1", "good2"]
+        [problem] = store.damaged()
+        assert "session bad is damaged" in str(problem) and what in str(problem)
+        with pytest.raises(UserError, match="session bad is damaged"):
+            store.find("bad")
+    else:
+        assert sorted(r.id for r in store.list()) == ["bad", "good1", "good2"]
+        with pytest.raises(UserError, match=f"session bad is damaged .{what}"):
+            store.transcript("bad")
+    assert store.transcript("good1").turns[0].text == "answer of good1"  # the rest still work
+    store.delete("bad")
+    assert store.damaged() == [] and sorted(r.id for r in store.list()) == ["good1", "good2"]
+
+
+def test_sessions_list_in_the_cli_names_the_damaged_one_and_lists_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from simulator.cli.main import main
+    from simulator.core.settings import reset_settings
+
+    db = tmp_path / "s.db"
+    store = open_store(str(db))
+    for sid in ("good1", "bad"):
+        store.create(SessionRow(id=sid, item_id="ds2-dashboard-design", items=["ds2-dashboard-design"]))
+    with store._tx() as cur:  # type: ignore[attr-defined]
+        cur.execute("UPDATE sessions SET state = '{' WHERE id = 'bad'")
+    store.close()
+    monkeypatch.setenv("MOCKPANEL_DB", str(db))
+    reset_settings()
+    assert main(["sessions", "list"]) == 0
+    out, err = capsys.readouterr()
+    assert "good1" in out and "bad" not in out
+    assert err.strip().splitlines() == [next(x for x in err.splitlines() if "session bad is damaged (state: not valid JSON)" in x)]
+    assert main(["sessions", "delete", "bad"]) == 0
+
+
+def test_a_session_has_one_writer_at_a_time(store: Store) -> None:
+    from simulator.storage.sql import SessionBusy
+
+    store.create(SessionRow(id="s1", item_id="i"))
+    store.acquire("s1", "elsewhere:1:a")  # another host: alive as far as we can tell
+    with pytest.raises(SessionBusy, match="session s1 is open in another window or terminal"):
+        store.acquire("s1", "here:2:b")
+    with pytest.raises(SessionBusy):
+        store.add_turn("s1", Turn(speaker="candidate", text="interleaved"), lease="here:2:b")
+    assert store.turns("s1") == []
+    store.add_turn("s1", Turn(speaker="candidate", text="mine"), lease="elsewhere:1:a")
+    store.release("s1", "elsewhere:1:a")
+    store.acquire("s1", "here:2:b")
+    with pytest.raises(SessionBusy):
+        store.update("s1", status="finished", lease="elsewhere:1:a")
+
+
+def test_another_applications_database_is_refused_and_left_untouched(url: str, tmp_path: Path) -> None:
+    import hashlib
+
+    from simulator.storage import StoreError
+
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        path = url.removeprefix("sqlite:///")
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE contacts (name TEXT)")
+        con.execute("INSERT INTO contacts VALUES ('Ada')")
+        con.commit()
+        con.close()
+        before = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        with pytest.raises(StoreError, match=r"holds another application's tables \(contacts\), not mockpanel's; it was not changed"):
+            open_store(url)
+        assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == before
+        assert sorted(p.name for p in Path(path).parent.iterdir()) == [Path(path).name]  # no -wal, no -shm
+    else:
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as con:
+            con.execute("CREATE TABLE contacts (name TEXT)")
+        with pytest.raises(StoreError, match=r"another application's tables \(contacts\)"):
+            open_store(url)
+        with psycopg.connect(url, autocommit=True) as con:
+            tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")]
+        assert tables == ["contacts"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import subprocess
 import threading
 from pathlib import Path
 
@@ -146,3 +147,94 @@ def test_a_database_path_that_cannot_be_made_is_one_clear_error(tmp_path: Path) 
     with pytest.raises(StoreError, match="cannot create its directory") as err:
         Store(blocker / "sub" / "s.db")
     assert "\n" not in str(err.value) and "MOCKPANEL_DB" in str(err.value)
+
+
+def test_a_full_disk_mid_session_says_so_and_keeps_what_was_saved(tmp_path: Path) -> None:
+    """SQLITE_FULL for real: the database may not grow past its current pages (as on a full disk)."""
+    from dialogue_fixtures import library
+
+    from simulator.core.errors import UserError
+    from simulator.practice.session import Session
+
+    store = Store(tmp_path / "s.db")
+    s = Session.start("sim-test", store=store, lib=library(), clock="virtual")
+    s.opening()
+    s.respond("What percentage of users can we put in the pilot?")
+    saved = [t.text for t in store.turns(s.id)]
+    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.conn.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(UserError, match="no space left on the disk; everything saved before this is kept"):
+        s.respond("A long answer. " * 2000)
+    assert [t.text for t in store.turns(s.id)] == saved  # nothing half-written, nothing lost
+    assert [r.id for r in store.list()] == [s.id]
+
+
+def _can_mount() -> bool:
+    """Root with a private mount namespace (this container, a CI VM): real read-only and full disks."""
+    import os
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+def _cli(args: list[str], env: dict[str, str], mount: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The CLI in a subprocess; with `mount`, inside a private namespace where that shell snippet ran first."""
+    import sys
+
+    cmd = [sys.executable, "-m", "simulator.cli.main", *args]
+    if mount:
+        cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", mount + ' && exec "$@"', "sh", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, cwd=str(Path(__file__).resolve().parent.parent))
+
+
+def test_a_read_only_database_lists_but_does_not_practise(tmp_path: Path) -> None:
+    """A read-only mount (root: a real one in a private namespace; otherwise no write permission)."""
+    import os
+
+    from simulator.storage import SessionRow
+
+    db = tmp_path / "data" / "s.db"
+    db.parent.mkdir()
+    store = Store(db)
+    store.create(SessionRow(id="kept123", item_id="ds2-dashboard-design", items=["ds2-dashboard-design"]))
+    store.close()
+    env = {**os.environ, "MOCKPANEL_DB": str(db), "MOCKPANEL_ENV_FILE": "", "PYTHONDONTWRITEBYTECODE": "1"}
+    mount = None
+    if _can_mount():
+        d = str(db.parent)
+        mount = f"mount --bind '{d}' '{d}' && mount -o remount,ro,bind '{d}' '{d}'"
+    elif os.geteuid() == 0:
+        pytest.skip("root without a private mount namespace: no way to make a read-only disk here")
+    else:
+        os.chmod(db.parent, 0o555)
+    try:
+        listed = _cli(["sessions", "list"], env, mount)
+        assert listed.returncode == 0, listed.stderr
+        assert "kept123" in listed.stdout
+        practice = _cli(["practice", "--item", "ds2-dashboard-design"], env, mount)
+        assert practice.returncode == 2, practice.stderr
+        [line] = practice.stderr.strip().splitlines()
+        assert "is read-only" in line and "damaged" not in line
+    finally:
+        os.chmod(db.parent, 0o755)
+
+
+def test_a_full_disk_at_start_up_says_no_space(tmp_path: Path) -> None:
+    """A 64 KiB tmpfs, filled: a new database there cannot be made, and the message says why."""
+    import os
+
+    if not _can_mount():
+        pytest.skip("needs root and a private mount namespace for a small tmpfs")
+    d = tmp_path / "full"
+    d.mkdir()
+    mount = (f"mount -t tmpfs -o size=64k none '{d}' && "
+             f"(dd if=/dev/zero of='{d}/filler' bs=4k 2>/dev/null || true)")
+    env = {**os.environ, "MOCKPANEL_DB": str(d / "s.db"), "MOCKPANEL_ENV_FILE": "", "PYTHONDONTWRITEBYTECODE": "1"}
+    out = _cli(["sessions", "list"], env, mount)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    [line] = out.stderr.strip().splitlines()
+    assert "no space left on the disk" in line and "damaged" not in line

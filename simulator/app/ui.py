@@ -91,6 +91,12 @@ def store() -> Store:
     return _store(db_url())
 
 
+def damaged_notice() -> None:
+    """Each of this user's sessions that cannot be read, said once on the page; the rest still work."""
+    for problem in store().damaged(user_id()):
+        st.warning(md_escape(str(problem)), icon=":material/report:")
+
+
 def user_id() -> str:
     """The signed-in user (Streamlit's OpenID Connect, when `.streamlit/secrets.toml` has an
     [auth] section), else the local profile. With sign-in configured, a visitor who is not signed
@@ -210,6 +216,27 @@ def model_error_advice(exc: Exception) -> str:
     else:
         advice = "Try again, or switch to the embedded default on the Settings page."
     return advice + " Your conversation so far is saved; nothing you wrote is lost."
+
+
+def check_upload(name: str, data: bytes) -> str | None:
+    """The Library's "check your own file": None when the YAML validates, else its one-line
+    error naming the uploaded file (a file over the content size limit is refused unread)."""
+    import tempfile
+
+    from simulator.content.library import MAX_FILE_BYTES, validate_paths
+    from simulator.core.errors import InputError, UserError
+
+    name = Path(name).name or "upload.yaml"
+    if len(data) > MAX_FILE_BYTES:
+        return str(InputError(name, None, None, f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}"))
+    with tempfile.TemporaryDirectory(prefix="mockpanel-upload-") as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(data)
+        try:
+            validate_paths([path])
+        except UserError as exc:
+            return relabel_error(exc, path, name)
+    return None
 
 
 def relabel_error(exc: Exception, real: Path, shown: str) -> str:

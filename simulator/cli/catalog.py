@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulator.content.library import ROOT, Library, json_schemas, load_library, validate_paths
+from simulator.content.library import MAX_FILE_BYTES, ROOT, Library, json_schemas, load_library, validate_paths
 from simulator.content.rubric import Item
 from simulator.core.errors import InputError
 from simulator.core.files import out_dir, write_text
@@ -169,7 +169,8 @@ def cmd_app(args: argparse.Namespace) -> int:
     if not app.exists():
         raise InputError(app, None, None, "the app is not installed with this copy of mockpanel")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app),
-           "--browser.gatherUsageStats", "false", "--server.showEmailPrompt", "false"]
+           "--browser.gatherUsageStats", "false", "--server.showEmailPrompt", "false",
+           "--server.maxUploadSize", str(max(1, MAX_FILE_BYTES // 1_000_000))]
     if args.port is not None and not 0 < args.port < 65536:
         raise InputError("<args>", None, "--port", f"{args.port} is not a TCP port (1-65535)")
     if args.port:

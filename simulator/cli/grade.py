@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulator.content.rubric import Item
 from simulator.core.errors import InputError
 from simulator.grading.grader import grade
 from simulator.grading.verdict import Grade
+
+if TYPE_CHECKING:
+    from simulator.content.library import Library
+    from simulator.core.transcript import Transcript
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -23,12 +29,28 @@ def cmd_grade(args: argparse.Namespace) -> int:
     item = library.items[item_id]
     if transcript.variant and transcript.variant not in {v.id for v in item.variants}:
         raise InputError(args.file, None, "variant", f"item {item_id!r} has no variant {transcript.variant!r}")
+    _check_speakers(args.file, transcript, library, item_id)
     result = grade(transcript, item, engine=getattr(args, "engine", None), library=library)
     if getattr(args, "json", False):
         print(result.model_dump_json())
     else:
         print_report(result, item)
     return 0
+
+
+def _check_speakers(path: str, transcript: Transcript, library: Library, item_id: str) -> None:
+    """A speaker who is neither the candidate, the interviewer nor a persona of the item is a
+    mistake (a typo in `candidate` would silently drop the candidate's evidence)."""
+    items = transcript.metadata.get("items") if isinstance(transcript.metadata.get("items"), list) else None
+    allowed = library.speakers([item_id, *[str(i) for i in items or []]])
+    for n, turn in enumerate(transcript.turns):
+        if turn.speaker not in allowed:
+            from simulator.core.files import json_line, read_text
+
+            line = json_line(read_text(Path(path), "a transcript in JSON"), ["turns", n, "speaker"])
+            raise InputError(path, line, f"turns.{n}.speaker",
+                             f"{turn.speaker!r} is neither candidate, interviewer nor a persona of the item "
+                             f"(here: {', '.join(sorted(allowed - {'candidate', 'interviewer'})) or 'none'})")
 
 
 def print_report(result: Grade, item: Item) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from simulator.core.errors import InputError
 from simulator.core.files import out_dir, write_text
@@ -14,7 +15,7 @@ from simulator.practice.session import play, read_script, reproducible
 def cmd_play(args: argparse.Namespace) -> int:
     """Prints the `reproducible` transcript, so the same script and seed give byte-identical output."""
     lines = read_script(args.script)
-    s = play(args.item, lines, variant=args.variant, seed=args.seed)
+    s = play(args.item, lines, variant=args.variant, seed=args.seed, source=Path(args.script))
     t = reproducible(s.transcript())
     if args.json:
         print(t.to_json())

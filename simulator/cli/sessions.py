@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from simulator.core.files import write_text
 from simulator.core.transcript import Transcript
@@ -12,7 +13,10 @@ from simulator.storage.users import current_user
 
 
 def cmd_sessions_list(args: argparse.Namespace) -> int:
-    rows = open_store().list(current_user())
+    store = open_store()
+    rows = store.list(current_user())
+    for problem in store.damaged(current_user()):  # the rest are listed; each damaged one is said
+        print(f"mockpanel: {problem}", file=sys.stderr)
     if getattr(args, "json", False):
         print(json.dumps([
             {"id": r.id, "item": r.item_id, "round": r.round_id, "variant": r.variant, "level": r.level,
@@ -57,8 +61,13 @@ def cmd_sessions_export(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions_delete(args: argparse.Namespace) -> int:
+    from simulator.storage.sql import DamagedRow
+
     store = open_store()
-    row = store.find(args.id, current_user())
-    store.delete(row.id)
-    print(f"deleted {row.id}")
+    try:
+        session_id = store.find(args.id, current_user()).id
+    except DamagedRow as exc:  # a damaged session can still be deleted
+        session_id = exc.session_id
+    store.delete(session_id)
+    print(f"deleted {session_id}")
     return 0

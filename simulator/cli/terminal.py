@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from simulator.core.errors import UserError
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # rich and the session (director, embedding) load only when a
 
 Reader = Callable[[], str]
 
-HELP = "Commands: /hint  /repeat  /time  /end  /ai <request> (with-AI coding test)  /help"
+HELP = "Commands: /hint  /repeat  /time  /end  /ai <request> (with-AI coding test)  /retry  /help"
 
 
 def _console() -> Console:
@@ -71,13 +72,26 @@ def run(session: Session, console: Console, *, reader: Reader | None = None) -> 
         if text in ("/help", "/?"):
             console.print(HELP)
             continue
-        try:
-            show(console, session.stream_respond(text), names)
-        except UserError as exc:
-            console.print(f"[yellow]{exc}[/]")
+        if text == "/retry":
+            say(session, console, session.resume, names)
+        else:
+            say(session, console, partial(session.stream_respond, text), names)
     console.print(f"[dim]Session {session.id} finished. Export: mockpanel sessions export {session.id} --format md[/]")
     feedback(session, console)
     return 0
+
+
+def say(session: Session, console: Console, turns: Callable[[], Iterable[Turn]], names: dict[str, str]) -> None:
+    """Shows the replies; a failure is its line in yellow and, when a reply is owed, what is saved."""
+    from rich.markup import escape
+
+    try:
+        show(console, turns(), names)
+    except UserError as exc:
+        console.print(f"[yellow]{escape(str(exc))}[/]")
+        owed = session.owed()
+        if owed:
+            console.print(f"[yellow]{escape(owed)}: send your next answer, or type /retry.[/]")
 
 
 def feedback(session: Session, console: Console) -> None:
@@ -106,8 +120,11 @@ def cmd_practice(args: argparse.Namespace) -> int:
     if items[0].brief and items[0].brief.scenario:
         console.print(f"[dim]{items[0].brief.scenario}[/]")
     console.print(f"[dim]Session {session.id}. {HELP}[/]")
-    show(console, session.opening(), session.names())
-    return run(session, console, reader=_stdin_reader())
+    say(session, console, session.opening, session.names())
+    try:
+        return run(session, console, reader=_stdin_reader())
+    finally:
+        session.close()  # another terminal may continue it now
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -122,8 +139,11 @@ def cmd_resume(args: argparse.Namespace) -> int:
     if session.finished:
         console.print("[dim]This session has finished.[/]")
         return 0
-    show(console, session.opening(), names)  # on a started session: the replies lost in a crash
-    return run(session, console, reader=_stdin_reader())
+    say(session, console, session.opening, names)  # on a started session: the replies lost in a crash
+    try:
+        return run(session, console, reader=_stdin_reader())
+    finally:
+        session.close()
 
 
 def _stdin_reader() -> Reader | None:

@@ -61,22 +61,43 @@ class _DuplicateKey(Exception):
         self.key, self.line = key, line
 
 
+# What a hand-written content file may hold, checked before anything is built from it: anchors
+# and aliases count each time they are used, so a small file cannot expand into gigabytes.
+MAX_FILE_BYTES = 4_000_000
+MAX_DEPTH = 50
+MAX_STRING = 100_000
+MAX_LIST = 10_000
+MAX_EXPANDED_CHARS = 10_000_000
+MAX_EXPANDED_NODES = 500_000
+
+
 def read_yaml(path: Path, text: str | None = None) -> tuple[Any, yaml.Node | None]:
-    """The data and its node tree (for line numbers)."""
+    """The data and its node tree (for line numbers), within the limits above."""
     if text is None:
         try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise InputError(path, None, None, f"file is {path.stat().st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(path, None, None, f"cannot read: {exc}") from None
+        except UnicodeDecodeError:
+            raise InputError(path, None, None, "not UTF-8 text; expected YAML") from None
+        except OSError as exc:
+            raise InputError(path, None, None, f"cannot read: {exc.strerror or exc}") from None
+    if len(text) > MAX_FILE_BYTES:
+        raise InputError(path, None, None, f"file is {len(text):,} characters; the limit is {MAX_FILE_BYTES:,}")
     try:
+        _check_depth(path, text)
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                _check_size(path, node)
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
     except _DuplicateKey as exc:
         raise InputError(path, exc.line, str(exc.key), "duplicate key") from None
+    except RecursionError:
+        raise InputError(path, None, None, f"nested too deeply (the limit is {MAX_DEPTH} levels)") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -84,6 +105,74 @@ def read_yaml(path: Path, text: str | None = None) -> tuple[Any, yaml.Node | Non
     except yaml.YAMLError as exc:
         raise InputError(path, None, None, f"bad YAML: {exc}") from None
     return data, node
+
+
+def _check_depth(path: Path, text: str) -> None:
+    """Nesting, from the parser's events (no recursion), before a node tree is built at all."""
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InputError(path, event.start_mark.line + 1, None, f"nested more than {MAX_DEPTH} levels deep")
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
+def _check_size(path: Path, root: yaml.Node) -> None:
+    """String and list lengths, plain mapping keys, and the size the tree expands to with every
+    alias followed (an anchor that contains itself is refused). Iterative: no recursion limit."""
+    done: dict[int, tuple[int, int]] = {}  # node -> (characters, nodes) once expanded
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+
+    def fail(node: yaml.Node, message: str) -> InputError:
+        return InputError(path, node.start_mark.line + 1, None, message)
+
+    def children(node: yaml.Node) -> list[yaml.Node]:
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        return [n for pair in node.value for n in pair]
+
+    while stack:
+        node, leaving = stack.pop()
+        key = id(node)
+        if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > MAX_STRING:
+                raise fail(node, f"a string of {len(node.value):,} characters; the limit is {MAX_STRING:,}")
+            done[key] = (len(node.value), 1)
+            continue
+        if leaving:
+            active.discard(key)
+            kids = [done[id(c)] for c in children(node)]
+            chars, nodes = sum(k[0] for k in kids), 1 + sum(k[1] for k in kids)
+            if chars > MAX_EXPANDED_CHARS or nodes > MAX_EXPANDED_NODES:
+                raise fail(node, f"expands to {chars:,} characters in {nodes:,} values (anchors count each time they are used); "
+                                 f"the limit is {MAX_EXPANDED_CHARS:,} characters and {MAX_EXPANDED_NODES:,} values")
+            done[key] = (chars, nodes)
+            continue
+        if key in done:
+            continue
+        if key in active:
+            raise fail(node, "an alias refers to the anchor that contains it")
+        if isinstance(node, yaml.SequenceNode) and len(node.value) > MAX_LIST:
+            raise fail(node, f"a list of {len(node.value):,} entries; the limit is {MAX_LIST:,}")
+        if isinstance(node, yaml.MappingNode):
+            if len(node.value) > MAX_LIST:
+                raise fail(node, f"a mapping of {len(node.value):,} keys; the limit is {MAX_LIST:,}")
+            for k, _ in node.value:
+                if not isinstance(k, yaml.ScalarNode):
+                    raise fail(k, "a mapping key must be a plain value, not a list or a mapping")
+        active.add(key)
+        if len(active) > MAX_DEPTH:
+            raise fail(node, f"nested more than {MAX_DEPTH} levels deep")
+        stack.append((node, True))
+        stack.extend((c, False) for c in children(node))
 
 
 def line_of(node: yaml.Node | None, loc: Iterable[Any]) -> int | None:
@@ -187,6 +276,16 @@ class Library:
             return self.personas[persona_id]
         except KeyError:
             raise InputError("<library>", None, "persona", f"no persona {persona_id!r}; see 'mockpanel personas list'") from None
+
+    def speakers(self, item_ids: Iterable[str]) -> set[str]:
+        """Who may speak in a transcript of these items: the candidate, the interviewer, their
+        personas, and the coding test's AI assistant (a session adds it when an item does not name it)."""
+        out = {"candidate", "interviewer"}
+        for item_id in item_ids:
+            if item_id in self.items:
+                out.update(self.items[item_id].personas)
+        out.update(p.id for p in self.personas.values() if p.archetype == "assistant")
+        return out
 
     def items_in_round(self, round_id: str) -> list[Item]:
         return [i for i in self.items.values() if i.round == round_id]

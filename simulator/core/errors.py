@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+_USERINFO = re.compile(r"([A-Za-z][\w+.-]*://)[^/\s@]*@")
+
+
+def redact(text: str) -> str:
+    """Text with the user:password part of every URL in it replaced by `***`
+    (`http://user:pass@host` -> `http://***@host`): errors and pages quote URLs, never credentials."""
+    return _USERINFO.sub(r"\1***@", text)
 
 
 class UserError(Exception):
-    """Bad input or setup. `str()` is the one line the user sees."""
+    """Bad input or setup. `str()` is the one line the user sees (URLs in it without credentials)."""
 
     exit_code = 2
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 class InputError(UserError):
@@ -22,7 +34,7 @@ class InputError(UserError):
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         what = f" {self.field}:" if self.field else ""
-        return f"{where}:{what} {self.message}"
+        return redact(f"{where}:{what} {self.message}")
 
 
 class ModelError(UserError):
@@ -32,7 +44,7 @@ class ModelError(UserError):
 
     def __init__(self, model: str, message: str, hint: str = "") -> None:
         self.model = model
-        self.hint = hint
+        self.hint = redact(hint)
         text = f"model {model}: {message}"
         if hint:
             text += f" ({hint})"

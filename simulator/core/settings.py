@@ -24,6 +24,7 @@ EMBEDDED_PREFIX = "local/"
 DEFAULT_MODEL = "local/scripted"
 PURPOSES = ("persona", "interviewer", "grader", "candidate", "assistant")
 ENV_FILE_ENV = "MOCKPANEL_ENV_FILE"
+MAX_TIMEOUT_S = 600.0  # a model call that may take longer than ten minutes is a hang, not a setting
 
 
 def default_db() -> str:
@@ -61,7 +62,8 @@ class Settings(BaseSettings):
     user: str = Field(default="local", min_length=1, max_length=200)
     content_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
 
-    timeout: float = Field(default=60.0, gt=0)
+    # Seconds for a whole model call, retries and their pauses included (a deadline, not a per-read limit).
+    timeout: float = Field(default=60.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)
     max_retries: int = Field(default=3, ge=0, le=10)
     # How structured output is asked for. auto: a JSON schema where litellm says the provider takes
     # one, else instructions in the prompt. json_schema / json_object (OpenAI-style JSON mode, with
@@ -110,14 +112,42 @@ def get_settings() -> Settings:
 
     A bad value is the user's to fix, so it is one line naming the variable, not a traceback."""
     env_file = os.environ.get(ENV_FILE_ENV, ".env") or None
+    _check_blank_db(env_file)
     try:
         return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except UnicodeDecodeError as exc:
+        line = _bad_byte_line(env_file, exc)
+        raise InputError(env_file or ".env", line, None, "not UTF-8 text; save it as UTF-8 (KEY=value lines)") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         name = f"MOCKPANEL_{str(err['loc'][0]).upper()}" if err["loc"] else "MOCKPANEL_*"
         source = f"the environment or {env_file}" if env_file else "the environment"
         shown = "" if "KEY" in name else f" (got {err.get('input')!r})"
         raise InputError(source, None, name, f"{err['msg']}{shown}") from None
+
+
+def _bad_byte_line(env_file: str | None, exc: UnicodeDecodeError) -> int | None:
+    try:
+        raw = Path(env_file or ".env").read_bytes()
+    except OSError:
+        return None
+    at = raw.find(exc.object[exc.start:exc.end]) if isinstance(exc.object, bytes) else -1
+    return raw.count(b"\n", 0, at) + 1 if at >= 0 else None
+
+
+def _check_blank_db(env_file: str | None) -> None:
+    """`MOCKPANEL_DB=""` is a mistake, not a request for the default database (blanks elsewhere are unset)."""
+    if "MOCKPANEL_DB" in os.environ and not os.environ["MOCKPANEL_DB"].strip():
+        raise InputError("the environment", None, "MOCKPANEL_DB", "is empty; name a SQLite file or a postgresql:// URL, or unset it for the default")
+    if env_file and Path(env_file).is_file() and "MOCKPANEL_DB" not in os.environ:
+        try:
+            lines = Path(env_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return  # reported by the settings themselves
+        for n, line in enumerate(lines, 1):
+            name, eq, value = line.strip().removeprefix("export ").partition("=")
+            if eq and name.strip() == "MOCKPANEL_DB" and not value.strip().strip("'\"").strip():
+                raise InputError(env_file, n, "MOCKPANEL_DB", "is empty; name a SQLite file or a postgresql:// URL, or remove the line for the default")
 
 
 def reset_settings() -> None:

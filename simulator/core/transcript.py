@@ -11,7 +11,6 @@ and the reply check, so an eval can tell why a persona said what it said).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,14 +21,20 @@ from simulator.core.errors import InputError
 CANDIDATE = "candidate"
 INTERVIEWER = "interviewer"
 
+# What one transcript may hold: a whole interview is well under these; anything past them is a
+# mistake or an attack, refused with a one-line error before it costs minutes and gigabytes.
+MAX_TURN_CHARS = 50_000
+MAX_TURNS = 2_000
+MAX_TRANSCRIPT_BYTES = 10_000_000
+
 Channel = Literal["chat", "code", "assistant", "command"]
 
 
 class Turn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    speaker: str = Field(min_length=1)
-    text: str
+    speaker: str = Field(min_length=1, max_length=200)
+    text: str = Field(max_length=MAX_TURN_CHARS)
     channel: Channel = "chat"
     at: str | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
@@ -44,7 +49,7 @@ class Transcript(BaseModel):
 
     item: str = Field(min_length=1)
     variant: Literal["with_ai", "without_ai"] | None = None
-    turns: list[Turn] = Field(default_factory=list)
+    turns: list[Turn] = Field(default_factory=list, max_length=MAX_TURNS)
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     def candidate_turns(self) -> list[tuple[int, Turn]]:
@@ -89,32 +94,22 @@ class Transcript(BaseModel):
 
 def parse_transcript(text: str, source: str | Path = "<transcript>") -> Transcript:
     """Parses interchange JSON; a bad file is one line naming file, line and field."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(source, exc.lineno, None, f"not valid JSON: {exc.msg}") from None
+    from simulator.core.files import json_line, parse_json
+
+    if len(text) > MAX_TRANSCRIPT_BYTES:
+        raise InputError(source, None, None, f"transcript is {len(text):,} characters; the limit is {MAX_TRANSCRIPT_BYTES:,}")
+    data = parse_json(text, source)
     try:
         return Transcript.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or None
-        raise InputError(source, _json_line(text, err["loc"]), field, err["msg"]) from None
+        msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        raise InputError(source, json_line(text, err["loc"]), field, msg) from None
 
 
 def load_transcript(path: str | Path) -> Transcript:
     path = Path(path)
     from simulator.core.files import read_text
 
-    return parse_transcript(read_text(path, "a transcript in JSON"), path)
-
-
-def _json_line(text: str, loc: tuple[Any, ...]) -> int:
-    """Best-effort line of a JSON path: follow its keys in order; a missing key stays at its parent."""
-    pos = 0
-    for part in loc:
-        if isinstance(part, str):
-            found = text.find(f'"{part}"', pos)
-            if found < 0:
-                break
-            pos = found
-    return text.count("\n", 0, pos) + 1
+    return parse_transcript(read_text(path, "a transcript in JSON", MAX_TRANSCRIPT_BYTES), path)

@@ -8,7 +8,11 @@ so offline, online and test runs take one path, one retry policy and one ledger.
 Failure policy (what a caller can rely on):
 - timeouts, 429, 5xx, connection errors and empty replies are retried `MOCKPANEL_MAX_RETRIES`
   times with exponential backoff and full jitter (`backoff()`; the pause is the module-level
-  `sleep`/`asleep`, patched in tests so they never wait);
+  `sleep`/`asleep`, patched in tests so they never wait), or after the server's `Retry-After`;
+- `MOCKPANEL_TIMEOUT` is a deadline for the whole call, retries and pauses included: each attempt
+  gets what is left (a server that trickles a byte at a time cannot hold it longer), and a
+  `Retry-After` past the deadline is reported as such instead of waited for;
+- sync and async calls share one retry decision (`_pause_or_raise`), so they fail the same way;
 - auth (401/403), bad request (400), not found (404), unknown provider and a reply cut off at the
   token limit are not retried;
 - whatever gives up reaches the caller as `simulator.core.errors.ModelError`, naming the model and
@@ -61,6 +65,7 @@ async def _asyncio_sleep(seconds: float) -> None:
 
 sleep: Callable[[float], None] = time.sleep
 asleep: Callable[[float], Any] = _asyncio_sleep
+clock: Callable[[], float] = time.monotonic  # the deadline's clock (tests advance a fake one)
 
 
 def backoff(attempt: int) -> float:
@@ -119,6 +124,19 @@ class Call:
     allow_truncated: bool = False
     custom: bool = False
     attempts: int = field(default=0)
+    deadline: float = field(default=0.0)  # clock() by which the whole call must be done
+
+    def left(self) -> float:
+        return self.deadline - clock()
+
+    def start_attempt(self) -> None:
+        """Counts the attempt and gives it what is left of the deadline (none left: a timeout)."""
+        self.attempts += 1
+        left = self.left()
+        if left <= 0:
+            raise error(self.model, f"no reply within {self.timeout:g}s" + (f" ({self.attempts - 1} attempts)" if self.attempts > 2 else ""),
+                        "raise MOCKPANEL_TIMEOUT, or check that the model server is up", "timeout", self.attempts - 1)
+        self.params["timeout"] = left
 
 
 def _prepare(messages: list[dict[str, Any]], purpose: str, model: str | None, temperature: float | None, ledger: Ledger | None, kwargs: dict[str, Any]) -> Call:
@@ -152,7 +170,7 @@ def _prepare(messages: list[dict[str, Any]], purpose: str, model: str | None, te
             elif missing:
                 raise error(name, f"no API key ({' or '.join(missing)} is not set)", f"set {missing[0]} or MOCKPANEL_API_KEY; or unset MOCKPANEL_MODEL to use the embedded default", "missing_key")
     params.update(kwargs)
-    return Call(name, purpose, params, ledger, max_retries, timeout, api_base, allow_truncated, custom)
+    return Call(name, purpose, params, ledger, max_retries, timeout, api_base, allow_truncated, custom, deadline=clock() + timeout)
 
 
 def _missing_keys(model: str) -> list[str]:
@@ -309,28 +327,110 @@ def _give_up(call: Call, failure: Failure, exc: BaseException) -> ModelError:
     return error(call.model, message, failure.hint, failure.kind, call.attempts)
 
 
+def retry_after(exc: BaseException) -> float | None:
+    """Seconds a server asked us to wait (`Retry-After`: seconds or an HTTP date; `retry-after-ms`)."""
+    from email.utils import parsedate_to_datetime
+
+    for e in _chain(exc):
+        headers = getattr(getattr(e, "response", None), "headers", None) or getattr(e, "litellm_response_headers", None)
+        if not headers:
+            continue
+        try:
+            ms = headers.get("retry-after-ms")
+            if ms is not None:
+                return max(0.0, float(ms) / 1000)
+            value = headers.get("retry-after")
+            if value is None:
+                continue
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError, AttributeError):
+            continue
+    return None
+
+
 def _pause_or_raise(call: Call, exc: Exception) -> float:
-    """The one retry decision for sync and async calls: seconds to wait, or the final ModelError."""
+    """The one retry decision for sync and async calls: seconds to wait, or the final ModelError.
+    The pause is the server's Retry-After when it sent one, else backoff; one that would run past
+    the deadline is not waited for."""
     failure = classify(call, exc)
     if not failure.retry or call.attempts > call.max_retries:
         raise _give_up(call, failure, exc) from exc
-    return backoff(call.attempts - 1)
+    asked = retry_after(exc)
+    pause = backoff(call.attempts - 1) if asked is None else asked
+    if pause >= call.left():
+        if asked is not None:
+            raise error(call.model, f"{failure.message}; the server asks to retry after {asked:g}s, past the {call.timeout:g}s deadline",
+                        "try again later, or raise MOCKPANEL_TIMEOUT", failure.kind, call.attempts) from exc
+        raise _give_up(call, failure, exc) from exc
+    return pause
+
+
+def _bounded(call: Call, attempt: Callable[[], R]) -> R:
+    """A network attempt held to what is left of the deadline: run in a worker thread, given up on
+    when time is up (httpx's timeout bounds each read, not the request). Embedded and fake models
+    run inline: they are in-process and bounded by their own code."""
+    if call.custom:
+        return attempt()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = attempt()
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="mockpanel-model-call", daemon=True)
+    worker.start()
+    worker.join(max(0.0, call.left()))
+    if worker.is_alive():
+        raise TimeoutError(f"no reply within {call.timeout:g}s")
+    if "error" in box:
+        raise box["error"]
+    value: R = box["value"]
+    return value
 
 
 def _run(call: Call, attempt: Callable[[], R]) -> R:
     while True:
-        call.attempts += 1
+        call.start_attempt()  # past the deadline: its ModelError goes straight to the caller
         try:
-            return attempt()
+            return _bounded(call, attempt)
         except Exception as exc:
             sleep(_pause_or_raise(call, exc))
 
 
+_loop_seen: Any = None  # a weak reference to the event loop the last async call ran in
+
+
+def _clients_for_this_loop() -> None:
+    """litellm caches its async HTTP clients under id(event loop); a new loop (each asyncio.run)
+    can reuse a closed loop's id and be handed its dead client: the call then hangs or fails with
+    'no running event loop'. On a loop other than the last one, the cached clients are dropped."""
+    import asyncio
+    import weakref
+
+    global _loop_seen
+    loop = asyncio.get_running_loop()
+    if _loop_seen is not None and _loop_seen() is loop:
+        return
+    cache = getattr(litellm_module(), "in_memory_llm_clients_cache", None)
+    if _loop_seen is not None and cache is not None:
+        cache.flush_cache()
+    _loop_seen = weakref.ref(loop)
+
+
 async def _arun(call: Call, attempt: Callable[[], Awaitable[R]]) -> R:
+    import asyncio
+
+    if not call.custom:
+        _clients_for_this_loop()
     while True:
-        call.attempts += 1
+        call.start_attempt()
         try:
-            return await attempt()
+            return await asyncio.wait_for(attempt(), timeout=max(0.0, call.left()))
         except Exception as exc:
             await asleep(_pause_or_raise(call, exc))
 
@@ -410,6 +510,10 @@ class Stream(Iterator[str]):
             if self._pending:
                 chunk = self._pending.pop(0)
             else:
+                if self.call.left() <= 0:  # the deadline covers the whole reply, not each chunk
+                    self._done = True
+                    raise error(self.call.model, f"the reply was not finished within {self.call.timeout:g}s",
+                                "raise MOCKPANEL_TIMEOUT, or check that the model server is up", "timeout", self.call.attempts)
                 try:
                     chunk = next(self._chunks)
                 except StopIteration:

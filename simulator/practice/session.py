@@ -28,6 +28,9 @@ word by word, iterate `simulator.models.scripted.chunks(turn.text)`.
 Why this order of writes: the candidate's turn, the director's new state and the planned replies
 are committed in one transaction *before* the model is called, and each reply is committed before
 the next call, so killing the process loses at most the reply in flight, and `resume()` speaks it.
+A failed model call leaves its reply owed (`pending`, said by `owed()`); the candidate's next answer
+is still saved first, with its own planned replies behind the owed one, and only then is the model
+asked again, so no answer is lost however often the model fails.
 
 Clocks: "wall" (practice: real time, pauses between runs not counted) or "virtual" (play and
 simulate: time advances by speaking time, so a seed gives the same session every run).
@@ -35,7 +38,6 @@ simulate: time advances by speaking time, so a seed gives the same session every
 
 from __future__ import annotations
 
-import json
 import random
 import time
 import uuid
@@ -46,14 +48,14 @@ from typing import Any, Literal
 from simulator.content.library import Library, load_library
 from simulator.content.persona import Persona
 from simulator.content.rubric import Item
-from simulator.core.errors import InputError, UserError
-from simulator.core.files import read_text
-from simulator.core.transcript import CANDIDATE, Transcript, Turn
+from simulator.core.errors import InputError, ModelError, UserError
+from simulator.core.files import json_line, parse_json, read_text
+from simulator.core.transcript import CANDIDATE, MAX_TRANSCRIPT_BYTES, MAX_TURN_CHARS, MAX_TURNS, Transcript, Turn
 from simulator.dialogue import voice
 from simulator.dialogue.director import APPLICATION_KINDS, Director, speaker_for, speaking_seconds
 from simulator.dialogue.plan import Plan
 from simulator.grading.grader import live_evidence
-from simulator.storage import SessionRow, Store, now_iso, open_store
+from simulator.storage import SessionRow, Store, lease_holder, now_iso, open_store
 
 ClockKind = Literal["wall", "virtual"]
 COMMANDS = ("hint", "repeat", "time", "end")
@@ -119,6 +121,9 @@ class Session:
         self.director = Director(self.items, personas, variant=row.variant, seed=row.seed, state=row.state or None,
                                  evidence=live_evidence)
         self._turns: list[Turn] = turns if turns is not None else store.turns(row.id)
+        self.lease = lease_holder()  # one writer per session: a second window gets SessionBusy
+        if not self.finished:
+            store.acquire(row.id, self.lease)
         if not self.finished:  # a finished session is only read: no need to load the embedding model
             self.director.warm()  # once per process and persona: the embedding cache keeps the vectors
         self._elapsed = row.elapsed_s
@@ -170,6 +175,18 @@ class Session:
     @property
     def pending(self) -> list[Plan]:
         return [Plan.load(p, f"session {self.id}") for p in self.row.pending]
+
+    def owed(self) -> str | None:
+        """While a reply is owed (a model call failed): what is saved and what happens next; else None."""
+        if not self.row.pending or self.finished:
+            return None
+        answers = [t for t in self._turns if t.is_candidate and t.channel != "command"]
+        saved = f"All {len(answers)} of your answers are saved" if answers else "The session is saved"
+        if answers:
+            last = " ".join(answers[-1].text.split())
+            saved += f" (the last: \u201c{last[:60]}{'...' if len(last) > 60 else ''}\u201d)"
+        n = len(self.row.pending)
+        return f"{saved}. {n} repl{'y is' if n == 1 else 'ies are'} owed and will be retried before your next answer is replied to"
 
     # --- time ----------------------------------------------------------------------------------
 
@@ -224,14 +241,16 @@ class Session:
         if not stripped:
             raise UserError("say something (or /hint, /repeat, /time, /end)")
         self._check_open()
-        if not self.director.state["opened"]:
-            yield from self.opening()
-        yield from self._speak_pending()
+        self._check_size(text)
+        if not self.director.state["opened"]:  # planned, not spoken: the answer is saved before any model call
+            self._save_plans(self.director.opening(self.elapsed()))
         # code keeps its indentation and newlines: the grader quotes it verbatim
         said = text.rstrip("\n") if channel == "code" else stripped
         turn = Turn(speaker=CANDIDATE, text=said, channel=channel, at=now_iso())  # type: ignore[arg-type]
         self._advance(stripped, candidate=True)
         plans = self.director.react(self._transcript_with(turn), stripped, self.elapsed())
+        # Saved with its planned replies, behind any reply still owed from a failed call: whatever
+        # the model does next, the answer is in the store; the owed replies are spoken first.
         self._save(turn, plans)
         yield from self._speak_pending()
 
@@ -272,11 +291,23 @@ class Session:
             raise UserError("this session has no AI assistant (it is the with_ai variant of the coding test only)")
         if not text:
             raise UserError("say what you want from the assistant: /ai your request")
+        self._check_size(text)
         turn = Turn(speaker=CANDIDATE, text=text, channel="assistant", at=now_iso())
         self._advance(text, candidate=True)
         plans = self.director.assistant(text)
         self._save(turn, plans)
         yield from self._speak_pending()
+
+    def _check_size(self, text: str) -> None:
+        """A turn and a session have limits (a transcript's): past them, say so before anything is saved."""
+        if len(text) > MAX_TURN_CHARS:
+            raise UserError(f"that message is {len(text):,} characters; the limit is {MAX_TURN_CHARS:,} (split it up)")
+        if len(self._turns) + 2 > MAX_TURNS:
+            raise UserError(f"this session has reached {MAX_TURNS:,} turns, the limit; end it with /end")
+
+    def close(self) -> None:
+        """Lets another window or terminal continue this session (also done when it finishes)."""
+        self.store.release(self.id, self.lease)
 
     def _check_open(self) -> None:
         if self.finished:
@@ -287,14 +318,14 @@ class Session:
     def _save(self, turn: Turn, plans: list[Plan]) -> None:
         pending = [*self.row.pending, *(_dump(p) for p in plans)]
         self.store.add_turn(self.id, turn, state=self.director.state, pending=pending,
-                            elapsed_s=self.elapsed(), metadata=self._metadata())
+                            elapsed_s=self.elapsed(), metadata=self._metadata(), lease=self.lease)
         self.row.pending = pending
         self.row.state = self.director.state
         self._turns.append(turn)
 
     def _save_plans(self, plans: list[Plan]) -> None:
         self.row.pending = [*self.row.pending, *(_dump(p) for p in plans)]
-        self.store.update(self.id, state=self.director.state, pending=self.row.pending, elapsed_s=self.elapsed())
+        self.store.update(self.id, state=self.director.state, pending=self.row.pending, elapsed_s=self.elapsed(), lease=self.lease)
 
     def _speak_pending(self) -> Iterator[Turn]:
         while self.row.pending:
@@ -306,10 +337,12 @@ class Session:
             rest = self.row.pending[1:]
             status = "finished" if self.director.finished and not rest else "active"
             self.store.add_turn(self.id, turn, pending=rest, status=status, elapsed_s=self.elapsed(),
-                                metadata=self._metadata())
+                                metadata=self._metadata(), lease=self.lease)
             self.row.pending = rest
             self.row.status = status
             self._turns.append(turn)
+            if status == "finished":
+                self.close()
             yield turn
 
     def _metadata(self) -> dict[str, Any]:
@@ -352,17 +385,20 @@ def reproducible(t: Transcript) -> Transcript:
 def read_script(path: str | Path) -> list[str]:
     """`play --script FILE`: a JSON array of the candidate's lines."""
     path = Path(path)
-    text = read_text(path, "a JSON array of strings")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, exc.lineno, None, f"not valid JSON: {exc.msg}") from None
+    text = read_text(path, "a JSON array of strings", MAX_TRANSCRIPT_BYTES)
+    data = parse_json(text, path)
     expected = "expected a JSON array of strings (the candidate's lines, in order)"
     if not isinstance(data, list):
         raise InputError(path, 1, None, expected)
+    if len(data) > MAX_TURNS:
+        raise InputError(path, 1, None, f"{len(data):,} lines; the limit is {MAX_TURNS:,}")
     for n, line in enumerate(data):
         if not isinstance(line, str):
-            raise InputError(path, _element_line(text, n), f"[{n}]", f"{expected}; this one is {_json_kind(line)}")
+            raise InputError(path, json_line(text, [n]), f"[{n}]", f"{expected}; this one is {_json_kind(line)}")
+        if not line.strip():
+            raise InputError(path, json_line(text, [n]), f"[{n}]", "an empty line; each element is something the candidate says")
+        if len(line) > MAX_TURN_CHARS:
+            raise InputError(path, json_line(text, [n]), f"[{n}]", f"a line of {len(line):,} characters; the limit is {MAX_TURN_CHARS:,}")
     return data
 
 
@@ -375,28 +411,24 @@ def _json_kind(value: Any) -> str:
     return kinds.get(type(value), "a number")
 
 
-def _element_line(text: str, index: int) -> int:
-    """The line where element `index` of a JSON array starts (the text is known to be valid)."""
-    decoder = json.JSONDecoder()
-    pos = text.index("[") + 1
-    for n in range(index + 1):
-        while text[pos] in " \t\r\n,":
-            pos += 1
-        if n == index:
-            break
-        _, pos = decoder.raw_decode(text, pos)
-    return text.count("\n", 0, pos) + 1
-
-
 def play(item_id: str, lines: list[str], *, variant: str | None = None, seed: int = 0,
-         store: Store | None = None, lib: Library | None = None) -> Session:
-    """Runs a whole session from the candidate's lines; stops early if the session ends."""
+         store: Store | None = None, lib: Library | None = None, source: Path | None = None) -> Session:
+    """Runs a whole session from the candidate's lines; stops early if the session ends. With
+    `source` (the script), a line the session refuses is an error naming the file and line."""
     s = Session.start(item_id, variant, None, seed, store=store or open_store(":memory:"), lib=lib, clock="virtual")
     s.opening()
-    for line in lines:
+    for n, line in enumerate(lines):
         if s.finished:
             break
-        s.respond(line)
+        try:
+            s.respond(line)
+        except ModelError:
+            raise
+        except UserError as exc:
+            if source is None:
+                raise
+            text = read_text(source, "a JSON array of strings")
+            raise InputError(source, json_line(text, [n]), f"[{n}]", str(exc)) from None
     return s
 
 

@@ -20,8 +20,15 @@ from simulator.storage.records import (
     versions_key,
 )
 
-__all__ = ["LOCAL_USER", "CalibrationRating", "GradeRecord", "SessionRow", "Store", "StoreError", "now_iso",
+__all__ = ["LOCAL_USER", "CalibrationRating", "GradeRecord", "SessionRow", "Store", "StoreError", "lease_holder", "now_iso",
            "open_store", "versions_key"]
+
+
+def lease_holder() -> str:
+    """A name for one writer of a session (this host, this process, a token): see Store.acquire."""
+    from simulator.storage.sql import lease_holder as make
+
+    return make()
 
 
 def open_store(url: str | None = None) -> Store:

@@ -8,21 +8,16 @@ run under an advisory lock, so processes starting together migrate once.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from simulator.core.errors import redact
 from simulator.storage.records import StoreError
 from simulator.storage.sql import SQLStore
 
 _MIGRATION_LOCK = 0x6D6F636B  # "mock"
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 class PostgresStore(SQLStore):
@@ -66,6 +61,9 @@ class PostgresStore(SQLStore):
 
     def _lock_session(self, cur: Any, session_id: str) -> None:
         cur.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (session_id,))
+
+    def _tables(self, cur: Any) -> list[str]:
+        return [r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").fetchall()]
 
     def _migration_lock(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from importlib import resources
@@ -22,6 +23,7 @@ from simulator.storage.records import (
     CalibrationRating,
     GradeRecord,
     SessionRow,
+    StoreError,
     now_iso,
 )
 
@@ -48,6 +50,56 @@ def statements(sql: str) -> Iterator[str]:
     for part in code.split(";"):
         if part.strip():
             yield part.strip()
+
+
+LEASE_S = 300.0  # a session left open without a write is free again after five minutes
+
+
+def lease_holder() -> str:
+    """A new holder name for one writer: this host and process, and a token of its own."""
+    import os
+    import socket
+    import uuid
+
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _alive(holder: str) -> bool:
+    """False only when the holder ran on this host and its process is gone."""
+    import os
+    import socket
+
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+class SessionBusy(StoreError):
+    """Another window, tab or terminal is writing this session."""
+
+    def __init__(self, session_id: str, holder: str, since: float, now: float) -> None:
+        self.session_id, self.holder = session_id, holder
+        host, _, rest = holder.partition(":")
+        idle = max(0, int(now - since))
+        super().__init__(f"session {session_id} is open in another window or terminal (process {rest.partition(':')[0]} on {host}, "
+                         f"last active {idle}s ago); continue it there, or close it there first "
+                         f"(it is free again {int(LEASE_S // 60)} minutes after its last write)")
+
+
+def foreign_database(name: str, tables: list[str]) -> None:
+    """A database with tables but no mockpanel schema belongs to something else: refused, untouched."""
+    if tables and "schema_version" not in tables:
+        shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StoreError(f"session database {name} holds another application's tables ({shown}), not mockpanel's; "
+                         "it was not changed. Set MOCKPANEL_DB to a new file or an empty database")
 
 
 class SQLStore:
@@ -80,12 +132,21 @@ class SQLStore:
     def _q(self, sql: str) -> str:
         return sql if self.PARAM == "?" else sql.replace("?", self.PARAM)
 
+    def _tables(self, cur: Any) -> list[str]:
+        """The tables a mockpanel schema would live beside (the backend's own catalogue)."""
+        return []
+
     def _migrate(self) -> None:
         with self._tx() as cur:
             self._migration_lock(cur)
+            foreign_database(self.url, self._tables(cur))  # before anything is created: a refusal rolls back
             cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             current = cur.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
-            for number, _name, sql in migrations(self.backend):
+            known = migrations(self.backend)
+            if known and current > known[-1][0]:
+                raise UserError(f"{self.url or 'the database'}: schema version {current} is newer than this mockpanel knows "
+                                f"({known[-1][0]}); upgrade mockpanel, or name another database with MOCKPANEL_DB")
+            for number, _name, sql in known:
                 if number > current:
                     for statement in statements(sql):
                         cur.execute(statement)
@@ -104,10 +165,20 @@ class SQLStore:
             cur.execute(self._q(f"INSERT INTO sessions({','.join(_COLS)}) VALUES ({','.join('?' * len(_COLS))})"), values)
         return row
 
-    def _select(self, where: str = "", params: tuple[Any, ...] = (), order: str = "") -> list[SessionRow]:
+    def _select(self, where: str = "", params: tuple[Any, ...] = (), order: str = "", *,
+                damaged: list[DamagedRow] | None = None) -> list[SessionRow]:
+        """Rows as SessionRows; a damaged row raises DamagedRow, or with `damaged` is collected there and skipped."""
         sql = (f"SELECT {','.join(_COLS)}, (SELECT count(*) FROM turns t WHERE t.session_id = s.id) FROM sessions s"
                f"{' WHERE ' + where if where else ''}{' ORDER BY ' + order if order else ''}")
-        return [_row(r) for r in self._rows(self._q(sql), params)]
+        out = []
+        for r in self._rows(self._q(sql), params):
+            try:
+                out.append(_row(r))
+            except DamagedRow as exc:
+                if damaged is None:
+                    raise
+                damaged.append(exc)
+        return out
 
     def get(self, session_id: str, user_id: str | None = None) -> SessionRow:
         rows = self._select("id = ?", (session_id,))
@@ -133,9 +204,19 @@ class SQLStore:
         return self.get(ids[0], user_id)
 
     def list(self, user_id: str | None = None) -> list[SessionRow]:
+        """The sessions, newest first; a damaged one is skipped (`damaged()` says which and why)."""
+        return self._list(user_id, [])
+
+    def damaged(self, user_id: str | None = None) -> builtins.list[DamagedRow]:
+        """The sessions `list()` skipped because their row cannot be read, each with what is wrong."""
+        found: list[DamagedRow] = []
+        self._list(user_id, found)
+        return found
+
+    def _list(self, user_id: str | None, damaged: builtins.list[DamagedRow]) -> builtins.list[SessionRow]:
         if user_id is None:
-            return self._select(order="updated_at DESC, id")
-        return self._select("user_id = ?", (user_id,), order="updated_at DESC, id")
+            return self._select(order="updated_at DESC, id", damaged=damaged)
+        return self._select("user_id = ?", (user_id,), order="updated_at DESC, id", damaged=damaged)
 
     def delete(self, session_id: str) -> None:
         with self._tx() as cur:
@@ -143,17 +224,47 @@ class SQLStore:
                 cur.execute(self._q(f"DELETE FROM {table} WHERE session_id = ?"), (session_id,))
             cur.execute(self._q("DELETE FROM sessions WHERE id = ?"), (session_id,))
 
-    def update(self, session_id: str, **fields: Any) -> None:
+    def update(self, session_id: str, *, lease: str | None = None, **fields: Any) -> None:
         sets, values = _sets(fields)
         with self._tx() as cur:
+            if lease:
+                self._hold(cur, session_id, lease)
             cur.execute(self._q(f"UPDATE sessions SET {sets} WHERE id = ?"), [*values, session_id])
+
+    # --- one writer per session ------------------------------------------------------------------
+
+    def acquire(self, session_id: str, holder: str, ttl_s: float = LEASE_S) -> None:
+        """Takes the session's lease for `holder` (see `lease_holder()`), or raises SessionBusy when
+        another live writer holds it. A lease lapses after `ttl_s` without a write, or at once when
+        its holder's process is gone (a crash, kill -9)."""
+        with self._tx() as cur:
+            self._hold(cur, session_id, holder, ttl_s)
+
+    def release(self, session_id: str, holder: str) -> None:
+        with self._tx() as cur:
+            cur.execute(self._q("UPDATE sessions SET lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder = ?"),
+                        (session_id, holder))
+
+    def _hold(self, cur: Any, session_id: str, holder: str, ttl_s: float = LEASE_S) -> None:
+        self._lock_session(cur, session_id)
+        found = cur.execute(self._q("SELECT lease_holder, lease_until FROM sessions WHERE id = ?"), (session_id,)).fetchone()
+        if found is None:
+            raise UserError(f"no session {session_id!r}; see 'mockpanel sessions list'")
+        other, until = found
+        now = time.time()
+        if other and other != holder and until is not None and until > now and _alive(other):
+            raise SessionBusy(session_id, other, until - ttl_s, now)
+        cur.execute(self._q("UPDATE sessions SET lease_holder = ?, lease_until = ? WHERE id = ?"), (holder, now + ttl_s, session_id))
 
     # --- turns -----------------------------------------------------------------------------------
 
-    def add_turn(self, session_id: str, turn: Turn, **fields: Any) -> int:
-        """Appends a turn and updates the session's state in the same transaction; returns its index."""
+    def add_turn(self, session_id: str, turn: Turn, *, lease: str | None = None, **fields: Any) -> int:
+        """Appends a turn and updates the session's state in the same transaction; returns its index.
+        With `lease`, only while that holder has the session (the lease is renewed)."""
         with self._tx() as cur:
             self._lock_session(cur, session_id)
+            if lease:
+                self._hold(cur, session_id, lease)
             idx = cur.execute(self._q("SELECT count(*) FROM turns WHERE session_id = ?"), (session_id,)).fetchone()[0]
             cur.execute(
                 self._q("INSERT INTO turns(session_id, idx, speaker, channel, text, at, meta) VALUES (?,?,?,?,?,?,?)"),
@@ -164,8 +275,15 @@ class SQLStore:
         return int(idx)
 
     def turns(self, session_id: str) -> builtins.list[Turn]:
-        rows = self._rows(self._q("SELECT speaker, channel, text, at, meta FROM turns WHERE session_id = ? ORDER BY idx"), (session_id,))
-        return [Turn(speaker=s, channel=c, text=t, at=a, meta=json.loads(m)) for s, c, t, a, m in rows]
+        rows = self._rows(self._q("SELECT idx, speaker, channel, text, at, meta FROM turns WHERE session_id = ? ORDER BY idx"), (session_id,))
+        out = []
+        for idx, speaker, channel, text, at, meta in rows:
+            try:
+                out.append(Turn(speaker=speaker, channel=channel, text=text, at=at, meta=json.loads(meta)))
+            except (TypeError, ValueError) as exc:  # bad JSON in meta, an unknown channel, a wrong type
+                what = "meta: not valid JSON" if isinstance(exc, json.JSONDecodeError) else _first_problem(exc)
+                raise DamagedRow(session_id, f"turn {idx}: {what}") from None
+        return out
 
     def transcript(self, session_id: str) -> Transcript:
         row = self.get(session_id)
@@ -244,10 +362,45 @@ def _sets(fields: dict[str, Any]) -> tuple[str, list[Any]]:
     return ", ".join(f"{k} = ?" for k in fields), values
 
 
+class DamagedRow(StoreError):
+    """A stored session that cannot be read (bad JSON, a wrong type): reported, and skipped in lists."""
+
+    def __init__(self, session_id: str, what: str) -> None:
+        self.session_id = session_id
+        super().__init__(f"session {session_id} is damaged ({what}); it is skipped. "
+                         f"Export what is readable or delete it: mockpanel sessions delete {session_id}")
+
+
+_JSON_KINDS = {"items": list, "state": dict, "pending": list, "metadata": dict}
+
+
+def _first_problem(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        err = errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+    return str(exc).splitlines()[0]
+
+
 def _row(values: tuple[Any, ...]) -> SessionRow:
+    """A SessionRow, its JSON columns checked: a damaged row is a DamagedRow naming the column."""
     data = dict(zip(_COLS, values[: len(_COLS)]))
-    for c in _JSON_COLS:
-        data[c] = json.loads(data[c])
+    sid = str(data["id"])
+    for c, kind in _JSON_KINDS.items():
+        try:
+            data[c] = json.loads(data[c])
+        except (TypeError, ValueError):
+            raise DamagedRow(sid, f"{c}: not valid JSON") from None
+        if not isinstance(data[c], kind):
+            raise DamagedRow(sid, f"{c}: expected {'a list' if kind is list else 'an object'}, found {type(data[c]).__name__}")
+    if not all(isinstance(i, str) for i in data["items"]):
+        raise DamagedRow(sid, "items: expected item ids")
+    if not all(isinstance(p, dict) for p in data["pending"]):
+        raise DamagedRow(sid, "pending: expected planned replies")
+    kinds: tuple[tuple[str, type | tuple[type, ...]], ...] = (("item_id", str), ("seed", int), ("elapsed_s", (int, float)), ("status", str))
+    for c, want in kinds:
+        if not isinstance(data[c], want):
+            raise DamagedRow(sid, f"{c}: wrong type {type(data[c]).__name__}")
     return SessionRow(**data, turns=int(values[len(_COLS)]))
 
 

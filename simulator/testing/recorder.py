@@ -230,15 +230,60 @@ def _usage(canned: Canned, messages: list[dict[str, Any]]) -> UsageCounts:
 
 # --- recorded HTTP: what never goes into a cassette ----------------------------------------------
 
-SECRET_HEADERS = ("authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie",
-                  "set-cookie", "anthropic-api-key", "x-goog-api-key")
+SECRET_HEADERS = ("authorization", "proxy-authorization", "api-key", "x-api-key", "openai-organization", "openai-project",
+                  "cookie", "set-cookie", "anthropic-api-key", "x-goog-api-key")
+# Query parameters and JSON body fields that carry a credential (Google's `key=`, Azure's `api-key=`).
+SECRET_FIELDS = ("key", "api_key", "api-key", "apikey", "access_token", "token", "secret", "password", "x-api-key")
+SCRUBBED = "***"
+
+
+def _secret_field(name: str) -> bool:
+    return name.lower() in SECRET_FIELDS
+
+
+def scrub_json(value: Any) -> Any:
+    """A JSON value with every secret-named field's value replaced, at any depth."""
+    if isinstance(value, dict):
+        return {k: (SCRUBBED if _secret_field(str(k)) else scrub_json(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_json(v) for v in value]
+    return value
+
+
+def scrub_uri(uri: str) -> str:
+    """The URL without credentials: user:password@ and secret query parameters (key=, api_key=, ...)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    from simulator.core.errors import redact
+
+    parts = urlsplit(redact(uri))
+    query = [(k, SCRUBBED if _secret_field(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _scrub_body(body: Any) -> Any:
+    import json
+
+    if not body:
+        return body
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return body
+    clean = json.dumps(scrub_json(data))
+    if clean == json.dumps(data):
+        return body
+    return clean.encode() if isinstance(body, bytes) else clean
 
 
 def scrub_request(request: Any) -> Any:
-    """vcrpy `before_record_request`: drops credentials before a request is written."""
+    """vcrpy `before_record_request`: drops credentials (headers, URL, JSON body) before a request is written."""
     for name in list(request.headers):
         if name.lower() in SECRET_HEADERS:
             del request.headers[name]
+    request.uri = scrub_uri(request.uri)
+    request.body = _scrub_body(request.body)
     return request
 
 
@@ -248,6 +293,9 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     for name in list(headers):
         if name.lower() in SECRET_HEADERS:
             del headers[name]
+    body = response.get("body")
+    if isinstance(body, dict) and body.get("string"):
+        body["string"] = _scrub_body(body["string"])
     return response
 
 

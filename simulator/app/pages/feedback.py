@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from simulator.app.ui import assessed, attempt_summary, graded, library, md, md_escape, run_safely, store, user_id
+from simulator.app.ui import assessed, attempt_summary, damaged_notice, graded, library, md, md_escape, run_safely, store, user_id
 from simulator.grading.report import evidence_by_turn, feedback_lines, report_html, report_json, report_markdown, segments, status
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ lib = library()
 st.title("Feedback")
 
 rows = [r for r in store().list(user_id()) if r.turns > 0 and r.item_id in lib.items]
+damaged_notice()
 if not rows:
     st.info("No practice sessions yet: start one on the Practice page.")
     if st.button("Go to Practice", icon=":material/forum:"):
@@ -42,7 +43,9 @@ sid = st.selectbox(
 st.session_state["feedback_id"] = sid
 row = by_id[sid]
 item = lib.items[row.item_id]
-transcript = store().transcript(sid)
+transcript = run_safely(lambda: store().transcript(sid), "Reading the session")
+if transcript is None:
+    st.stop()
 if row.status != "finished":
     st.info("This session is not finished: the feedback covers what you have said so far. Resume it on the Practice page.", icon=":material/hourglass_top:")
 

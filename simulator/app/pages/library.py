@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-from simulator.app.ui import bullets, keep_valid, library, md, md_escape, relabel_error
+from simulator.app.ui import bullets, check_upload, keep_valid, library, md, md_escape
 
 st.title("Library")
 st.caption("The questions, indicators and personas every practice session is built from.")
@@ -124,16 +123,9 @@ with upload_tab:
     )
     upload = st.file_uploader("YAML file", type=["yaml", "yml"], key="lib_upload")
     if upload is not None:
-        from simulator.content.library import validate_paths
-        from simulator.core.errors import UserError
-
         name = Path(upload.name).name or "upload.yaml"
-        with tempfile.TemporaryDirectory(prefix="mockpanel-upload-") as tmp:
-            path = Path(tmp) / name
-            path.write_bytes(upload.getvalue())
-            try:
-                validate_paths([path])
-            except UserError as exc:
-                st.error(md_escape(relabel_error(exc, path, name)), icon=":material/error:")
-            else:
-                st.success(md_escape(f"ok: {name}"), icon=":material/check_circle:")
+        problem = check_upload(name, upload.getvalue())
+        if problem:
+            st.error(md_escape(problem), icon=":material/error:")
+        else:
+            st.success(md_escape(f"ok: {name}"), icon=":material/check_circle:")

@@ -8,12 +8,12 @@ loses nothing, and an unfinished session can be resumed later from the list belo
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from simulator.app.ui import bullets, keep_valid, ledger, library, md, md_escape, run_safely, show_error, store, user_id
+from simulator.app.ui import bullets, damaged_notice, keep_valid, ledger, library, md, md_escape, show_error, store, user_id
 
 if TYPE_CHECKING:
     from simulator.content.rubric import Item
@@ -37,15 +37,22 @@ def start(item_id: str, variant: str | None) -> None:
 
 
 def resume(session_id: str) -> None:
+    from simulator.core.errors import UserError
     from simulator.practice.session import Session
 
-    s = Session.open(session_id, store=store(), lib=lib, ledger=ledger(), user_id=user_id())
+    try:  # e.g. open in another tab: one writer per session
+        s = Session.open(session_id, store=store(), lib=lib, ledger=ledger(), user_id=user_id())
+    except UserError as exc:
+        st.session_state["pr_resume_error"] = exc
+        return
     st.session_state["practice"] = s
     st.session_state["practice_new"] = True
 
 
 def leave() -> None:
-    st.session_state.pop("practice", None)
+    s = st.session_state.pop("practice", None)
+    if s is not None:
+        s.close()  # another tab or terminal may continue it now
 
 
 def preselect() -> None:
@@ -153,6 +160,7 @@ def brief(item: Item, variant: str | None) -> None:
 
 def resumable() -> None:
     rows = [r for r in store().list(user_id()) if r.status == "active" and r.turns > 0 and r.item_id in lib.items]
+    damaged_notice()
     if not rows:
         return
     st.divider()
@@ -166,6 +174,9 @@ def resumable() -> None:
         ),
     )
     btn.button("Resume", icon=":material/replay:", key="pr_resume", on_click=resume, args=(sid,))
+    err = st.session_state.pop("pr_resume_error", None)
+    if err is not None:
+        show_error(err, "Resuming")
 
 
 # --- talking -------------------------------------------------------------------------------------
@@ -228,7 +239,20 @@ def command(name: str) -> None:
     try:
         s.command(name)
     except UserError as exc:
-        st.session_state["practice_error"] = exc
+        st.session_state["practice_error"] = (exc, "The command")
+
+
+def attempt(action: Callable[[], Any], what: str) -> bool:
+    """Runs a model-backed step of the conversation. On a failure the page is drawn again from the
+    store, so it shows exactly what was saved, with the error and (when a reply is owed) what happens next."""
+    from simulator.core.errors import UserError
+
+    try:
+        action()
+    except UserError as exc:
+        st.session_state["practice_error"] = (exc, what)
+        st.rerun()
+    return True
 
 
 def fmt_left(left: float) -> str:
@@ -299,10 +323,10 @@ def conversation(s: Session) -> None:
 
     err = st.session_state.pop("practice_error", None)
     if err is not None:
-        show_error(err, "The command")
+        show_error(*err)
 
     if st.session_state.pop("practice_new", False):
-        run_safely(lambda: s.opening(), "Starting the conversation")
+        attempt(s.opening, "Starting the conversation")
 
     coding = item.kind == "coding_test"
     with_ai = s.director.assistant_persona() is not None
@@ -318,11 +342,13 @@ def conversation(s: Session) -> None:
             for turn in turns:
                 if turn.channel != "assistant":
                     show_turn(turn, who)
-        if s.pending and not s.finished:
-            st.warning("A reply is still owed: the model call before this one did not finish.", icon=":material/sync_problem:")
+        owed = s.owed()
+        if owed:
+            st.warning(md_escape(f"{owed}: send your next answer, or press Get the reply."), icon=":material/sync_problem:")
             if st.button("Get the reply", key="pr_retry"):
                 with chat:
-                    run_safely(lambda: stream_turns(s.resume(), who), "The reply")
+                    attempt(lambda: stream_turns(s.resume(), who), "The reply")
+                st.rerun()  # drawn again from the store, without the notice
         prompt = st.chat_input("Your answer (or /hint, /repeat, /time, /end)", key=f"pr_chat_{s.id}", disabled=s.finished)
         if prompt:
             with chat:
@@ -331,12 +357,8 @@ def conversation(s: Session) -> None:
                         md(prompt)
                 else:
                     st.caption(f"You: {md_escape(prompt.strip())}")
-                def reply() -> bool:
-                    stream_turns(s.stream_respond(prompt), who)
-                    return True
-
-                ok = run_safely(reply, "The reply")
-            if ok and s.finished:
+                attempt(lambda: stream_turns(s.stream_respond(prompt), who), "The reply")
+            if s.finished:
                 st.rerun()
 
     if side is not None:
@@ -366,7 +388,7 @@ def code_pane(s: Session, turns: list[Turn], who: dict[str, str]) -> None:
     if st.button("Submit code", icon=":material/upload:", key="pr_code_submit", disabled=s.finished):
         code = st.session_state[key]
         if code.strip() and code.strip() != last.strip():
-            run_safely(lambda: s.respond(code, channel="code"), "Submitting your code")
+            attempt(lambda: s.respond(code, channel="code"), "Submitting your code")
             st.rerun()
         else:
             st.info("Nothing new to submit.")
@@ -392,7 +414,7 @@ def assistant_panel(s: Session, turns: list[Turn], who: dict[str, str]) -> None:
         if ask:
             with st.chat_message("user"):
                 md(ask)
-            run_safely(lambda: stream_turns(iter(s.ask_assistant(ask)), who, channel="assistant"), "The assistant")
+            attempt(lambda: stream_turns(iter(s.ask_assistant(ask)), who, channel="assistant"), "The assistant")
 
 
 current: Any = st.session_state.get("practice")

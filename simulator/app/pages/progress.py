@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from simulator.app.ui import assessed, library, md_escape, run_safely, store, user_id
+from simulator.app.ui import assessed, damaged_notice, library, md_escape, run_safely, store, user_id
 from simulator.grading.report import status
 from simulator.practice.assessment import stored_grades
 
@@ -17,6 +17,7 @@ lib = library()
 
 st.title("Progress")
 rows = [r for r in store().list(user_id()) if r.status == "finished" and r.turns > 0 and r.item_id in lib.items]
+damaged_notice()
 if not rows:
     st.info("No finished sessions yet: practise an item to the end and your progress shows here.")
     st.stop()

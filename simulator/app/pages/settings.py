@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from simulator.app.ui import key_status, ledger_rows, md_escape, purposes
+from simulator.core.errors import redact
 
 st.title("Settings")
 st.caption(
@@ -30,7 +31,7 @@ for purpose, what in purposes().items():
 st.subheader("Models", anchor=False)
 st.dataframe(rows, hide_index=True)
 if settings.api_base:
-    st.caption(md_escape(f"API base: {settings.api_base}"))
+    st.caption(md_escape(f"API base: {redact(settings.api_base)}"))
 st.caption(f"Transcripts are saved in {md_escape(str(settings.db))}.")
 
 st.subheader("The embedded default", anchor=False)
