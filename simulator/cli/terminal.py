@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # rich and the session (director, embedding) load only when a
 
 Reader = Callable[[], str]
 
-HELP = "Commands: /hint  /repeat  /time  /end  /ai <request> (with-AI coding test)  /help"
+HELP = "Commands: /hint  /repeat  /time  /end  /say FILE (a recorded answer)  /ai <request> (with-AI coding test)  /help"
 
 
 def _console() -> Console:
@@ -71,13 +71,35 @@ def run(session: Session, console: Console, *, reader: Reader | None = None) -> 
         if text in ("/help", "/?"):
             console.print(HELP)
             continue
+        meta = None
         try:
-            show(console, session.stream_respond(text), names)
+            if text.split(" ", 1)[0].lower() == "/say":
+                text, meta = say(session, console, text[4:].strip())
+            show(console, session.stream_respond(text, meta=meta), names)
         except UserError as exc:
             console.print(f"[yellow]{exc}[/]")
     console.print(f"[dim]Session {session.id} finished. Export: mockpanel sessions export {session.id} --format md[/]")
     feedback(session, console)
     return 0
+
+
+def say(session: Session, console: Console, path: str) -> tuple[str, dict]:
+    """`/say FILE`: the recording transcribed (shown with its delivery figures) becomes the answer.
+    Bad audio is a UserError: the loop shows it and nothing is sent or lost."""
+    from rich.markup import escape
+
+    from simulator.cli.speech import print_delivery
+    from simulator.practice.recording import hear
+
+    if not path:
+        raise UserError("say which recording: /say FILE (a WAV; MP3/WebM with ffmpeg)")
+    from pathlib import Path
+
+    file = Path(path).expanduser()
+    heard = hear(file, target_minutes=session.director.item.response_time_minutes)
+    console.print(f"[bold cyan]You (spoken):[/] {escape(heard.transcription.text)}")
+    print_delivery(console, heard)
+    return heard.transcription.text, heard.meta(str(file.resolve()))
 
 
 def feedback(session: Session, console: Console) -> None:
