@@ -25,7 +25,9 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         lib = load_library()
         if args.item not in lib.items:
             raise InputError(args.audio, None, "--item", f"no item {args.item!r}; see 'mockpanel rubrics list'")
-        minutes = lib.items[args.item].response_time_minutes
+        from simulator.grading.delivery import target_for
+
+        minutes = target_for(lib.items[args.item])
     heard = hear(args.audio, target_minutes=minutes)
     if args.json:
         print(json.dumps({"transcription": heard.transcription.model_dump(), "delivery": heard.delivery.model_dump()}, indent=2))

@@ -96,7 +96,9 @@ def say(session: Session, console: Console, path: str) -> tuple[str, dict]:
     from pathlib import Path
 
     file = Path(path).expanduser()
-    heard = hear(file, target_minutes=session.director.item.response_time_minutes)
+    from simulator.grading.delivery import target_for
+
+    heard = hear(file, target_minutes=target_for(session.director.item))
     console.print(f"[bold cyan]You (spoken):[/] {escape(heard.transcription.text)}")
     print_delivery(console, heard)
     return heard.transcription.text, heard.meta(str(file.resolve()))

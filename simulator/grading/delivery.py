@@ -20,10 +20,14 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:
+    from simulator.content.rubric import Item
     from simulator.core.transcript import Turn
     from simulator.models.speech import Transcription
 
 LONG_PAUSE_S = 2.0
+#: Items whose response time is one answer's length (the video response, a presentation); in a
+#: conversation it is the whole session's, so an answer is not measured against it.
+ONE_ANSWER_KINDS = ("video_response", "presentation")
 SLOW_WPM, FAST_WPM = 110.0, 180.0
 
 FILLERS: tuple[str, ...] = ("um", "uh", "er", "erm", "hmm", "you know", "basically", "actually", "literally", "i mean", "sort of", "kind of")
@@ -121,6 +125,13 @@ def delivery(text: str, duration_s: float, pauses: Sequence[float] = (), target_
         pauses=len(pauses), long_pauses=long_pauses, longest_pause_s=round(max(pauses, default=0.0), 1),
         target_s=target, length_ratio=ratio, notes=notes,
     )
+
+
+def target_for(item: Item | None) -> float | None:
+    """The minutes an answer to this item should fill, where its response time means that."""
+    if item is None or item.kind not in ONE_ANSWER_KINDS:
+        return None
+    return item.response_time_minutes
 
 
 def from_transcription(heard: Transcription, target_minutes: float | None = None, text: str | None = None) -> Delivery:

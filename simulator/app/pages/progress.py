@@ -152,3 +152,27 @@ else:
 
 with st.expander("All graded sessions"):
     st.dataframe(df.drop(columns=["score"]), hide_index=True)
+
+
+def delivery_rows() -> list[dict[str, Any]]:
+    """Delivery figures of each finished session with spoken answers (they never touch the ratings)."""
+    from simulator.grading.delivery import from_turns, target_for
+
+    out: list[dict[str, Any]] = []
+    for r in sorted(rows, key=lambda r: r.created_at):
+        turns = store().transcript(r.id).turns
+        d = from_turns(turns, target_for(lib.items[r.item_id]))
+        if d is None:
+            continue
+        out.append({"when": r.created_at[:19].replace("T", " "), "item": lib.items[r.item_id].title, "words a minute": d.wpm,
+                    "fillers per 100 words": d.fillers_per_100_words, "long pauses": len(d.long_pauses),
+                    "length vs response time": d.length_ratio, "session": r.id})
+    return out
+
+
+spoken_rows = delivery_rows()
+if spoken_rows:
+    st.subheader("Delivery of your spoken answers", anchor=False)
+    st.caption("How you said it, session by session (130-170 words a minute is the usual conversational pace); never part of the rating.")
+    st.line_chart(pd.DataFrame(spoken_rows).set_index("when")[["words a minute", "fillers per 100 words"]])
+    st.dataframe(spoken_rows, hide_index=True)
