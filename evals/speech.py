@@ -161,7 +161,7 @@ def pocketsphinx_engine() -> Callable[..., str]:
 ENGINES = {"moonshine": moonshine_engine, "pocketsphinx": pocketsphinx_engine}
 
 
-def evaluate(d: Path = DIR, engine: str = "moonshine", show: bool = False) -> dict[str, dict[str, float]]:
+def evaluate(d: Path = DIR, engine: str = "moonshine", show: bool = False, snr_db: float = SNR_DB) -> dict[str, dict[str, float]]:
     from simulator.grading.delivery import count_fillers
     from simulator.models.speech import load_audio
 
@@ -177,7 +177,7 @@ def evaluate(d: Path = DIR, engine: str = "moonshine", show: bool = False) -> di
             for c in (c for c in clips if c.speed_wpm == speed):
                 x = load_audio(d / c.file).samples
                 if cond == "noisy":
-                    x = add_noise(x, SNR_DB, int(hashlib.sha256(c.id.encode()).hexdigest()[:8], 16))
+                    x = add_noise(x, snr_db, int(hashlib.sha256(c.id.encode()).hexdigest()[:8], 16))
                 t0 = time.perf_counter()
                 try:
                     hyp = run(x, c.id)
@@ -218,12 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--dir", type=Path, default=DIR)
     r.add_argument("--engine", choices=sorted(ENGINES), default="moonshine")
     r.add_argument("--show", action="store_true", help="print each reference and hypothesis")
+    r.add_argument("--snr", type=float, default=SNR_DB, help="signal-to-noise ratio of the noisy condition, dB")
     r.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.cmd == "build":
         build(args.n, args.dir)
         return 0
-    rows = evaluate(args.dir, args.engine, args.show)
+    rows = evaluate(args.dir, args.engine, args.show, args.snr)
     if args.json:
         print(json.dumps({"engine": args.engine, "rows": rows}, indent=2))
     else:

@@ -206,3 +206,18 @@ def test_say_in_terminal_practice_keeps_the_audio_and_loses_nothing(
     meta = spoken.meta["speech"]
     assert meta["audio"] == str(CLIP.resolve()) and meta["duration_s"] > 3 and meta["delivery"]["words"] >= 10
     assert meta["edited"] is False and meta["heard"] == spoken.text
+
+
+def test_the_speech_set_and_its_measures() -> None:
+    import random
+
+    from evals.speech import load, with_fillers, word_errors
+
+    clips = load(SET)
+    assert len(clips) == 16 and {c.speed_wpm for c in clips} == {150, 210}
+    assert sum((SET / c.file).stat().st_size for c in clips) < 5_000_000
+    assert all(sum(count_fillers(c.text).values()) == c.fillers for c in clips)
+    assert word_errors("I'd randomise by team-level units.", "i'd randomise by team level units") == (0, 6)
+    assert word_errors("one two three four", "one too three") == (2, 4)
+    spoken = with_fillers("we would randomise by team to contain spill over", 3, random.Random(1))
+    assert sum(count_fillers(spoken).values()) == 3 and len(spoken.split()) > 9

@@ -420,6 +420,7 @@ def microphone(s: Session, who: dict[str, str], chat: Any) -> bool:
     Returns True when a spoken answer was sent on this run.
     """
     from simulator.core.errors import UserError
+    from simulator.grading.delivery import target_for
 
     n = st.session_state.get(f"pr_mic_n_{s.id}", 0)
     clip = st.audio_input("Speak your answer", key=f"pr_mic_{s.id}_{n}", help="Recorded here, transcribed on this machine; you can edit the words before sending.")
@@ -431,7 +432,6 @@ def microphone(s: Session, who: dict[str, str], chat: Any) -> bool:
 
     digest = hashlib.sha256(data).hexdigest()
     if st.session_state.get(heard_key, (None,))[0] != digest:
-        from simulator.grading.delivery import target_for
         from simulator.practice.recording import hear
 
         try:
@@ -450,6 +450,10 @@ def microphone(s: Session, who: dict[str, str], chat: Any) -> bool:
         return False
     said = st.text_area("What you said (edit before sending)", key=f"pr_said_{s.id}_{n}", height=110)
     st.caption(md_escape(" · ".join(heard.delivery.lines())))
+    limit = target_for(s.director.item)
+    if limit and heard.transcription.duration_s > limit * 60:
+        st.warning(md_escape(f"This recording is {heard.transcription.duration_s:.0f} s; the time limit is {limit:g} min. "
+                             "Send it as it is (it counts as over time) or record a shorter one."), icon=":material/timer_off:")
     send, drop = st.columns(2)
     if drop.button("Discard", icon=":material/delete:", key=f"pr_mic_drop_{s.id}_{n}", use_container_width=True):
         st.session_state[f"pr_mic_n_{s.id}"] = n + 1
