@@ -455,27 +455,30 @@ def microphone(s: Session, who: dict[str, str], chat: Any) -> bool:
         st.warning(md_escape(f"This recording is {heard.transcription.duration_s:.0f} s; the time limit is {limit:g} min. "
                              "Send it as it is (it counts as over time) or record a shorter one."), icon=":material/timer_off:")
     send, drop = st.columns(2)
-    if drop.button("Discard", icon=":material/delete:", key=f"pr_mic_drop_{s.id}_{n}", use_container_width=True):
+    if drop.button("Discard", icon=":material/delete:", key=f"pr_mic_drop_{s.id}_{n}", width="stretch"):
         st.session_state[f"pr_mic_n_{s.id}"] = n + 1
         st.rerun()
-    if not send.button("Send spoken answer", type="primary", icon=":material/send:", key=f"pr_mic_send_{s.id}_{n}", use_container_width=True):
+    if not send.button("Send spoken answer", type="primary", icon=":material/send:", key=f"pr_mic_send_{s.id}_{n}", width="stretch"):
         return False
     if not said.strip():
         st.warning("Nothing to send: the transcript is empty.")
         return False
     from simulator.practice.recording import keep_audio
 
-    sent = False
+    kept: list[str] = []
     with chat:
         with st.chat_message("user"):
             md(said)
 
         def go() -> bool:
-            path = keep_audio(data, s.id)
-            stream_turns(s.stream_respond(said, meta=heard.meta(str(path), sent_text=said)), who)
+            kept.append(str(keep_audio(data, s.id)))
+            stream_turns(s.stream_respond(said, meta=heard.meta(kept[0], sent_text=said)), who)
             return True
 
-        sent = bool(run_safely(go, "The reply"))
+        run_safely(go, "The reply")
+    # Saved when the turn is in the transcript, even if the reply then failed (it is owed, and
+    # "Get the reply" fetches it): never offer to send the same answer twice.
+    sent = bool(kept) and any((t.meta.get("speech") or {}).get("audio") == kept[0] for t in s.transcript().turns)
     if sent:
         st.session_state[f"pr_mic_n_{s.id}"] = n + 1
     return sent
