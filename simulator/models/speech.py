@@ -3,8 +3,9 @@
 The weights ship inside the `moonshine-voice` 0.0.4 wheel (MIT): `encoder_model.ort`,
 `decoder_model_merged.ort` and `tokenizer.bin`. Its own runtime library links to libraries the
 wheel lacks, so the package is never imported: its two models run here on the onnxruntime the
-project already uses, decoded greedily with the key/value cache. Chosen by measurement over
-pocketsphinx 5.1.1 (README, "Speaking your answers"; `python -m evals.speech`).
+project already uses, decoded by beam search (width 4) with the key/value cache. Chosen by
+measurement over whisper-base and pocketsphinx 5.1.1 (README, "Speaking your answers";
+`python -m evals.speech`).
 
     audio = load_audio("answer.wav")          # 16 kHz mono float32, checked and bounded
     heard = transcribe(audio)                 # Transcription: text, segments, pauses, timing
@@ -43,9 +44,11 @@ MAX_SECONDS = 10 * 60.0
 MIN_SECONDS = 0.3
 MAX_SEGMENT_S = 20.0  # Moonshine was trained on clips up to ~30 s; shorter decodes better
 FRAME_S = 0.03
-LONG_PAUSE_S = 2.0
+PAD_S = 0.15  # silence kept around each speech segment (pauses are measured between these)
+WINDOW_PAD_S = 0.5  # and around each window the model decodes: 0.15 s cost 2 points of WER
 TOKENS_PER_SECOND = 6.5  # the model card's cap on decoded length, against runaway repetition
 SOT, EOT = 1, 2
+BEAM = 4  # beam width: 4 cut WER on the synthetic set from 22.1% to 17.1% at 9x real time (greedy is 1; README)
 
 
 class Audio(BaseModel):
@@ -267,7 +270,7 @@ def speech_segments(audio: Audio) -> list[Segment]:
     spans = [s for s in spans if s[1] - s[0] >= int(0.2 / FRAME_S)]
     if not spans:
         raise UserError(f"{audio.source}: no speech heard (only short sounds)")
-    pad = int(0.15 / FRAME_S)
+    pad = int(PAD_S / FRAME_S)
     out: list[Segment] = []
     limit = int(MAX_SEGMENT_S / FRAME_S)
     for a, b in spans:
@@ -338,41 +341,67 @@ class Moonshine:
         raw = b"".join(self.vocab[i] for i in ids if 3 <= i < len(self.vocab) and not self.vocab[i].startswith(b"<<"))
         return raw.decode("utf-8", "replace").replace("\u2581", " ").strip()
 
-    def __call__(self, samples: np.ndarray) -> str:
+    def __call__(self, samples: np.ndarray, beam: int | None = None) -> str:
+        """The words in one window of audio: beam search over the decoder, the beam as its batch."""
         import numpy as np
 
+        width = max(1, beam or BEAM)
         x = samples.astype(np.float32)[None, :]
         mask = np.ones_like(x, dtype=np.int64)
+        limit = max(8, int(len(samples) / RATE * TOKENS_PER_SECOND) + 4)
         with self.lock:
             hidden = self.encoder.run(None, {"input_values": x, "attention_mask": mask})[0]
-            enc_mask = mask  # the audio-level mask: the decoder downsamples it itself
             empty = np.zeros((1, 8, 0, hidden.shape[-1] // 8), dtype=np.float32)  # 8 heads of 36
             feeds: dict[str, Any] = {name: empty for name in self.past}
-            limit = max(8, int(len(samples) / RATE * TOKENS_PER_SECOND) + 4)
-            out: list[int] = []
-            token = SOT
-            first = True
-            for _ in range(limit):
+            seqs: list[list[int]] = [[]]
+            scores = np.zeros(1, dtype=np.float64)
+            tokens = [SOT]
+            done: list[tuple[float, list[int]]] = []
+            for step in range(limit):
+                n = len(seqs)
                 feeds.update({
-                    "input_ids": np.array([[token]], dtype=np.int64),
-                    "encoder_hidden_states": hidden,
-                    "encoder_attention_mask": enc_mask,
-                    "use_cache_branch": np.array([not first]),
+                    "input_ids": np.array(tokens, dtype=np.int64)[:, None],
+                    "encoder_hidden_states": np.repeat(hidden, n, axis=0),
+                    "encoder_attention_mask": np.repeat(mask, n, axis=0),
+                    "use_cache_branch": np.array([step > 0]),
                 })
                 res = self.decoder.run(None, feeds)
-                token = int(np.argmax(res[0][0, -1]))
+                logits = res[0][:, -1, :].astype(np.float64)
+                top = logits.max(axis=1, keepdims=True)
+                logp = logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+                total = scores[:, None] + logp
+                order = np.argsort(-total, axis=None)[: 2 * width]
+                parents: list[int] = []
+                nxt: list[int] = []
+                new_scores: list[float] = []
+                for flat in order:
+                    p, t = divmod(int(flat), total.shape[1])
+                    if t == EOT:
+                        done.append((float(total[p, t]) / (len(seqs[p]) + 1), seqs[p]))
+                    else:
+                        parents.append(p)
+                        nxt.append(t)
+                        new_scores.append(float(total[p, t]))
+                    if len(parents) == width:
+                        break
+                if len(done) >= width or not parents:
+                    break
+                idx = np.array(parents)
                 for k in range(self.layers):
                     base = 1 + 4 * k
-                    feeds[f"past_key_values.{k}.decoder.key"] = res[base]
-                    feeds[f"past_key_values.{k}.decoder.value"] = res[base + 1]
-                    if first:  # the cross-attention cache is computed once, on the first step
-                        feeds[f"past_key_values.{k}.encoder.key"] = res[base + 2]
-                        feeds[f"past_key_values.{k}.encoder.value"] = res[base + 3]
-                first = False
-                if token == EOT:
-                    break
-                out.append(token)
-        return self.decode_tokens(out)
+                    for j, part in enumerate(("decoder.key", "decoder.value", "encoder.key", "encoder.value")):
+                        name = f"past_key_values.{k}.{part}"
+                        # the cross-attention cache comes out on the first step only; later it is the input's
+                        src = res[base + j] if j < 2 or step == 0 else feeds[name]
+                        feeds[name] = np.take(src, idx, axis=0)
+                seqs = [seqs[p] + [t] for p, t in zip(parents, nxt, strict=True)]
+                scores = np.array(new_scores)
+                tokens = nxt
+            else:
+                done.extend((float(sc) / (len(sq) + 1), sq) for sc, sq in zip(scores, seqs, strict=True))
+        if not done:
+            done.extend((float(sc) / (len(sq) + 1), sq) for sc, sq in zip(scores, seqs, strict=True))
+        return self.decode_tokens(max(done, key=lambda d: d[0])[1])
 
 
 _model: Moonshine | None = None
@@ -395,7 +424,9 @@ def transcribe(audio: Audio | str | Path | bytes, *, name: str | None = None) ->
     m = model()
     t0 = time.perf_counter()
     for window in windows(segments):
-        a, b = int(window[0].start_s * RATE), int(window[-1].end_s * RATE)
+        # decoded with more silence around it than the segments keep (the pauses stay measured tight)
+        a = max(0, int((window[0].start_s - WINDOW_PAD_S) * RATE))
+        b = min(len(audio.samples), int((window[-1].end_s + WINDOW_PAD_S) * RATE))
         window[0].text = m(audio.samples[a:b])  # the window's words go on its first segment
     took = time.perf_counter() - t0
     text = " ".join(s.text for s in segments if s.text).strip()
