@@ -604,3 +604,21 @@ def test_a_damaged_session_is_reported_never_a_traceback(page: str) -> None:
     if page == "feedback":
         at.selectbox(key="fb_session").set_value("badturn").run()
         assert not at.exception and at.error and "session badturn is damaged" in unescape(at.error[0].value)
+
+
+def test_replies_are_read_aloud_only_when_turned_on_in_the_voice_chosen_per_persona() -> None:
+    import json
+
+    at = start_jordan(app())
+    say(at, "What does productivity mean here?")
+    assert len(at.get("iframe")) == 1  # only the clock: reading aloud is off by default
+    at.toggle(key="pr_aloud").set_value(True).run()
+    persona = next(p for p in LIB.items[jordan_item().id].personas if LIB.personas[p].archetype != "assistant")
+    at.selectbox(key=f"pr_voice_{persona}").set_value(3).run()
+    at.selectbox(key=f"pr_pitch_{persona}").set_value("lower").run()
+    say(at, "How much traffic can we use? </script><b>x</b>")
+    spoken = [f.proto.srcdoc for f in at.get("iframe") if "SpeechSynthesisUtterance" in f.proto.srcdoc]
+    assert len(spoken) == 1 and "</script><b>" not in spoken[0].split("<script>", 1)[1].rsplit("</script>", 1)[0]
+    lines = json.loads(spoken[0].split("const lines = ", 1)[1].split(";\n", 1)[0])
+    assert lines and all(voice == 2 and pitch == 0.8 for _, voice, pitch in lines)
+    assert lines[-1][0] == chat_texts(at)[-1][1].split(" ", 1)[-1] or lines[-1][0] in chat_texts(at)[-1][1]

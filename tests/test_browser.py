@@ -158,3 +158,46 @@ def test_the_coding_test_with_ai_shows_the_code_pane_and_the_assistant(server: b
     assert {"code", "assistant"} <= channels
     code = [t.text for t in Store().turns(row.id) if t.channel == "code"]
     assert code == ["class ChurnPipeline:\n    def fit(self, events):\n        return self"]
+
+
+def test_a_spoken_answer_through_the_microphone_is_transcribed_answered_and_graded(server: b.AppServer, tmp_path: Path) -> None:
+    """Chromium's fake capture device plays a committed espeak-ng clip as the microphone."""
+    from selenium.webdriver.common.by import By
+
+    from simulator.storage.sqlite import Store
+
+    clip = ROOT / "evals" / "data" / "speech" / "a00-150.wav"
+    (tmp_path / "dl").mkdir()
+    driver = b.chromium(tmp_path / "dl", tmp_path / "profile-mic", fake_microphone=clip)
+    try:
+        item = jordan_item()
+        driver.get(f"{server.url}/?item={item.id}")
+        b.heading(driver, "Practice")
+        b.click(driver, b.button(driver, "Start"))
+        b.wait(driver, lambda d: len(b.chat_messages(d)) >= 1 and not b.running(d), 60, "Jordan Lee's opening")
+        record = b.wait(driver, lambda d: next(iter(d.find_elements(By.CSS_SELECTOR, '[data-testid="stAudioInput"] [aria-label="Record"]')), None),
+                        30, "the microphone's record button")
+        b.click(driver, record)
+        # the clip lasts about 5 s; the recorder's clock reads it while recording
+        b.wait(driver, lambda d: any(t in d.find_element(By.CSS_SELECTOR, '[data-testid="stAudioInput"]').text for t in ("00:06", "00:07")),
+               30, "six seconds of recording")
+        b.click(driver, driver.find_element(By.CSS_SELECTOR, '[data-testid="stAudioInput"] [aria-label="Stop recording"]'))
+        box = b.wait(driver, lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, '[data-testid="stTextArea"] textarea')
+                                            if e.get_attribute("value")), None), 60, "the transcript to edit")
+        assert "performance" in box.get_attribute("value").lower()
+        before = len(b.chat_messages(driver))
+        b.click(driver, b.button(driver, "Send spoken answer"))
+        b.wait(driver, lambda d: len(b.chat_messages(d)) >= before + 2 and not b.running(d), 60, "the reply to the spoken answer")
+        b.screenshot(driver, SCREENSHOTS / "8-practice-spoken.png")
+        [row] = Store().list()
+        spoken = [t for t in Store().transcript(row.id).turns if t.is_candidate and "speech" in t.meta]
+        assert spoken and Path(spoken[0].meta["speech"]["audio"]).is_file()
+
+        b.click(driver, b.button(driver, "End"))
+        b.click(driver, b.button(driver, "See your feedback", timeout=60))
+        b.heading(driver, "Feedback", timeout=60)
+        b.wait(driver, lambda d: "Rating:" in d.find_element("tag name", "body").text and not b.running(d), 90, "the rating")
+        assert "words a minute" in driver.find_element("tag name", "body").text
+        b.screenshot(driver, SCREENSHOTS / "9-feedback-delivery.png")
+    finally:
+        driver.quit()

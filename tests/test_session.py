@@ -98,6 +98,15 @@ def test_video_response_is_timed() -> None:
     assert answer["over"] is True and answer["limit_s"] == 120
 
 
+def test_a_spoken_video_response_is_timed_by_its_recording() -> None:
+    s = _start("video-test")
+    s.opening()
+    s.respond(" ".join(["word"] * 400), meta={"speech": {"duration_s": 100.0, "pauses": []}})  # fast, but inside 2 minutes
+    answer = s.transcript().metadata["answers"]["video-test"]
+    assert answer == {"spoken_s": 100.0, "limit_s": 120, "over": False, "recorded": True}
+    assert next(t for t in s.transcript().turns if t.is_candidate).meta["speech"]["duration_s"] == 100.0
+
+
 def test_with_ai_assistant_carries_planted_flaws_into_the_transcript() -> None:
     s = _start("code-test", variant="with_ai")
     [t] = s.opening()

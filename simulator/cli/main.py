@@ -74,6 +74,9 @@ COMMANDS: list[Command] = [
         a("--variant", default=None, choices=["with_ai", "without_ai"]),
         a("-n", type=int, default=1), a("--out", required=True), SEED,
     ]),
+    Command("transcribe", "transcribe a recorded answer (WAV; MP3/WebM with ffmpeg) and report its delivery", "simulator.cli.speech:cmd_transcribe", [
+        a("audio", help="the recording"), a("--item", default=None, help="item id: compare the length with its response time"), JSON,
+    ]),
     Command("sessions", "saved practice sessions", "", sub=[
         Command("list", "list sessions", "simulator.cli.sessions:cmd_sessions_list", [JSON]),
         Command("show", "show a session", "simulator.cli.sessions:cmd_sessions_show", [a("id"), JSON]),

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import UserError
 from simulator.core.transcript import CANDIDATE, Turn
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # rich and the session (director, embedding) load only when a
 
 Reader = Callable[[], str]
 
-HELP = "Commands: /hint  /repeat  /time  /end  /ai <request> (with-AI coding test)  /retry  /help"
+HELP = "Commands: /hint  /repeat  /time  /end  /say FILE (a recorded answer)  /ai <request> (with-AI coding test)  /retry  /help"
 
 
 def _console() -> Console:
@@ -74,8 +74,17 @@ def run(session: Session, console: Console, *, reader: Reader | None = None) -> 
             continue
         if text == "/retry":
             say(session, console, session.resume, names)
-        else:
-            say(session, console, partial(session.stream_respond, text), names)
+            continue
+        meta = None
+        if text.split(" ", 1)[0].lower() == "/say":
+            try:
+                text, meta = hear_file(session, console, text[4:].strip())
+            except UserError as exc:
+                from rich.markup import escape
+
+                console.print(f"[yellow]{escape(str(exc))}[/]")
+                continue
+        say(session, console, partial(session.stream_respond, text, meta=meta), names)
     console.print(f"[dim]Session {session.id} finished. Export: mockpanel sessions export {session.id} --format md[/]")
     feedback(session, console)
     return 0
@@ -92,6 +101,27 @@ def say(session: Session, console: Console, turns: Callable[[], Iterable[Turn]],
         owed = session.owed()
         if owed:
             console.print(f"[yellow]{escape(owed)}: send your next answer, or type /retry.[/]")
+
+
+def hear_file(session: Session, console: Console, path: str) -> tuple[str, dict[str, Any]]:
+    """`/say FILE`: the recording transcribed (shown with its delivery figures) becomes the answer.
+    Bad audio is a UserError: the loop shows it and nothing is sent or lost."""
+    from rich.markup import escape
+
+    from simulator.cli.speech import print_delivery
+    from simulator.practice.recording import hear
+
+    if not path:
+        raise UserError("say which recording: /say FILE (a WAV; MP3/WebM with ffmpeg)")
+    from pathlib import Path
+
+    file = Path(path).expanduser()
+    from simulator.grading.delivery import target_for
+
+    heard = hear(file, target_minutes=target_for(session.director.item))
+    console.print(f"[bold cyan]You (spoken):[/] {escape(heard.transcription.text)}")
+    print_delivery(console, heard)
+    return heard.transcription.text, heard.meta(str(file.resolve()))
 
 
 def feedback(session: Session, console: Console) -> None:

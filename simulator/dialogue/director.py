@@ -497,10 +497,13 @@ class Director:
                 return [self._close(lead, [{"act": "decline", "item": item.id, "answer": option}])]
             return self._next_item(lead, elapsed)
         if item.kind == "video_response":
-            spoken = speaking_seconds(text)
+            # a recorded answer's own length when it was spoken, else the time saying the text takes
+            last = transcript.turns[-1] if transcript.turns and transcript.turns[-1].is_candidate else None
+            recorded = (last.meta.get("speech") or {}).get("duration_s") if last is not None else None
+            spoken = float(recorded) if recorded else speaking_seconds(text)
             limit = item_time_s(item)
             st.setdefault("answers", {})[item.id] = {"spoken_s": round(spoken, 1), "limit_s": limit,
-                                                    "over": bool(limit and spoken > limit)}
+                                                    "over": bool(limit and spoken > limit), "recorded": bool(recorded)}
             return self._next_item(lead, elapsed)
         answer: dict[str, Any] = {"chars": len(text)}
         if item.kind == "resume_criteria":  # the pasted resume read against the criteria (graded properly later)

@@ -220,11 +220,13 @@ class Session:
         self._save_plans(plans)
         return list(self._speak_pending())
 
-    def respond(self, text: str, channel: str = "chat") -> list[Turn]:
-        return list(self.stream_respond(text, channel))
+    def respond(self, text: str, channel: str = "chat", meta: dict[str, Any] | None = None) -> list[Turn]:
+        return list(self.stream_respond(text, channel, meta))
 
-    def stream_respond(self, text: str, channel: str = "chat") -> Iterator[Turn]:
-        """The candidate's message, then each reply as soon as it has been checked and saved."""
+    def stream_respond(self, text: str, channel: str = "chat", meta: dict[str, Any] | None = None) -> Iterator[Turn]:
+        """The candidate's message, then each reply as soon as it has been checked and saved.
+
+        `meta` is kept on the candidate's turn (a spoken answer's `speech`: audio, timing, figures)."""
         stripped = text.strip()
         if stripped.startswith("/"):
             name, _, rest = stripped[1:].partition(" ")
@@ -246,7 +248,7 @@ class Session:
             self._save_plans(self.director.opening(self.elapsed()))
         # code keeps its indentation and newlines: the grader quotes it verbatim
         said = text.rstrip("\n") if channel == "code" else stripped
-        turn = Turn(speaker=CANDIDATE, text=said, channel=channel, at=now_iso())  # type: ignore[arg-type]
+        turn = Turn(speaker=CANDIDATE, text=said, channel=channel, at=now_iso(), meta=dict(meta or {}))  # type: ignore[arg-type]
         self._advance(stripped, candidate=True)
         plans = self.director.react(self._transcript_with(turn), stripped, self.elapsed())
         # Saved with its planned replies, behind any reply still owed from a failed call: whatever

@@ -125,8 +125,11 @@ class AppServer:
             self.proc.wait(timeout=10)
 
 
-def chromium(download_dir: Path, profile_dir: Path) -> WebDriver:
-    """Headless Debian chromium through its own chromedriver (Selenium Manager never runs)."""
+def chromium(download_dir: Path, profile_dir: Path, fake_microphone: Path | None = None) -> WebDriver:
+    """Headless Debian chromium through its own chromedriver (Selenium Manager never runs).
+
+    `fake_microphone`: a WAV that Chromium's fake capture device plays as the microphone (once,
+    then silence), with the permission granted, for the spoken-answer test."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -136,6 +139,10 @@ def chromium(download_dir: Path, profile_dir: Path) -> WebDriver:
     for flag in CHROMIUM_FLAGS:
         opts.add_argument(flag)
     opts.add_argument(f"--user-data-dir={profile_dir}")
+    if fake_microphone is not None:
+        opts.add_argument("--use-fake-ui-for-media-stream")
+        opts.add_argument("--use-fake-device-for-media-stream")
+        opts.add_argument(f"--use-file-for-fake-audio-capture={fake_microphone}%noloop")
     opts.add_experimental_option("prefs", {
         "download.default_directory": str(download_dir),
         "download.prompt_for_download": False,

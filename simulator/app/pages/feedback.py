@@ -175,8 +175,23 @@ def history_block(sid: str, grade: Grade, item: Item) -> list[dict[str, Any]]:
     return history
 
 
+def delivery_block(transcript: Transcript, item: Item) -> None:
+    """How the spoken answers were said: beside the rating, never part of it."""
+    from simulator.grading.delivery import from_turns, target_for
+
+    d = from_turns(transcript.turns, target_for(item))
+    if d is None:
+        return
+    with st.container(border=True):
+        st.markdown("**Delivery** (spoken answers; these figures never change the rating)")
+        st.markdown("  \n".join(md_escape(line) for line in d.lines()))
+        for note in d.notes:
+            st.caption(md_escape(note))
+
+
 def item_feedback(grade: Grade, item: Item, transcript: Transcript, key: str) -> None:
     rating_block(grade, item)
+    delivery_block(transcript, item)
     indicators_block(grade)
     better_block(grade)
     history = history_block(sid, grade, item)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from simulator.app.ui import bullets, damaged_notice, keep_valid, ledger, library, md, md_escape, show_error, store, user_id
+from simulator.app.ui import bullets, damaged_notice, keep_valid, ledger, library, md, md_escape, run_safely, show_error, store, user_id
 
 if TYPE_CHECKING:
     from simulator.content.rubric import Item
@@ -218,8 +218,10 @@ def words(text: str) -> Iterator[str]:
         yield word if n == 0 else " " + word
 
 
-def stream_turns(turns: Iterator[Turn], who: dict[str, str], channel: str = "chat") -> None:
-    """Shows each reply as the session saves it; the candidate's own line was shown already."""
+def stream_turns(turns: Iterator[Turn], who: dict[str, str], channel: str = "chat") -> list[Turn]:
+    """Shows each reply as the session saves it; the candidate's own line was shown already.
+    Replies are read aloud too when the candidate turned that on. Returns the replies shown."""
+    shown: list[Turn] = []
     for turn in turns:
         if turn.is_candidate or not turn.text.strip():
             continue
@@ -229,6 +231,61 @@ def stream_turns(turns: Iterator[Turn], who: dict[str, str], channel: str = "cha
         with st.chat_message("assistant", avatar=":material/smart_toy:" if turn.channel == "assistant" else ":material/person:"):
             st.markdown(f"**{md_escape(name)}**" + (" · *command*" if turn.channel == "command" else ""))
             st.write_stream(words(turn.text))
+        shown.append(turn)
+    read_aloud(shown)
+    return shown
+
+
+# --- personas that can be heard (the browser's own speech synthesis; off by default) -------------
+
+PITCHES = {"lower": 0.8, "normal": 1.0, "higher": 1.25}
+SPEAK = """<script>
+const lines = {lines};
+const synth = window.speechSynthesis;
+function go() {{
+  const voices = synth.getVoices().filter(v => (v.lang || "").toLowerCase().startsWith("en"));
+  for (const [text, voice, pitch] of lines) {{
+    const u = new SpeechSynthesisUtterance(text);
+    if (voices.length) u.voice = voices[voice % voices.length];
+    u.lang = "en"; u.pitch = pitch;
+    synth.speak(u);
+  }}
+}}
+if (synth) {{ if (synth.getVoices().length) go(); else synth.onvoiceschanged = go; }}
+</script>"""
+
+
+def persona_of(turn: Turn) -> str:
+    return (turn.meta.get("plan") or {}).get("persona") or turn.meta.get("persona") or turn.speaker
+
+
+def read_aloud(turns: list[Turn]) -> None:
+    """Speaks the replies in the browser, each persona in the voice chosen for it. The text goes
+    into the script as JSON with every "<" escaped, so a reply can never close the script or
+    become markup; it is only ever handed to SpeechSynthesisUtterance."""
+    if not st.session_state.get("pr_aloud") or not turns:
+        return
+    import json
+
+    lines = [[t.text, int(st.session_state.get(f"pr_voice_{persona_of(t)}", 1)) - 1,
+              PITCHES.get(st.session_state.get(f"pr_pitch_{persona_of(t)}", "normal"), 1.0)]
+             for t in turns if t.channel != "assistant"]
+    if lines:
+        st.iframe(SPEAK.format(lines=json.dumps(lines).replace("<", "\\u003c")), height=1)
+
+
+def voices(s: Session) -> None:
+    """The read-aloud switch and a voice for each persona (the n-th English voice the browser has)."""
+    people = [p for p in s.director.personas.values() if p.archetype != "assistant"]
+    st.toggle("Read replies aloud", key="pr_aloud", value=False, help="Uses your browser's own speech synthesis; nothing is downloaded.")
+    if not st.session_state.get("pr_aloud"):
+        return
+    with st.expander("Voices", expanded=False):
+        for n, p in enumerate(people):
+            cols = st.columns([2, 1, 1], vertical_alignment="bottom")
+            cols[0].markdown(md_escape(p.name))
+            cols[1].selectbox("Voice", [1, 2, 3, 4, 5, 6], index=n % 6, key=f"pr_voice_{p.id}", format_func=lambda v: f"voice {v}")
+            cols[2].selectbox("Pitch", list(PITCHES), index=1, key=f"pr_pitch_{p.id}")
 
 
 def command(name: str) -> None:
@@ -320,13 +377,16 @@ def conversation(s: Session) -> None:
                       help="Keep this session for later: resume it from this page.")
     with st.expander("The brief", expanded=False):
         brief(item, s.row.variant)
+    voices(s)
 
     err = st.session_state.pop("practice_error", None)
     if err is not None:
         show_error(*err)
 
     if st.session_state.pop("practice_new", False):
-        attempt(s.opening, "Starting the conversation")
+        opened: list[Any] = []
+        attempt(lambda: opened.extend(s.opening()), "Starting the conversation")
+        read_aloud(opened)
 
     coding = item.kind == "coding_test"
     with_ai = s.director.assistant_persona() is not None
@@ -349,7 +409,10 @@ def conversation(s: Session) -> None:
                 with chat:
                     attempt(lambda: stream_turns(s.resume(), who), "The reply")
                 st.rerun()  # drawn again from the store, without the notice
+        spoken = not s.finished and microphone(s, who, chat)
         prompt = st.chat_input("Your answer (or /hint, /repeat, /time, /end)", key=f"pr_chat_{s.id}", disabled=s.finished)
+        if spoken:
+            st.rerun()  # a fresh microphone; the turns just sent are drawn from the transcript
         if prompt:
             with chat:
                 if not prompt.strip().startswith("/"):
@@ -372,6 +435,81 @@ def conversation(s: Session) -> None:
         st.session_state["feedback_id"] = s.id
         if st.button("See your feedback", type="primary", icon=":material/fact_check:", key="pr_feedback"):
             st.switch_page("simulator/app/pages/feedback.py")
+
+
+MAX_AUDIO_MB = 50
+
+
+def microphone(s: Session, who: dict[str, str], chat: Any) -> bool:
+    """Speak an answer: recorded in the browser, transcribed offline, shown and editable, then sent.
+
+    The recording is kept beside the sessions (its path and timing go on the turn's
+    `meta["speech"]`); bad audio is one line under the microphone, and the chat is untouched.
+    Returns True when a spoken answer was sent on this run.
+    """
+    from simulator.core.errors import UserError
+    from simulator.grading.delivery import target_for
+
+    n = st.session_state.get(f"pr_mic_n_{s.id}", 0)
+    clip = st.audio_input("Speak your answer", key=f"pr_mic_{s.id}_{n}", help="Recorded here, transcribed on this machine; you can edit the words before sending.")
+    if clip is None:
+        return False
+    data = clip.getvalue()
+    heard_key = f"pr_heard_{s.id}_{n}"
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()
+    if st.session_state.get(heard_key, (None,))[0] != digest:
+        from simulator.practice.recording import hear
+
+        try:
+            if len(data) > MAX_AUDIO_MB * 1024 * 1024:
+                raise UserError(f"the recording is {len(data) / 1e6:.0f} MB; the limit is {MAX_AUDIO_MB} MB")
+            with st.spinner("Transcribing on this machine..."):
+                heard = hear(data, name="the recording", target_minutes=target_for(s.director.item))
+        except UserError as exc:
+            st.session_state[heard_key] = (digest, None, str(exc))
+        else:
+            st.session_state[heard_key] = (digest, heard, "")
+            st.session_state[f"pr_said_{s.id}_{n}"] = heard.transcription.text
+    _, heard, problem = st.session_state[heard_key]
+    if heard is None:
+        st.warning(md_escape(problem) + " Record again, or type your answer.", icon=":material/mic_off:")
+        return False
+    said = st.text_area("What you said (edit before sending)", key=f"pr_said_{s.id}_{n}", height=110)
+    st.caption(md_escape(" · ".join(heard.delivery.lines())))
+    limit = target_for(s.director.item)
+    if limit and heard.transcription.duration_s > limit * 60:
+        st.warning(md_escape(f"This recording is {heard.transcription.duration_s:.0f} s; the time limit is {limit:g} min. "
+                             "Send it as it is (it counts as over time) or record a shorter one."), icon=":material/timer_off:")
+    send, drop = st.columns(2)
+    if drop.button("Discard", icon=":material/delete:", key=f"pr_mic_drop_{s.id}_{n}", width="stretch"):
+        st.session_state[f"pr_mic_n_{s.id}"] = n + 1
+        st.rerun()
+    if not send.button("Send spoken answer", type="primary", icon=":material/send:", key=f"pr_mic_send_{s.id}_{n}", width="stretch"):
+        return False
+    if not said.strip():
+        st.warning("Nothing to send: the transcript is empty.")
+        return False
+    from simulator.practice.recording import keep_audio
+
+    kept: list[str] = []
+    with chat:
+        with st.chat_message("user"):
+            md(said)
+
+        def go() -> bool:
+            kept.append(str(keep_audio(data, s.id)))
+            stream_turns(s.stream_respond(said, meta=heard.meta(kept[0], sent_text=said)), who)
+            return True
+
+        run_safely(go, "The reply")
+    # Saved when the turn is in the transcript, even if the reply then failed (it is owed, and
+    # "Get the reply" fetches it): never offer to send the same answer twice.
+    sent = bool(kept) and any((t.meta.get("speech") or {}).get("audio") == kept[0] for t in s.transcript().turns)
+    if sent:
+        st.session_state[f"pr_mic_n_{s.id}"] = n + 1
+    return sent
 
 
 def code_pane(s: Session, turns: list[Turn], who: dict[str, str]) -> None:

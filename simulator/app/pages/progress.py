@@ -161,3 +161,31 @@ else:
 SHOWN = 500
 with st.expander(f"All graded sessions ({len(df)})" if len(df) <= SHOWN else f"The latest {SHOWN} of {len(df)} graded sessions"):
     st.dataframe(df.drop(columns=["score"]).iloc[::-1].head(SHOWN), hide_index=True)
+
+
+DELIVERY_SESSIONS = 100
+
+
+def delivery_rows() -> list[dict[str, Any]]:
+    """Delivery figures of each finished session with spoken answers (they never touch the ratings)."""
+    from simulator.grading.delivery import from_turns, target_for
+
+    out: list[dict[str, Any]] = []
+    latest = sorted(rows, key=lambda r: r.created_at)[-DELIVERY_SESSIONS:]  # transcripts are read: keep it bounded
+    for r in latest:
+        turns = store().transcript(r.id).turns
+        d = from_turns(turns, target_for(lib.items[r.item_id]))
+        if d is None:
+            continue
+        out.append({"when": r.created_at[:19].replace("T", " "), "item": lib.items[r.item_id].title, "words a minute": d.wpm,
+                    "fillers per 100 words": d.fillers_per_100_words, "long pauses": len(d.long_pauses),
+                    "length vs response time": d.length_ratio, "session": r.id})
+    return out
+
+
+spoken_rows = delivery_rows()
+if spoken_rows:
+    st.subheader("Delivery of your spoken answers", anchor=False)
+    st.caption("How you said it, session by session (130-170 words a minute is the usual conversational pace); never part of the rating.")
+    st.line_chart(pd.DataFrame(spoken_rows).set_index("when")[["words a minute", "fillers per 100 words"]])
+    st.dataframe(spoken_rows, hide_index=True)

@@ -1,0 +1,236 @@
+"""The speech test set and its eval: word error rate, speed, and filler counts, per recogniser.
+
+    python -m evals.speech build [--n 10] [--dir evals/data/speech]   # needs espeak-ng and sox
+    MOCKPANEL_THREADS=2 python -m evals.speech run [--dir DIR] [--engine moonshine|pocketsphinx]
+
+The set: candidate answers from `evals/data/dev.jsonl` (12-35 words, no digits or symbols, so the
+reference is what espeak-ng says), with 0-3 filler words inserted (um, uh, you know, basically,
+", like,"), spoken by espeak-ng's en-us voice at 150 and 210 words a minute, 16 kHz mono 16-bit.
+The committed set is `evals/data/speech/` (manifest.jsonl and the WAVs, kept under 5 MB); the
+noisy condition is made at eval time: white noise added with numpy at 10 dB SNR, seeded per clip.
+
+Figures: WER (word-level edit distance over reference words, after lower-casing and dropping
+punctuation) per condition; x real time (seconds of audio / seconds transcribing, with the
+process's onnxruntime threads, MOCKPANEL_THREADS); filler count error against the truth (the
+same counter on the reference text), and the share of clips within 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel
+
+DIR = Path(__file__).resolve().parent / "data" / "speech"
+DEV = Path(__file__).resolve().parent / "data" / "dev.jsonl"
+SPEEDS = (150, 210)
+SNR_DB = 10.0
+FILLER_FORMS = ("um,", "uh,", "you know,", "basically,", "like,")
+
+
+class Clip(BaseModel):
+    version: int = 1
+    id: str
+    source: str  # dev row id and turn index
+    text: str  # what espeak-ng was given: the reference
+    speed_wpm: int
+    file: str
+    fillers: int  # the truth: count_fillers(text)
+
+
+def _answers(n: int) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for line in DEV.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        for i, turn in enumerate(row["transcript"]["turns"]):
+            text = " ".join(turn["text"].split())
+            words = len(text.split())
+            if turn["speaker"] != "candidate" or not 12 <= words <= 35 or text in seen:
+                continue
+            if re.search(r"[0-9%$&/()\"\u2018\u201c*#@+=<>\[\]_]", text):
+                continue
+            seen.add(text)
+            out.append((f"{row['id']}#{i}", text))
+    out.sort(key=lambda kv: hashlib.sha256(kv[1].encode()).hexdigest())
+    return out[:n]
+
+
+def with_fillers(text: str, k: int, rng: random.Random) -> str:
+    """`text` with k fillers set between words (after a comma-free word boundary), as a speaker would."""
+    words = text.split()
+    spots = sorted(rng.sample(range(1, len(words)), min(k, len(words) - 1)), reverse=True)
+    for s in spots:
+        form = rng.choice(FILLER_FORMS)
+        if not words[s - 1].endswith((",", ".", "?", "!", ":", ";")):
+            words[s - 1] += ","
+        words.insert(s, form)
+    return " ".join(words)
+
+
+def build(n: int, out: Path) -> list[Clip]:
+    from simulator.grading.delivery import count_fillers
+
+    espeak, sox = shutil.which("espeak-ng"), shutil.which("sox")
+    if not espeak or not sox:
+        raise SystemExit("building the speech set needs espeak-ng and sox: apt-get install espeak-ng sox")
+    out.mkdir(parents=True, exist_ok=True)
+    clips: list[Clip] = []
+    for k, (source, text) in enumerate(_answers(n)):
+        spoken = with_fillers(text, k % 4, random.Random(k))
+        for speed in SPEEDS:
+            cid = f"a{k:02d}-{speed}"
+            with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
+                subprocess.run([espeak, "-v", "en-us", "-s", str(speed), "-w", tmp.name, spoken], check=True)
+                subprocess.run([sox, tmp.name, "-r", "16000", "-c", "1", "-b", "16", str(out / f"{cid}.wav")], check=True)
+            clips.append(Clip(id=cid, source=source, text=spoken, speed_wpm=speed, file=f"{cid}.wav",
+                              fillers=sum(count_fillers(spoken).values())))
+    (out / "manifest.jsonl").write_text("".join(c.model_dump_json() + "\n" for c in clips), encoding="utf-8")
+    size = sum((out / c.file).stat().st_size for c in clips)
+    print(f"{len(clips)} clips, {size / 1e6:.1f} MB in {out}")
+    return clips
+
+
+def load(d: Path = DIR) -> list[Clip]:
+    return [Clip.model_validate_json(line) for line in (d / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def normalise(text: str) -> list[str]:
+    text = text.lower().replace("-", " ").replace("\u2019", "'")
+    return re.sub(r"[^a-z0-9' ]+", " ", text).split()
+
+
+def word_errors(ref: str, hyp: str) -> tuple[int, int]:
+    """(edits, reference words): Levenshtein distance over normalised words."""
+    r, h = normalise(ref), normalise(hyp)
+    prev = list(range(len(h) + 1))
+    for i, rw in enumerate(r, 1):
+        cur = [i] + [0] * len(h)
+        for j, hw in enumerate(h, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (rw != hw))
+        prev = cur
+    return prev[-1], len(r)
+
+
+def add_noise(samples, snr_db: float, seed: int):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    power = float(np.mean(samples**2)) or 1e-8
+    noise = rng.normal(0.0, (power / 10 ** (snr_db / 10)) ** 0.5, len(samples)).astype(np.float32)
+    return np.clip(samples + noise, -1.0, 1.0).astype(np.float32)
+
+
+def moonshine_engine() -> Callable[..., str]:
+    from simulator.models.speech import Audio, transcribe
+
+    def run(samples, label: str) -> str:  # type: ignore[no-untyped-def]
+        return transcribe(Audio(source=label, samples=samples, duration_s=len(samples) / 16000)).text
+
+    return run
+
+
+def pocketsphinx_engine() -> Callable[..., str]:
+    import numpy as np
+    from pocketsphinx import Decoder  # not a dependency: pip install pocketsphinx==5.1.1 to compare
+
+    decoder = Decoder(samprate=16000, loglevel="FATAL")
+
+    def run(samples, label: str) -> str:  # type: ignore[no-untyped-def]
+        pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        return hyp.hypstr if hyp else ""
+
+    return run
+
+
+ENGINES = {"moonshine": moonshine_engine, "pocketsphinx": pocketsphinx_engine}
+
+
+def evaluate(d: Path = DIR, engine: str = "moonshine", show: bool = False, snr_db: float = SNR_DB) -> dict[str, dict[str, float]]:
+    from simulator.grading.delivery import count_fillers
+    from simulator.models.speech import load_audio
+
+    clips = load(d)
+    run = ENGINES[engine]()
+    run(load_audio(d / clips[0].file).samples, "warm-up")
+    rows: dict[str, dict[str, float]] = {}
+    for cond in ("clean", "noisy"):
+        for speed in SPEEDS:
+            edits = words = 0
+            audio_s = took = 0.0
+            fill_err: list[int] = []
+            for c in (c for c in clips if c.speed_wpm == speed):
+                x = load_audio(d / c.file).samples
+                if cond == "noisy":
+                    x = add_noise(x, snr_db, int(hashlib.sha256(c.id.encode()).hexdigest()[:8], 16))
+                t0 = time.perf_counter()
+                try:
+                    hyp = run(x, c.id)
+                except Exception as exc:  # a clip the recogniser gives up on counts as all words missed
+                    hyp = ""
+                    print(f"  {c.id} {cond}: {exc}", file=sys.stderr)
+                took += time.perf_counter() - t0
+                audio_s += len(x) / 16000
+                e, n = word_errors(c.text, hyp)
+                edits, words = edits + e, words + n
+                fill_err.append(abs(sum(count_fillers(hyp).values()) - c.fillers))
+                if show:
+                    print(f"  {c.id} {cond} wer {e / n:.0%}\n    ref: {c.text}\n    hyp: {hyp}")
+            rows[f"{cond} {speed} wpm"] = {
+                "clips": len(fill_err), "wer": round(edits / max(words, 1), 4), "x_real_time": round(audio_s / max(took, 1e-9), 1),
+                "filler_mae": round(sum(fill_err) / max(len(fill_err), 1), 2),
+                "fillers_within_1": round(sum(e <= 1 for e in fill_err) / max(len(fill_err), 1), 3),
+            }
+    return rows
+
+
+def print_table(engine: str, rows: dict[str, dict[str, float]]) -> None:
+    from simulator.models.crossencoder import threads
+
+    print(f"engine {engine}, {threads()} onnxruntime thread(s)")
+    print(f"{'condition':<18} {'clips':>5} {'WER':>7} {'x real time':>12} {'filler MAE':>11} {'fillers within 1':>17}")
+    for name, r in rows.items():
+        print(f"{name:<18} {r['clips']:>5} {r['wer']:>7.1%} {r['x_real_time']:>12.1f} {r['filler_mae']:>11.2f} {r['fillers_within_1']:>17.0%}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m evals.speech", description=__doc__.split("\n")[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="speak the set with espeak-ng")
+    b.add_argument("--n", type=int, default=10)
+    b.add_argument("--dir", type=Path, default=DIR)
+    r = sub.add_parser("run", help="WER, speed and filler counts")
+    r.add_argument("--dir", type=Path, default=DIR)
+    r.add_argument("--engine", choices=sorted(ENGINES), default="moonshine")
+    r.add_argument("--show", action="store_true", help="print each reference and hypothesis")
+    r.add_argument("--snr", type=float, default=SNR_DB, help="signal-to-noise ratio of the noisy condition, dB")
+    r.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    if args.cmd == "build":
+        build(args.n, args.dir)
+        return 0
+    rows = evaluate(args.dir, args.engine, args.show, args.snr)
+    if args.json:
+        print(json.dumps({"engine": args.engine, "rows": rows}, indent=2))
+    else:
+        print_table(args.engine, rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
