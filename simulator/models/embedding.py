@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.core.errors import ModelError
+from simulator.models.batching import cached_run
 
 if TYPE_CHECKING:
     import numpy as np
@@ -90,26 +91,7 @@ class _Encoder:
 
         out = np.empty((len(texts), DIM), dtype=np.float32)
         with self.lock:
-            todo: dict[str, list[int]] = {}
-            for n, t in enumerate(texts):
-                vec = self.cache.get(t)
-                if vec is None:
-                    todo.setdefault(t, []).append(n)
-                else:
-                    self.cache.move_to_end(t)
-                    out[n] = vec
-            if todo:
-                # Sorting by length keeps each batch's padding (and so its cost) small.
-                pending = sorted(todo, key=lambda s: len(s))
-                for start in range(0, len(pending), BATCH):
-                    chunk = pending[start : start + BATCH]
-                    vecs = self._run(chunk)
-                    for text, vec in zip(chunk, vecs):
-                        for n in todo[text]:
-                            out[n] = vec
-                        self.cache[text] = vec
-                while len(self.cache) > CACHE_SIZE:
-                    self.cache.popitem(last=False)
+            cached_run(list(texts), out, self.cache, self._run, batch=BATCH, size=len, limit=CACHE_SIZE)
         return out
 
 
