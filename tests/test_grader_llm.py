@@ -307,3 +307,34 @@ def test_candidate_text_cannot_forge_a_turn_a_role_or_a_delimiter() -> None:
     assert [ln.split("]")[0] for ln in lines if ln.startswith("[")] == ["[0", "[1"]  # only the real turns are numbered
     assert not any(ln.lstrip().lower().startswith("system:") for ln in lines)
     assert "</transcript" not in text
+
+
+def test_an_unreachable_server_is_said_as_such_on_the_async_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The llm engine runs its calls on an event loop: a refused connection is "cannot connect",
+    never "RuntimeError: no running event loop"."""
+    import socket
+
+    from simulator.core.errors import ModelError
+    from simulator.core.settings import reset_settings
+    from simulator.core.transcript import Transcript, Turn
+    from simulator.grading.grader import grade
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: nothing listens there
+    monkeypatch.setenv("MOCKPANEL_GRADER_MODEL", "openai/unreachable")
+    monkeypatch.setenv("MOCKPANEL_API_BASE", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("MOCKPANEL_API_KEY", "sk-test")
+    monkeypatch.setenv("MOCKPANEL_MAX_RETRIES", "0")
+    reset_settings()
+    try:
+        from simulator.content.library import load_library
+
+        lib = load_library()
+        item = lib.items["ds2-dashboard-design"]
+        t = Transcript(item=item.id, turns=[Turn(speaker="interviewer", text=item.question), Turn(speaker="candidate", text="I asked the users first.")])
+        with pytest.raises(ModelError) as err:
+            grade(t, item, engine="llm", library=lib)
+        assert "cannot connect" in str(err.value) and "event loop" not in str(err.value)
+    finally:
+        reset_settings()

@@ -390,7 +390,12 @@ def llm_engine(transcript: Transcript, item: Item, *, model: str | None = None, 
                   groups=options.get("groups"))
     try:
         asyncio.get_running_loop()
+        inside_loop = True
     except RuntimeError:
+        inside_loop = False
+    if not inside_loop:
+        # Not inside the `except` above: a failure would carry its "no running event loop" as
+        # context, and be reported as that instead of what went wrong (a refused connection).
         return asyncio.run(coro)
     # Called from inside an event loop (the web app): run on a private loop in a worker thread.
     import concurrent.futures
