@@ -356,11 +356,12 @@ def grade_sample(sample_id: str) -> Grade:
 
 @st.cache_resource(show_spinner=False)
 def warm_up() -> list[Any]:
-    """Once per process, after the first page has rendered: import litellm (seconds, even for the
-    embedded default, which is a litellm custom provider) and load the embedding model, in
-    background threads, so the first turn of the first session does not wait for them."""
+    """Once per process, after the first page has rendered, in background threads: load the
+    grader's offline models and, only when some purpose uses a configured model, import litellm
+    (seconds). The embedded default speaks in-process and never imports litellm."""
     import threading
 
+    from simulator.core.settings import PURPOSES, get_settings
     from simulator.models import seam as model
 
     def embeddings() -> None:
@@ -371,7 +372,11 @@ def warm_up() -> list[Any]:
 
     thread = threading.Thread(target=embeddings, name="mockpanel-warm-embeddings", daemon=True)
     thread.start()
-    return [model.warm_up(), thread]
+    try:
+        online = any(not get_settings().is_embedded(p) for p in PURPOSES)
+    except Exception:  # a bad setting is reported by the page that needs it
+        online = False
+    return [model.warm_up(), thread] if online else [thread]
 
 
 def warm_grader_quietly() -> None:
