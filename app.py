@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from simulator.app.ui import md_escape, warm_up
+from simulator.app.ui import md_escape, user_id, warm_up
 from simulator.core.errors import UserError
 
 # An emoji, not a Material icon: the favicon of a Material icon is fetched from Google's CDN.
@@ -31,6 +31,7 @@ PAGES = {
 }
 
 try:
+    user_id()  # with sign-in configured ([auth] in secrets.toml), nothing shows until you are signed in
     st.navigation(PAGES).run()
 except UserError as exc:  # bad settings, content or database: its one line, never a traceback
     st.error(md_escape(str(exc)), icon=":material/error:")

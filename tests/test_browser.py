@@ -201,3 +201,49 @@ def test_a_spoken_answer_through_the_microphone_is_transcribed_answered_and_grad
         b.screenshot(driver, SCREENSHOTS / "9-feedback-delivery.png")
     finally:
         driver.quit()
+
+
+def test_two_signed_in_users_never_see_each_others_sessions(tmp_path: Path) -> None:
+    """A team's deployment: sign-in through OpenID Connect (st.login, against a provider on
+    127.0.0.1), one database, two people in two browsers; neither sees the other's sessions."""
+    from simulator.storage import open_store
+    from simulator.testing.oidc import FakeOIDC
+
+    b.ensure_browser()
+    db = str(tmp_path / "team.db")
+    item = jordan_item()
+    with FakeOIDC() as idp:
+        srv = b.AppServer(env={"MOCKPANEL_DB": db}, log_dir=tmp_path)
+        secrets_file = tmp_path / "secrets.toml"
+        secrets_file.write_text(idp.secrets_toml(f"{srv.url}/oauth2callback"), encoding="utf-8")
+        srv.args = ["--secrets.files", str(secrets_file)]
+        with srv:
+            srv.wait_ready(timeout=90)
+            drivers = {}
+            try:
+                for who in ("ann@example.org", "bo@example.org"):
+                    d = b.chromium(tmp_path / f"dl-{who}", tmp_path / f"profile-{who}")
+                    drivers[who] = d
+                    d.get(srv.url)
+                    b.click(d, b.button(d, "Sign in"))
+                    email = b.wait(d, lambda d: (d.find_elements("id", "email") or [None])[0], 30, "the provider's sign-in form")
+                    email.send_keys(who)
+                    d.find_element("id", "go").click()
+                    b.heading(d, "Practice", timeout=60)
+                    d.get(f"{srv.url}/?item={item.id}")
+                    b.heading(d, "Practice")
+                    b.click(d, b.button(d, "Start"))
+                    b.wait(d, lambda d: len(b.chat_messages(d)) >= 1 and not b.running(d), 60, "the opening")
+                    b.send_chat(d, f"I am {who.split('@')[0]}: what does productivity mean for this pilot?")
+                for who, d in drivers.items():
+                    b.nav(d, "Feedback")
+                    b.heading(d, "Feedback")
+                    other = "bo" if who.startswith("ann") else "ann"
+                    b.wait(d, lambda d: "I am" in d.find_element("tag name", "body").text or "Rating" in d.find_element("tag name", "body").text, 60, "the feedback")
+                    body = d.find_element("tag name", "body").text
+                    assert f"I am {who.split('@')[0]}" in body and f"I am {other}" not in body
+            finally:
+                for d in drivers.values():
+                    d.quit()
+    rows = open_store(db).list()
+    assert sorted(r.user_id for r in rows) == ["ann@example.org", "bo@example.org"]

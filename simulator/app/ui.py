@@ -111,7 +111,7 @@ def user_id() -> str:
             pass
         st.title("mockpanel")
         st.write("Sign in to see your practice sessions and feedback.")
-        st.button("Sign in", on_click=st.login, type="primary")
+        st.button("Sign in", on_click=st.login, type="primary", key="auth_sign_in")
         st.stop()
     from simulator.storage.users import current_user
 

@@ -65,8 +65,9 @@ def poll(check: Callable[[], T | None], timeout: float, what: str, interval: flo
 class AppServer:
     """`streamlit run app.py` on a free port, for as long as the `with` block lasts."""
 
-    def __init__(self, env: dict[str, str] | None = None, log_dir: Path | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, log_dir: Path | None = None, args: list[str] | None = None) -> None:
         self.port = free_port()
+        self.args = list(args or [])
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **(env or {})}
         self.log_path = (log_dir or Path(tempfile.mkdtemp(prefix="mockpanel-app-"))) / "streamlit.log"
@@ -86,6 +87,7 @@ class AppServer:
             "--server.headless", "true", "--server.port", str(self.port), "--server.address", "127.0.0.1",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
             "--server.runOnSave", "false", "--global.developmentMode", "false", "--client.toolbarMode", "viewer",
+            *self.args,
         ]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("wb")
