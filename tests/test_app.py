@@ -622,3 +622,21 @@ def test_replies_are_read_aloud_only_when_turned_on_in_the_voice_chosen_per_pers
     lines = json.loads(spoken[0].split("const lines = ", 1)[1].split(";\n", 1)[0])
     assert lines and all(voice == 2 and pitch == 0.8 for _, voice, pitch in lines)
     assert lines[-1][0] == chat_texts(at)[-1][1].split(" ", 1)[-1] or lines[-1][0] in chat_texts(at)[-1][1]
+
+
+def test_retry_the_same_item_in_one_click_from_feedback_and_from_the_end_of_a_session() -> None:
+    item = jordan_item()
+    at = choose(app("practice"), item)
+    at.button(key="pr_start").click().run()
+    say(at, "/end")
+    first = at.session_state["practice"].id
+    at.button(key="pr_again").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    second = at.session_state["practice"]
+    assert second.id != first and second.row.item_id == item.id and not second.finished
+    say(at, "/end")
+    at.switch_page(PAGES["feedback"]).run()
+    at.button(key="fb_again").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    third = at.session_state["practice"]
+    assert third.id not in (first, second.id) and third.row.item_id == item.id

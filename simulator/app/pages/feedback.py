@@ -210,6 +210,11 @@ def item_feedback(grade: Grade, item: Item, transcript: Transcript, key: str) ->
     st.caption(md_escape(f"Graded by {grade.engine} ({grade.model}); rubric version {grade.versions.get('rubric', '?')}."))
 
 
+if st.button("Practise this again", type="primary", icon=":material/replay:", key="fb_again",
+             help="A new session on the same item; this one stays as it is."):
+    st.session_state["practice_again"] = (row.item_id, row.variant)
+    st.switch_page("simulator/app/pages/practice.py")
+
 if len(parts) == 1:
     item_feedback(parts[0].grade, parts[0].item, parts[0].transcript, "0")
 else:

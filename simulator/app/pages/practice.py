@@ -55,6 +55,12 @@ def leave() -> None:
         s.close()  # another tab or terminal may continue it now
 
 
+def again(item_id: str, variant: str | None) -> None:
+    """The same item (and variant) once more, in one click: a new session, the old one kept."""
+    leave()
+    start(item_id, variant)
+
+
 def preselect() -> None:
     """`?item=ID&variant=with_ai` (the Library's "Practise this" link) picks the item once."""
     wanted = st.query_params.get("item")
@@ -371,6 +377,8 @@ def conversation(s: Session) -> None:
         st.button("Hint", icon=":material/lightbulb:", key="pr_hint", on_click=command, args=("hint",), disabled=s.finished)
         st.button("End", icon=":material/stop_circle:", key="pr_end", on_click=command, args=("end",), disabled=s.finished)
         if s.finished:
+            st.button("Try this again", type="primary", icon=":material/replay:", key="pr_again", on_click=again,
+                      args=(s.row.item_id, s.row.variant))
             st.button("Practise another", icon=":material/add:", key="pr_leave", on_click=leave)
         else:
             st.button("Leave", icon=":material/logout:", key="pr_leave", on_click=leave,
@@ -555,6 +563,9 @@ def assistant_panel(s: Session, turns: list[Turn], who: dict[str, str]) -> None:
             attempt(lambda: stream_turns(iter(s.ask_assistant(ask)), who, channel="assistant"), "The assistant")
 
 
+retry = st.session_state.pop("practice_again", None)  # "Practise this again" on the Feedback page
+if retry is not None and retry[0] in lib.items:
+    again(*retry)
 current: Any = st.session_state.get("practice")
 if current is None:
     chooser()
