@@ -208,3 +208,18 @@ def test_a_second_resume_of_an_open_session_is_one_clear_line(capsys: pytest.Cap
     assert "An answer from the second terminal." not in [t.text for t in first.store.turns(first.id)]
     first.close()
     assert main(["sessions", "resume", first.id]) == 0
+
+
+def test_sessions_list_names_the_item_and_the_stored_rating(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from simulator.cli import sessions as cli_sessions
+
+    monkeypatch.setattr(cli_sessions, "_titles", lambda: {i.id: i.title for i in library().items.values()})
+    monkeypatch.setattr(sys, "stdin", io.StringIO("What percentage of users can we put in the pilot?\n/end\n"))
+    assert main(["practice", "--item", "sim-test"]) == 0
+    capsys.readouterr()
+    assert main(["sessions", "list"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[0]
+    assert library().items["sim-test"].title in line and "finished" in line
+    assert any(r in line.split() for r in ("below", "meets", "exceeds"))  # graded at the end, stored, listed

@@ -69,10 +69,12 @@ def print_report(result: Grade, item: Item) -> None:
         con.print(f"[bold red]flags:[/] {', '.join(result.flags)}")
     con.print()
     for v in result.indicators:
-        mark = {True: "[green]✓[/]", False: "[dim]·[/]", None: "[yellow]?[/]"}[v.present]
-        if v.polarity == "negative":
-            mark = {True: "[red]✗[/]", False: "[dim]·[/]", None: "[yellow]?[/]"}[v.present]
-        con.print(f" {mark} [{v.polarity[:3]}] {escape(v.text)}")
+        # one mark per verdict, the words beside it: never the same sign for two meanings
+        if v.polarity == "positive":
+            mark = {True: "[green]✓ met    [/]", False: "[yellow]○ missed [/]", None: "[yellow]? unsure [/]"}[v.present]
+        else:
+            mark = {True: "[red]✗ fired  [/]", False: "[dim]· avoided[/]", None: "[yellow]? unsure [/]"}[v.present]
+        con.print(f" {mark} {escape(v.text)}")
         for ev in v.evidence[:2]:
             con.print(f"     [dim]turn {ev.turn}:[/] “{escape(ev.quote)}”")
     fb = result.feedback

@@ -27,11 +27,26 @@ def cmd_sessions_list(args: argparse.Namespace) -> int:
     if not rows:
         print("no saved sessions; start one with 'mockpanel practice'")
         return 0
+    titles = _titles()
+    ratings: dict[str, list[str]] = {}
+    for g in store.grades(current_user()):
+        ratings.setdefault(g.session_id, []).append(g.rating)
     for r in rows:
-        what = r.round_id or r.item_id
+        what = titles.get(r.item_id, r.item_id) if len(r.items) <= 1 else f"{r.round_id or r.item_id} ({len(r.items)} questions)"
         variant = f" [{r.variant}]" if r.variant else ""
-        print(f"{r.id}  {r.status:<8} {r.turns:>3} turn(s)  {r.updated_at[:16].replace('T', ' ')}  {what}{variant}")
+        rating = "/".join(ratings.get(r.id, [])) or "-"
+        print(f"{r.id}  {r.status:<8} {rating:<8} {r.turns:>3} turn(s)  {r.updated_at[:16].replace('T', ' ')}  {what}{variant}")
     return 0
+
+
+def _titles() -> dict[str, str]:
+    """Item id -> title, for lists people read (a content error never stops the listing)."""
+    from simulator.content.library import load_library
+
+    try:
+        return {i.id: i.title for i in load_library().items.values()}
+    except Exception:
+        return {}
 
 
 def _found(session_id: str) -> tuple[SessionRow, Transcript]:
