@@ -640,3 +640,16 @@ def test_retry_the_same_item_in_one_click_from_feedback_and_from_the_end_of_a_se
     assert not at.exception, [e.value for e in at.exception]
     third = at.session_state["practice"]
     assert third.id not in (first, second.id) and third.row.item_id == item.id
+
+
+def test_feedback_shows_the_model_answer_beside_yours() -> None:
+    item = next(i for i in LIB.items.values() if i.reference_answer and i.kind == "technical" and not i.variants)
+    at = choose(app("practice"), item)
+    at.button(key="pr_start").click().run()
+    say(at, "I would watch the input distributions and retrain when they drift.")
+    say(at, "/end")
+    at.switch_page(PAGES["feedback"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = page_text(at)
+    assert "A model answer" in text and "Your answer" in text
+    assert "retrain when they drift" in text

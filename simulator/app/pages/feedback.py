@@ -189,11 +189,51 @@ def delivery_block(transcript: Transcript, item: Item) -> None:
             st.caption(md_escape(note))
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def model_answer_marks(item_id: str, content: str) -> list[tuple[str, str]]:
+    """(quote, indicator text) for the parts of the item's reference answer that show a positive
+    indicator, as the offline grader reads them (the engine's own reading: the answer is the item's
+    text, which would earn a candidate nothing)."""
+    from simulator.core.transcript import Transcript, Turn
+    from simulator.grading.engine import get_engine
+
+    item = lib.items[item_id]
+    answer = Transcript(item=item.id, turns=[Turn(speaker="interviewer", text=item.question),
+                                               Turn(speaker="candidate", text=item.reference_answer or "")])
+    judged = get_engine("semantic")(answer, item)
+    return [(ev.quote, v.text) for v in judged.verdicts if v.polarity == "positive" and v.present for ev in v.evidence]
+
+
+def model_answer_block(item: Item, transcript: Transcript) -> None:
+    """The seed's reference answer beside yours, the parts that show an indicator highlighted."""
+    if not item.reference_answer:
+        return
+    st.subheader("A model answer", anchor=False)
+    mine, theirs = st.columns(2)
+    with mine:
+        st.markdown("**Your answer**")
+        said = [t.text for t in transcript.turns if t.is_candidate and t.channel != "command" and t.text.strip()]
+        for text in said or ["(nothing yet)"]:
+            st.markdown(md_escape(text))
+    with theirs:
+        st.markdown("**Reference answer** (from the question bank)")
+        marks = model_answer_marks(item.id, item.reference_answer)
+        body = "".join(
+            f":green-background[{md_escape(seg.text)}]" if seg.highlighted else md_escape(seg.text)
+            for seg in segments(item.reference_answer, marks)
+        )
+        st.markdown(body)
+        shown = sorted({ind for _, ind in marks})
+        if shown:
+            st.caption("Highlighted: " + "; ".join(md_escape(x) for x in shown))
+
+
 def item_feedback(grade: Grade, item: Item, transcript: Transcript, key: str) -> None:
     rating_block(grade, item)
     delivery_block(transcript, item)
     indicators_block(grade)
     better_block(grade)
+    model_answer_block(item, transcript)
     history = history_block(sid, grade, item)
     with st.expander("Transcript, with the evidence highlighted", expanded=True):
         transcript_block(transcript, grade)
