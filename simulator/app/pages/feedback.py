@@ -205,7 +205,8 @@ def model_answer_marks(item_id: str, content: str) -> list[tuple[str, str]]:
 
 
 def model_answer_block(item: Item, transcript: Transcript) -> None:
-    """The seed's reference answer beside yours, the parts that show an indicator highlighted."""
+    """The reference answer (the seed's, or an authored exemplar) beside yours, the parts that
+    show an indicator highlighted."""
     if not item.reference_answer:
         return
     st.subheader("A model answer", anchor=False)
@@ -216,7 +217,8 @@ def model_answer_block(item: Item, transcript: Transcript) -> None:
         for text in said or ["(nothing yet)"]:
             st.markdown(md_escape(text))
     with theirs:
-        st.markdown("**Reference answer** (from the question bank)")
+        st.markdown("**Reference answer** (from the question bank)" if item.reference_source == "seed"
+                    else "**Model answer** (written for mockpanel: it shows every positive indicator)")
         marks = model_answer_marks(item.id, item.reference_answer)
         body = "".join(
             f":green-background[{md_escape(seg.text)}]" if seg.highlighted else md_escape(seg.text)
