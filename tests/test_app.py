@@ -653,3 +653,14 @@ def test_feedback_shows_the_model_answer_beside_yours() -> None:
     text = page_text(at)
     assert "A model answer" in text and "Your answer" in text
     assert "retrain when they drift" in text
+
+
+def test_a_session_ended_before_any_answer_is_not_counted_on_progress() -> None:
+    item = jordan_item()
+    at = choose(app("practice"), item)
+    at.button(key="pr_start").click().run()
+    say(at, "/end")
+    at.switch_page(PAGES["progress"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = page_text(at)
+    assert "ended before any answer are not counted" in text and "No answered sessions yet" in text

@@ -172,6 +172,8 @@ def grade(transcript: Transcript, item: Item, *, engine: str | None = None, mode
     order = list(applicable)
     verdicts.sort(key=lambda v: order.index(v.id))
     flags = list(dict.fromkeys(judgement.flags))
+    if not any(t.channel != "command" and t.text.strip() for _, t in transcript.candidate_turns()):
+        flags.append("unanswered")  # ended before any answer: a grade, but not an attempt to count
     if (restated or find_restatements(transcript, item)) and "rubric-restatement" not in flags:
         flags.append("rubric-restatement")
     if find_injections(transcript) and "injection" not in flags:

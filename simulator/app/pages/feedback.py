@@ -74,6 +74,12 @@ def rating_block(grade: Grade, item: Item) -> None:
                     st.caption(f"**{rating.capitalize()}**  \n" + md_escape(text))
     if grade.level_reading:
         st.info(md_escape(grade.level_reading), icon=":material/stairs:")
+    if "unanswered" in grade.flags:
+        st.info("You ended this one before answering, so there is nothing of yours to grade yet. Press "
+                "Practise this again to try it.", icon=":material/info:")
+    if "rubric-restatement" in grade.flags:
+        st.warning("Part of your answer repeated the question or the rubric's own words; repeated text earns nothing.",
+                   icon=":material/content_copy:")
     if "injection" in grade.flags:
         st.warning("Part of the transcript was addressed to the grader rather than the interviewer; it was ignored.", icon=":material/gpp_maybe:")
 

@@ -37,10 +37,14 @@ if ungraded:
 
 attempts: list[dict[str, Any]] = []
 indicator_rows: list[dict[str, Any]] = []
+skipped = 0
 for r in sorted(rows, key=lambda r: r.created_at):
     for item_id in r.items or [r.item_id]:
         g = grades.get((r.id, item_id))
         if g is None or item_id not in lib.items:
+            continue
+        if "unanswered" in (g.get("flags") or []):  # ended before any answer: not an attempt
+            skipped += 1
             continue
         item = lib.items[item_id]
         comp = lib.progression.get(item.competency or "")
@@ -57,8 +61,13 @@ for r in sorted(rows, key=lambda r: r.created_at):
                 "polarity": v["polarity"], "status": s,
             })
 
+if skipped:
+    st.caption(f"{skipped} session(s) ended before any answer are not counted.")
 if not attempts:
-    st.warning("None of your sessions could be graded; see the messages above.")
+    if skipped:
+        st.info("No answered sessions yet: practise an item and answer at least once to see your progress.")
+    else:
+        st.warning("None of your sessions could be graded; see the messages above.")
     st.stop()
 
 import altair as alt  # noqa: E402  (only this page draws charts)
