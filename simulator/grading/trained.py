@@ -44,7 +44,6 @@ DEFAULTS: dict[str, float] = {
     "retract": 0.85,       # P(rejects) of a later passage that takes a shown indicator back
     "grader_address": 0.6, # P(shows) of the grader-address reading that blocks a passage
     "restatement": 0.6,    # share of a passage's word trigrams found in the item's own text
-    "top_k": 0,            # >0: only the k passages closest to an indicator (sentence embeddings) are judged
 }
 MAX_WHOLE_SENTENCES = 6
 
@@ -119,24 +118,16 @@ def judge(transcript: Transcript, item: Item, p: dict[str, float] | None = None)
     usable = [x for x in ps if not x.blocked]
     indicators = item.indicators_for(transcript.variant)
     n = len(usable)
-    chosen = _shortlist(indicators, usable, int(p["top_k"]))
-    pairs = [crossencoder.pair_text(ind.text, usable[j].context, usable[j].text) for k, ind in enumerate(indicators) for j in chosen[k]]
-    flat = crossencoder.score(pairs) if pairs else None
+    pairs = [crossencoder.pair_text(ind.text, x.context, x.text) for ind in indicators for x in usable]
+    probs = crossencoder.score(pairs).reshape(len(indicators), n, len(crossencoder.LABELS)) if pairs else None
     verdicts: list[IndicatorVerdict] = []
-    offset = 0
     for k, ind in enumerate(indicators):
         present = False
         evidence: list[Evidence] = []
         confidence = 0.0
         note = ""
-        if n and flat is not None:
-            import numpy as np
-
-            block = np.zeros((n, len(crossencoder.LABELS)), dtype=np.float32)
-            block[:, 0] = 1.0
-            for j in chosen[k]:
-                block[j] = flat[offset]
-                offset += 1
+        if probs is not None:
+            block = probs[k]
             best = int(block[:, 1].argmax())
             confidence = float(block[best, 1])
             if confidence >= p[ind.polarity]:
@@ -154,18 +145,6 @@ def judge(transcript: Transcript, item: Item, p: dict[str, float] | None = None)
 
 def _fingerprint() -> str:
     return f"{ENGINE_VERSION}:{crossencoder.model_id()}:{short_hash(json.dumps(params(), sort_keys=True))}"
-
-
-def _shortlist(indicators: list[Any], usable: list[Passage], top_k: int) -> list[list[int]]:
-    """Per indicator, the passages the judge reads: all of them, or with `top_k` the k closest by
-    sentence embedding (a cheap retriever in front of the cross-encoder)."""
-    everyone = list(range(len(usable)))
-    if top_k <= 0 or len(usable) <= top_k:
-        return [everyone for _ in indicators]
-    from simulator.models.embedding import similarity
-
-    sims = similarity([ind.text for ind in indicators], [x.text for x in usable])
-    return [sorted(int(j) for j in row.argsort()[::-1][:top_k]) for row in sims]
 
 
 @engine("trained", fingerprint=_fingerprint)
