@@ -32,7 +32,11 @@ PAGES = {
 
 try:
     user_id()  # with sign-in configured ([auth] in secrets.toml), nothing shows until you are signed in
-    st.navigation(PAGES).run()
+    page = st.navigation(PAGES)
+    # Which page the previous run drew: the Practice page tells a fresh visit from its own reruns.
+    st.session_state["page_before"] = st.session_state.get("page_now")
+    st.session_state["page_now"] = page.title
+    page.run()
 except UserError as exc:  # bad settings, content or database: its one line, never a traceback
     st.error(md_escape(str(exc)), icon=":material/error:")
 finally:

@@ -247,3 +247,57 @@ def test_two_signed_in_users_never_see_each_others_sessions(tmp_path: Path) -> N
                     d.quit()
     rows = open_store(db).list()
     assert sorted(r.user_id for r in rows) == ["ann@example.org", "bo@example.org"]
+
+
+AVATAR_WORDS = {"face", "person", "smart_toy", "support_agent", "user", "assistant"}
+
+
+def page_text(driver) -> str:  # type: ignore[no-untyped-def]
+    text: str = driver.execute_script("return document.body.innerText;")
+    return text
+
+
+def test_a_finished_session_never_traps_practice_and_the_page_reads_well(server: b.AppServer, driver) -> None:  # type: ignore[no-untyped-def]
+    """After End and Feedback, the sidebar's Practice link shows the chooser with the item just
+    practised chosen again. On the way: the frames are titled, the latest reply is in a polite
+    live region, no avatar icon name is page text, and on a 390 px screen the brief comes first."""
+    item = jordan_item()
+    driver.get(f"{server.url}/?item={item.id}")
+    b.heading(driver, "Practice")
+    b.click(driver, b.button(driver, "Start"))
+    b.wait(driver, lambda d: len(b.chat_messages(d)) >= 1 and not b.running(d), 60, "Jordan Lee's opening")
+    b.send_chat(driver, "What does developer productivity mean for this pilot?")
+
+    frames = b.by_css(driver, "iframe")
+    assert frames and all(f.get_attribute("title") and f.get_attribute("title") != "st.iframe" for f in frames)
+    assert "Time left in this session" in {f.get_attribute("title") for f in frames}
+    live = b.wait(driver, lambda d: next(iter(b.by_css(d, '.mp-latest-reply[aria-live="polite"]')), None), 30, "the live region")
+    last_reply = b.chat_messages(driver)[-1].text.splitlines()[-1].strip()
+    assert last_reply and last_reply in (live.get_attribute("textContent") or "")
+    lines = {line.strip() for line in page_text(driver).splitlines()}
+    assert not lines & AVATAR_WORDS, f"avatar icon names in the page text: {lines & AVATAR_WORDS}"
+    for message in b.chat_messages(driver):
+        assert not set(message.text.split()) & {"face", "person", "smart_toy"}
+
+    b.click(driver, b.button(driver, "End"))
+    b.click(driver, b.button(driver, "See your feedback", timeout=60))
+    b.heading(driver, "Feedback", timeout=60)
+    b.wait(driver, lambda d: "Rating:" in d.find_element("tag name", "body").text and not b.running(d), 90, "the rating")
+    b.nav(driver, "Practice")  # the chooser, not the old chat
+    b.button(driver, "Start")
+    assert not b.chat_messages(driver)
+    chosen = b.wait(driver, lambda d: next(iter(b.by_css(d, ".st-key-pr_item")), None), 30, "the item picker")
+    assert item.title in (chosen.get_attribute("textContent") or "") + " ".join(
+        e.get_attribute("value") or "" for e in chosen.find_elements("css selector", "input"))  # the last choice, remembered
+    assert item.title in b.by_css(driver, ".st-key-pr_brief")[0].text
+
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+    try:
+        b.wait(driver, lambda d: d.execute_script("return window.innerWidth") == 390, 10, "the phone-sized viewport")
+        top = driver.execute_script(
+            "const y = s => document.querySelector(s).getBoundingClientRect().top;"
+            "return [y('.st-key-pr_brief'), y('.st-key-pr_filters')];")
+        assert top[0] < top[1], f"on a phone the brief should come before the filters: {top}"
+        b.screenshot(driver, SCREENSHOTS / "10-practice-phone.png", full=False)
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -31,6 +31,7 @@ def start(item_id: str, variant: str | None) -> None:
     from simulator.practice.session import Session
 
     item = lib.items[item_id]
+    st.session_state["pr_last"] = (item_id, variant)  # the chooser shows this choice again afterwards
     s = Session.start(item_id, variant, item.level, random.randrange(1_000_000), store=store(), lib=lib, ledger=ledger(), user_id=user_id())
     st.session_state["practice"] = s
     st.session_state["practice_new"] = True  # speak the opening on the next run, inside the page
@@ -46,6 +47,7 @@ def resume(session_id: str) -> None:
         st.session_state["pr_resume_error"] = exc
         return
     st.session_state["practice"] = s
+    st.session_state["pr_last"] = (s.row.item_id, s.row.variant)
     st.session_state["practice_new"] = True
 
 
@@ -62,19 +64,37 @@ def again(item_id: str, variant: str | None) -> None:
 
 
 def preselect() -> None:
-    """`?item=ID&variant=with_ai` (the Library's "Practise this" link) picks the item once."""
+    """`?item=ID&variant=with_ai` (the Library's "Practise this" link) picks the item once; else,
+    when the chooser's own choice was forgotten (it was off screen during a session), the item
+    last practised is chosen again."""
     wanted = st.query_params.get("item")
     if not wanted or wanted not in lib.items or st.session_state.get("pr_linked") == wanted:
+        last = st.session_state.get("pr_last")
+        if last is not None and "pr_item" not in st.session_state and last[0] in lib.items:
+            choose(*last)
         return
-    item = lib.items[wanted]
     st.session_state["pr_linked"] = wanted
+    choose(wanted, st.query_params.get("variant"))
+
+
+def choose(wanted: str, variant: str | None) -> None:
+    """Sets the chooser's widgets to one item (and variant), with every filter on "any"."""
+    item = lib.items[wanted]
     st.session_state["pr_bank"] = lib.item_bank[wanted]
     st.session_state["pr_round"] = item.round
     st.session_state["pr_kind"] = st.session_state["pr_diff"] = st.session_state["pr_level"] = "any"
     st.session_state["pr_item"] = wanted
-    variant = st.query_params.get("variant")
     if variant in {v.id for v in item.variants}:
         st.session_state["pr_variant"] = variant
+
+
+# On a phone the columns stack: the brief of the chosen item (and Start) comes first, the filters
+# that change the choice after it. A fixed stylesheet, no user text.
+NARROW_CSS = """<style>
+@media (max-width: 640px) {
+  .st-key-pr_chooser > .st-key-pr_brief, .st-key-pr_chooser > div:has(> .st-key-pr_brief) { order: -1; }
+}
+</style>"""
 
 
 def chooser() -> None:
@@ -83,54 +103,61 @@ def chooser() -> None:
         st.info("No rubric items are installed: add YAML files under rubrics/ (see the Library page).")
         return
     preselect()
-    banks = sorted({lib.item_bank[i] for i in lib.items}, key=lambda b: (LEVELS.index(lib.banks[b].level), lib.banks[b].title))
-    top = st.columns([2, 2, 3])
-    bank_id = top[0].selectbox(
-        "Track (role and level)", banks, key="pr_bank",
-        format_func=lambda b: f"{lib.banks[b].role}, {lib.banks[b].level} ({lib.banks[b].title})",
-    )
-    in_bank = [i for i in lib.items.values() if lib.item_bank[i.id] == bank_id]
-    round_ids = [r for r in lib.rounds if any(i.round == r for i in in_bank)] + sorted({i.round for i in in_bank} - set(lib.rounds))
-    keep_valid("pr_round", ["any", *round_ids])
-    round_id = top[1].selectbox(
-        "Round", ["any", *round_ids], key="pr_round",
-        format_func=lambda r: "any round" if r == "any" else (lib.rounds[r].name if r in lib.rounds else r),
-    )
-    candidates = [i for i in in_bank if round_id == "any" or i.round == round_id]
-    with top[2]:
-        f = st.columns(3)
-        kinds = sorted({i.kind for i in candidates})
-        keep_valid("pr_kind", ["any", *kinds])
-        kind = f[0].selectbox("Kind", ["any", *kinds], key="pr_kind", format_func=lambda k: k.replace("_", " "))
-        diffs = [d for d in ("easy", "medium", "hard") if any(i.difficulty == d for i in candidates)]
-        keep_valid("pr_diff", ["any", *diffs])
-        diff = f[1].selectbox("Difficulty", ["any", *diffs], key="pr_diff")
-        levels = [lv for lv in LEVELS if any(i.level == lv for i in candidates)]
-        keep_valid("pr_level", ["any", *levels])
-        level = f[2].selectbox("Level", ["any", *levels], key="pr_level")
-    shown = [
-        i for i in candidates
-        if (kind == "any" or i.kind == kind) and (diff == "any" or i.difficulty == diff) and (level == "any" or i.level == level)
-    ]
-    if not shown:
-        st.warning("No item matches these filters.")
-    else:
-        keep_valid("pr_item", [i.id for i in shown])
-        item_id = st.selectbox(
-            "Item", [i.id for i in shown], key="pr_item",
-            format_func=lambda i: f"{lib.items[i].title} ({lib.items[i].kind.replace('_', ' ')}, {lib.items[i].level})",
+    st.html(NARROW_CSS)
+    page = st.container(key="pr_chooser")
+    filters = page.container(key="pr_filters")
+    chosen = page.container(key="pr_brief")
+    with filters:
+        banks = sorted({lib.item_bank[i] for i in lib.items}, key=lambda b: (LEVELS.index(lib.banks[b].level), lib.banks[b].title))
+        top = st.columns([2, 2, 3])
+        bank_id = top[0].selectbox(
+            "Track (role and level)", banks, key="pr_bank",
+            format_func=lambda b: f"{lib.banks[b].role}, {lib.banks[b].level} ({lib.banks[b].title})",
         )
-        item = lib.items[item_id]
-        variant = None
-        if item.variants:
-            keep_valid("pr_variant", [v.id for v in item.variants])
-            variant = st.radio(
-                "Variant", [v.id for v in item.variants], horizontal=True, key="pr_variant",
-                format_func=lambda v: next(x.title for x in item.variants if x.id == v),
+        in_bank = [i for i in lib.items.values() if lib.item_bank[i.id] == bank_id]
+        round_ids = [r for r in lib.rounds if any(i.round == r for i in in_bank)] + sorted({i.round for i in in_bank} - set(lib.rounds))
+        keep_valid("pr_round", ["any", *round_ids])
+        round_id = top[1].selectbox(
+            "Round", ["any", *round_ids], key="pr_round",
+            format_func=lambda r: "any round" if r == "any" else (lib.rounds[r].name if r in lib.rounds else r),
+        )
+        candidates = [i for i in in_bank if round_id == "any" or i.round == round_id]
+        with top[2]:
+            f = st.columns(3)
+            kinds = sorted({i.kind for i in candidates})
+            keep_valid("pr_kind", ["any", *kinds])
+            kind = f[0].selectbox("Kind", ["any", *kinds], key="pr_kind", format_func=lambda k: k.replace("_", " "))
+            diffs = [d for d in ("easy", "medium", "hard") if any(i.difficulty == d for i in candidates)]
+            keep_valid("pr_diff", ["any", *diffs])
+            diff = f[1].selectbox("Difficulty", ["any", *diffs], key="pr_diff")
+            levels = [lv for lv in LEVELS if any(i.level == lv for i in candidates)]
+            keep_valid("pr_level", ["any", *levels])
+            level = f[2].selectbox("Level", ["any", *levels], key="pr_level")
+        shown = [
+            i for i in candidates
+            if (kind == "any" or i.kind == kind) and (diff == "any" or i.difficulty == diff) and (level == "any" or i.level == level)
+        ]
+        if not shown:
+            st.warning("No item matches these filters.")
+        else:
+            keep_valid("pr_item", [i.id for i in shown])
+            item_id = st.selectbox(
+                "Item", [i.id for i in shown], key="pr_item",
+                format_func=lambda i: f"{lib.items[i].title} ({lib.items[i].kind.replace('_', ' ')}, {lib.items[i].level})",
             )
-        with st.container(border=True):
-            brief(item, variant)
-        st.button("Start", type="primary", icon=":material/play_arrow:", key="pr_start", on_click=start, args=(item_id, variant))
+            item = lib.items[item_id]
+    if shown:
+        with chosen:
+            variant = None
+            if item.variants:
+                keep_valid("pr_variant", [v.id for v in item.variants])
+                variant = st.radio(
+                    "Variant", [v.id for v in item.variants], horizontal=True, key="pr_variant",
+                    format_func=lambda v: next(x.title for x in item.variants if x.id == v),
+                )
+            with st.container(border=True):
+                brief(item, variant)
+            st.button("Start", type="primary", icon=":material/play_arrow:", key="pr_start", on_click=start, args=(item_id, variant))
     resumable()
 
 
@@ -197,6 +224,30 @@ def names(s: Session) -> dict[str, str]:
     return out
 
 
+# Avatars as small pictures, not Material icons: an icon's name ("face", "person", "smart_toy")
+# would be the message's first line of text, copied with it and read by tools that read the page.
+# Fixed SVG, no user text; the glyphs are Material Design's person (Apache 2.0) and a plain robot.
+_PERSON = "M12 12c2.21 0 4-1.79 4-4s-1.79-4-4-4-4 1.79-4 4 1.79 4 4 4zm0 2c-2.67 0-8 1.34-8 4v2h16v-2c0-2.66-5.33-4-8-4z"
+_ROBOT = "M11 3h2v3h4a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H7a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h4zM9 10.5a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm6 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z"
+
+
+def _avatar(colour: str, path: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="32" height="32">'
+            f'<rect width="24" height="24" rx="5" fill="{colour}"/>'
+            f'<path transform="translate(3.6 3.6) scale(0.7)" fill="#fff" fill-rule="evenodd" d="{path}"/></svg>')
+
+
+AVATARS = {"you": _avatar("#ff4b4b", _PERSON), "persona": _avatar("#1c83e1", _PERSON), "assistant": _avatar("#ffa421", _ROBOT)}
+
+
+def you() -> Any:
+    return st.chat_message("user", avatar=AVATARS["you"])
+
+
+def them(channel: str) -> Any:
+    return st.chat_message("assistant", avatar=AVATARS["assistant" if channel == "assistant" else "persona"])
+
+
 def show_turn(turn: Turn, who: dict[str, str]) -> None:
     if not turn.text.strip():
         return
@@ -204,7 +255,7 @@ def show_turn(turn: Turn, who: dict[str, str]) -> None:
         if turn.channel == "command":
             st.caption(f"You: {md_escape(turn.text)}")
             return
-        with st.chat_message("user"):
+        with you():
             if turn.channel == "code":
                 st.caption("Code submitted")
                 st.code(turn.text, language="python")
@@ -212,7 +263,7 @@ def show_turn(turn: Turn, who: dict[str, str]) -> None:
                 md(turn.text)
         return
     name = who.get(turn.speaker, turn.speaker)
-    with st.chat_message("assistant", avatar=":material/person:" if turn.channel != "assistant" else ":material/smart_toy:"):
+    with them(turn.channel):
         label = f"**{md_escape(name)}**" + (" · *command*" if turn.channel == "command" else "")
         st.markdown(label)
         md(turn.text)
@@ -234,7 +285,7 @@ def stream_turns(turns: Iterator[Turn], who: dict[str, str], channel: str = "cha
         if turn.channel == "assistant" and channel != "assistant":
             continue
         name = who.get(turn.speaker, turn.speaker)
-        with st.chat_message("assistant", avatar=":material/smart_toy:" if turn.channel == "assistant" else ":material/person:"):
+        with them(turn.channel):
             st.markdown(f"**{md_escape(name)}**" + (" · *command*" if turn.channel == "command" else ""))
             st.write_stream(words(turn.text))
         shown.append(turn)
@@ -277,7 +328,8 @@ def read_aloud(turns: list[Turn]) -> None:
               PITCHES.get(st.session_state.get(f"pr_pitch_{persona_of(t)}", "normal"), 1.0)]
              for t in turns if t.channel != "assistant"]
     if lines:
-        st.iframe(SPEAK.format(lines=json.dumps(lines).replace("<", "\\u003c")), height=1)
+        st.iframe(SPEAK.format(lines=json.dumps(lines).replace("<", "\\u003c")), height=1, tab_index=-1,
+                  alt="Reads the replies aloud (nothing to see)")
 
 
 def voices(s: Session) -> None:
@@ -359,9 +411,23 @@ def countdown(s: Session) -> None:
         st.metric("Time left", "ended")
         return
     limit = s.director.time_limit() or 1.0
-    st.iframe(CLOCK.format(start=fmt_left(left), pct=round(100 * left / limit, 1), left=int(left), limit=int(limit)), height=86)
+    st.iframe(CLOCK.format(start=fmt_left(left), pct=round(100 * left / limit, 1), left=int(left), limit=int(limit)), height=86,
+              alt="Time left in this session")
     if left <= 0:
         st.warning("Time is up: wrap up and press End.", icon=":material/timer_off:")
+
+
+SR_ONLY = "position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0"
+
+
+def announce(slot: Any, turns: list[Turn], who: dict[str, str]) -> None:
+    """A polite live region holding the latest reply, so a screen reader reads each new one out.
+    The reply is HTML-escaped (st.html also sanitises); the region is visually hidden."""
+    import html
+
+    latest = next((t for t in reversed(turns) if not t.is_candidate and t.text.strip()), None)
+    text = "" if latest is None else f"{who.get(latest.speaker, latest.speaker)}: {latest.text}"
+    slot.html(f'<div class="mp-latest-reply" role="status" aria-live="polite" aria-atomic="true" style="{SR_ONLY}">{html.escape(text)}</div>')
 
 
 def conversation(s: Session) -> None:
@@ -373,6 +439,7 @@ def conversation(s: Session) -> None:
         st.caption(md_escape(f"{item.kind.replace('_', ' ')} · {item.level}" + (f" · {s.row.variant}" if s.row.variant else "") + f" · session {s.id}"))
     with clock:
         countdown(s)
+    live = st.empty()  # for screen readers: the latest reply, announced when it changes
     with st.container(horizontal=True):
         st.button("Hint", icon=":material/lightbulb:", key="pr_hint", on_click=command, args=("hint",), disabled=s.finished)
         st.button("End", icon=":material/stop_circle:", key="pr_end", on_click=command, args=("end",), disabled=s.finished)
@@ -404,6 +471,7 @@ def conversation(s: Session) -> None:
         chat_col, side = st.container(), None
 
     turns = s.transcript().turns
+    announce(live, turns, who)
     with chat_col:
         chat = st.container()
         with chat:
@@ -424,11 +492,12 @@ def conversation(s: Session) -> None:
         if prompt:
             with chat:
                 if not prompt.strip().startswith("/"):
-                    with st.chat_message("user"):
+                    with you():
                         md(prompt)
                 else:
                     st.caption(f"You: {md_escape(prompt.strip())}")
                 attempt(lambda: stream_turns(s.stream_respond(prompt), who), "The reply")
+            announce(live, s.transcript().turns, who)
             if s.finished:
                 st.rerun()
 
@@ -503,7 +572,7 @@ def microphone(s: Session, who: dict[str, str], chat: Any) -> bool:
 
     kept: list[str] = []
     with chat:
-        with st.chat_message("user"):
+        with you():
             md(said)
 
         def go() -> bool:
@@ -552,13 +621,13 @@ def assistant_panel(s: Session, turns: list[Turn], who: dict[str, str]) -> None:
         for turn in turns:
             if turn.channel == "assistant":
                 if turn.is_candidate:
-                    with st.chat_message("user"):
+                    with you():
                         md(turn.text)
                 else:
-                    with st.chat_message("assistant", avatar=":material/smart_toy:"):
+                    with them("assistant"):
                         md(turn.text)
         if ask:
-            with st.chat_message("user"):
+            with you():
                 md(ask)
             attempt(lambda: stream_turns(iter(s.ask_assistant(ask)), who, channel="assistant"), "The assistant")
 
@@ -567,6 +636,9 @@ retry = st.session_state.pop("practice_again", None)  # "Practise this again" on
 if retry is not None and retry[0] in lib.items:
     again(*retry)
 current: Any = st.session_state.get("practice")
+if current is not None and current.finished and st.session_state.get("page_before") != st.session_state.get("page_now"):
+    leave()  # a fresh visit (the sidebar's link, after Feedback): a finished session never traps the page
+    current = None
 if current is None:
     chooser()
 else:
