@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -451,6 +452,12 @@ def test_progress_charts_sessions_and_lists_indicators_missed_more_than_once() -
     assert len(at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")) >= 3
     streak = next(d.value for d in at.dataframe if "in a row (latest)" in d.value.columns)
     assert len(streak) >= 1 and (streak["in a row (latest)"] >= 2).all()
+    # Nothing cut off: the fired negatives are a wrapping table, the timeline's legend sits below it.
+    [fired] = [t.value for t in at.table]
+    assert "indicator" in fired.columns and len(fired) >= 1
+    charts = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    legend = json.loads(charts[0].proto.spec)["encoding"]["color"]["legend"]
+    assert legend["orient"] == "bottom" and legend["labelLimit"] == 0
 
 
 def test_progress_and_feedback_say_what_to_do_when_there_is_nothing_yet() -> None:

@@ -245,3 +245,16 @@ def test_the_app_refuses_uploads_over_the_content_limit_before_reading_them() ->
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["maxUploadSize"] * 1_000_000 == MAX_FILE_BYTES  # megabytes, as Streamlit counts them
+
+
+def test_app_upload_lists_every_problem_not_just_a_count() -> None:
+    """The Library's check says "(and N more problems)" and then shows each of them, one line each."""
+    from simulator.app.ui import upload_problems
+
+    text = "personas:\n  - id: a\n    colour: red\n  - id: b\n    mood: odd\n  - id: c\n    hat: tall\n"
+    problems = upload_problems("mine.yaml", text.encode())
+    assert len(problems) >= 3, problems
+    more = len(problems) - 1
+    assert f"(and {more} more problem" in problems[0]
+    assert all(p.startswith("mine.yaml:") and "\n" not in p for p in problems)
+    assert len(set(problems)) == len(problems)

@@ -221,6 +221,13 @@ def model_error_advice(exc: Exception) -> str:
 def check_upload(name: str, data: bytes) -> str | None:
     """The Library's "check your own file": None when the YAML validates, else its one-line
     error naming the uploaded file (a file over the content size limit is refused unread)."""
+    problems = upload_problems(name, data)
+    return problems[0] if problems else None
+
+
+def upload_problems(name: str, data: bytes) -> list[str]:
+    """Every problem `check_upload` finds, one line each: the first is its one-line error (which
+    counts the rest), then each further problem of the same file on its own. Empty when it validates."""
     import tempfile
 
     from simulator.content.library import MAX_FILE_BYTES, validate_paths
@@ -228,15 +235,16 @@ def check_upload(name: str, data: bytes) -> str | None:
 
     name = Path(name).name or "upload.yaml"
     if len(data) > MAX_FILE_BYTES:
-        return str(InputError(name, None, None, f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}"))
+        return [str(InputError(name, None, None, f"file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}"))]
     with tempfile.TemporaryDirectory(prefix="mockpanel-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
         try:
             validate_paths([path])
         except UserError as exc:
-            return relabel_error(exc, path, name)
-    return None
+            others = exc.others if isinstance(exc, InputError) else []
+            return [relabel_error(e, path, name) for e in (exc, *others)]
+    return []
 
 
 def relabel_error(exc: Exception, real: Path, shown: str) -> str:

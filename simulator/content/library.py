@@ -231,21 +231,26 @@ def validate_data(path: Path, data: Any, node: yaml.Node | None) -> BaseModel:
     try:
         return schema.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-        msg = err["msg"]
-        cause = (err.get("ctx") or {}).get("error")
-        if isinstance(cause, Problem):
-            loc += cause.loc
-            msg = str(cause)
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif err["type"] == "missing":
-            msg = "required field missing"
-        more = len(exc.errors()) - 1
-        if more:
-            msg += f" (and {more} more problem{'s' if more > 1 else ''})"
-        raise InputError(path, line_of(node, loc), _field_name(loc, data) or None, msg) from None
+        first, *rest = [_problem(path, node, data, err) for err in exc.errors()]
+        msg = first.message
+        if rest:
+            msg += f" (and {len(rest)} more problem{'s' if len(rest) > 1 else ''})"
+        raise InputError(first.file, first.line, first.field, msg, others=rest) from None
+
+
+def _problem(path: Path, node: yaml.Node | None, data: Any, err: Any) -> InputError:
+    """One pydantic error as a one-line InputError naming the file, line and field."""
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    msg = err["msg"]
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, Problem):
+        loc += cause.loc
+        msg = str(cause)
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif err["type"] == "missing":
+        msg = "required field missing"
+    return InputError(path, line_of(node, loc), _field_name(loc, data) or None, msg)
 
 
 # --- The library -----------------------------------------------------------------------------

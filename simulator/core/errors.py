@@ -24,11 +24,15 @@ class UserError(Exception):
 
 
 class InputError(UserError):
-    def __init__(self, file: str | Path, line: int | None, field: str | None, message: str) -> None:
+    def __init__(self, file: str | Path, line: int | None, field: str | None, message: str,
+                 others: list[InputError] | None = None) -> None:
         self.file = str(file)
         self.line = line
         self.field = field
         self.message = " ".join(str(message).split())
+        # The same file's further problems, each its own one line (the message counts them):
+        # for screens that can list them all, like the Library's check.
+        self.others = list(others or [])
         super().__init__(self.__str__())
 
     def __str__(self) -> str:

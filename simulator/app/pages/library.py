@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from simulator.app.ui import bullets, check_upload, keep_valid, library, md, md_escape
+from simulator.app.ui import bullets, keep_valid, library, md, md_escape, upload_problems
 
 st.title("Library")
 st.caption("The questions, indicators and personas every practice session is built from.")
@@ -124,8 +124,12 @@ with upload_tab:
     upload = st.file_uploader("YAML file", type=["yaml", "yml"], key="lib_upload")
     if upload is not None:
         name = Path(upload.name).name or "upload.yaml"
-        problem = check_upload(name, upload.getvalue())
-        if problem:
-            st.error(md_escape(problem), icon=":material/error:")
+        problems = upload_problems(name, upload.getvalue())
+        if problems:
+            st.error(md_escape(problems[0]), icon=":material/error:")
+            if len(problems) > 1:  # the line above counts them; here is each one
+                more = len(problems) - 1
+                with st.expander(f"The {more} more problem{'s' if more > 1 else ''}", expanded=True):
+                    bullets(problems[1:])
         else:
             st.success(md_escape(f"ok: {name}"), icon=":material/check_circle:")

@@ -93,7 +93,8 @@ st.altair_chart(
     alt.Chart(timeline).mark_line(point=True).encode(
         x=alt.X("when:T", title=None, axis=alt.Axis(format="%d %b %H:%M", labelAngle=0, tickCount=6)),
         y=alt.Y("score:Q", axis=axis, scale=alt.Scale(domain=[0, 2])),
-        color=alt.Color("competency:N"),
+        # Below the chart, one name a row and never clipped: a legend at the side squeezed long names off the edge.
+        color=alt.Color("competency:N", legend=alt.Legend(orient="bottom", direction="vertical", title=None, labelLimit=0)),
         tooltip=["when:T", "item:N", "rating:N", "met:Q", "fired:Q"],
     ),
 )
@@ -118,8 +119,9 @@ with right:
     if fired.empty:
         st.caption("None so far.")
     else:
-        st.dataframe(fired.groupby("indicator", as_index=False).agg(times=("session", "count")).sort_values("times", ascending=False),
-                     hide_index=True)
+        # A static table: each indicator's whole text wraps inside the column instead of being cut off.
+        st.table(fired.groupby("indicator", as_index=False).agg(times=("session", "count")).sort_values("times", ascending=False),
+                 hide_index=True)
 
 st.subheader("Per indicator", anchor=False)
 pos = ind[ind["polarity"] == "positive"]
