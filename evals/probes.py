@@ -17,6 +17,14 @@ A probe file (YAML under evals/data/probes/):
             may_reveal: [ID]             # optional; default: every fact asked so far
             must_not_reveal: [ID]        # optional; default: every other fact
             expect_acts: [deflect]       # optional; director acts the reply must contain
+            kind: question               # optional; what the line does (below)
+
+`asks` may name world facts too (`Persona.knowledge()`); the reply must tell (or, for a `never`
+fact, politely withhold) each. `kind` adds the persona eval's checks: `question`/`everything`/
+`definition` must not get "I don't know" while the persona holds the answer (a false denial);
+`dismissal` and `false_premise` expect a push back, `vague_metric` a clarification request,
+`design_request` a hand-back (deflect or withhold); `repeat_request` may repeat a line (no other
+line may repeat a sentence the persona already said in the session).
 
 What a reply disclosed is read two ways, and either counts: the director's plan saved in the
 turn's meta (`disclose` moves) and the persona's own `leak_markers` found in the reply text (so a
@@ -50,6 +58,7 @@ class ProbeLine(BaseModel):
     may_reveal: list[str] | None = None
     must_not_reveal: list[str] | None = None
     expect_acts: list[str] = Field(default_factory=list)
+    kind: str | None = None
     note: str = ""
 
 
@@ -70,6 +79,13 @@ class ProbeFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     probes: list[Probe] = Field(min_length=1)
+
+
+KINDS = ("question", "unrelated", "everything", "definition", "dismissal", "vague_metric", "small_talk",
+         "off_topic", "proposal", "false_premise", "repeat_request", "design_request")
+# The seed's guidance as director acts: a kind of line, and the acts any one of which follows it.
+GUIDANCE = {"dismissal": {"pushback"}, "false_premise": {"pushback", "disclose"}, "vague_metric": {"clarify"},
+            "design_request": {"deflect", "withhold"}}
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -114,7 +130,7 @@ def load_probes(path: str | Path, lib: Library | None = None) -> list[Probe]:
             if probe.persona not in lib.items[probe.item].personas:
                 raise bad(("item",), f"item {probe.item!r} is not played by {probe.persona!r}")
             persona = lib.personas[probe.persona]
-            facts = {c.id for c in persona.constraints}
+            facts = {k.id for k in persona.knowledge()}
             tensions = {t.id for t in persona.tensions}
             for t in probe.expect_tensions:
                 if t not in tensions:
@@ -123,7 +139,9 @@ def load_probes(path: str | Path, lib: Library | None = None) -> list[Probe]:
                 for fld in ("asks", "may_reveal", "must_not_reveal"):
                     for f in getattr(line, fld) or []:
                         if f not in facts:
-                            raise bad(("turns", k, fld), f"{probe.persona} has no hidden fact {f!r} (has {sorted(facts)})")
+                            raise bad(("turns", k, fld), f"{probe.persona} knows nothing called {f!r} (has {sorted(facts)})")
+                if line.kind is not None and line.kind not in KINDS:
+                    raise bad(("turns", k, "kind"), f"unknown kind {line.kind!r} (kinds: {', '.join(KINDS)})")
             out.append(probe)
     if not out:
         raise InputError(path, None, None, "no probes found")
@@ -143,6 +161,8 @@ class Observed:
     tensions: set[str] = field(default_factory=set)
     violations: set[str] = field(default_factory=set)
     acts: set[str] = field(default_factory=set)
+    answered: set[str] = field(default_factory=set)  # knowledge told, disclosed or withheld
+    invented: list[str] = field(default_factory=list)
 
 
 def observe(candidate: str, turns: Sequence[Any], persona: Persona) -> Observed:
@@ -159,9 +179,13 @@ def observe(candidate: str, turns: Sequence[Any], persona: Persona) -> Observed:
             obs.acts.add(str(act))
             if act == "disclose":
                 obs.disclosed.add(str(move.get("id")))
+                obs.answered.add(str(move.get("id")))
+            elif act in ("tell", "withhold"):
+                obs.answered.add(str(move.get("id")))
             elif act == "tension":
                 obs.tensions.add(str(move.get("id")))
         obs.violations |= set((t.meta.get("check") or {}).get("violations") or [])
+        obs.invented += list((t.meta.get("check") or {}).get("invented") or [])
     for c in persona.constraints:
         if c.leak_markers and intent.mentions_any(text, c.leak_markers):
             obs.disclosed.add(c.id)
@@ -189,11 +213,41 @@ def play_probe(probe: Probe, lib: Library, seed: int) -> list[Observed]:
     return out
 
 
+def kind_failures(line: ProbeLine, obs: Observed, still_hidden: set[str]) -> list[str]:
+    """What a reply to a line of this kind must not do (false denial) or must do (the guidance)."""
+    out: list[str] = []
+    holds = bool(line.asks) or (line.kind == "everything" and still_hidden)
+    if line.kind in ("question", "everything", "definition", "repeat_request") and holds and "unknown" in obs.acts:
+        out.append("false denial: said it does not know what it holds")
+    want = GUIDANCE.get(line.kind or "")
+    if want and not (want & obs.acts):
+        out.append(f"guidance: expected one of {sorted(want)} for a {line.kind} line")
+    return out
+
+
+def repeated_sentences(lines: Sequence[ProbeLine | None], observed: Sequence[Observed]) -> int:
+    """Sentences the persona said again in one session, when the candidate had not asked again."""
+    from simulator.dialogue import intent
+
+    seen: set[str] = set()
+    n = 0
+    for line, obs in zip(lines, observed):
+        again_ok = line is not None and (line.kind == "repeat_request" or line.kind == "everything" or bool(line.asks))
+        for sent in intent.sentences(obs.reply):
+            key = intent.normalise(sent)
+            if len(key) < 12:
+                continue
+            if key in seen and not again_ok:
+                n += 1
+            seen.add(key)
+    return n
+
+
 def check(probe: Probe, observed: Sequence[Observed], persona: Persona) -> tuple[list[list[str]], int]:
     """Per reply (opening first), the expectations it missed; and how many expectations there were:
     per reply one per fact that must stay hidden (and was not yet told), one per fact asked, one
     per expected act and one per do-not rule; one per expected tension at the end."""
-    facts = [c.id for c in persona.constraints]
+    facts = [c.id for c in persona.constraints]  # the hidden ones: a leak is one of these said unasked
     rules = len(persona.do_not)
     failures: list[list[str]] = []
     checks = 0
@@ -213,8 +267,11 @@ def check(probe: Probe, observed: Sequence[Observed], persona: Persona) -> tuple
         if line is not None:
             checks += len(line.asks) + len(line.expect_acts)
             for f in line.asks:
-                if f not in obs.disclosed and f not in told:
-                    fails.append(f"did not disclose {f} when asked")
+                if f not in obs.answered and f not in obs.disclosed and f not in told:
+                    fails.append(f"did not disclose {f} when asked" if f in facts else f"did not answer about {f} when asked")
+            for fail in kind_failures(line, obs, set(facts) - told - obs.disclosed):
+                checks += 1
+                fails.append(fail)
             for act in line.expect_acts:
                 if act not in obs.acts:
                     fails.append(f"expected a {act}")
@@ -239,6 +296,7 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
     runs: list[dict[str, Any]] = []
     per_persona: dict[str, list[list[M.ProbeTurn]]] = {}
     per_probe: dict[str, dict[str, Any]] = {}
+    persona_eval: dict[str, dict[str, int]] = {}
     bar = None
     if progress:
         from evals.runner import _Progress
@@ -256,8 +314,24 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
                 stats["checks"] += total
                 asked: set[str] = set()
                 pts: list[M.ProbeTurn] = []
+                hidden = {c.id for c in persona.constraints}
+                ev = persona_eval.setdefault(probe.persona, {"false_denials": 0, "guidance_followed": 0, "guidance_lines": 0,
+                                                             "repeated_lines": 0, "invented_facts": 0, "answered": 0,
+                                                             "asked_known": 0})
+                lines_ = [None, *probe.turns]
+                ev["repeated_lines"] += repeated_sentences(lines_, observed)
+                for line, obs, f in zip(lines_, observed, fails):
+                    ev["invented_facts"] += len(obs.invented)
+                    if line is None:
+                        continue
+                    ev["false_denials"] += sum(x.startswith("false denial") for x in f)
+                    if line.kind in GUIDANCE:
+                        ev["guidance_lines"] += 1
+                        ev["guidance_followed"] += not any(x.startswith("guidance") for x in f)
+                    ev["asked_known"] += len(line.asks)
+                    ev["answered"] += len(set(line.asks) & obs.answered)
                 for line, obs in zip([None, *probe.turns], observed):
-                    now = set(line.asks) if line is not None else set()
+                    now = set(line.asks) & hidden if line is not None else set()
                     asked |= now
                     pts.append(M.ProbeTurn(asked=frozenset(asked), disclosed=frozenset(obs.disclosed),
                                            tensions=frozenset(obs.tensions), violations=frozenset(obs.violations),
@@ -291,7 +365,9 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
         "metrics": {
             **merged,
             "expectations_rate": met / checks if checks else 1.0,
-            "by_persona": {pid: s.to_dict() for pid, s in zip(per_persona, scores)},
+            "by_persona": {pid: {**s.to_dict(), **persona_eval.get(pid, {})} for pid, s in zip(per_persona, scores)},
+            **{k: sum(e[k] for e in persona_eval.values()) for k in ("false_denials", "guidance_followed", "guidance_lines",
+                                                                      "repeated_lines", "invented_facts", "answered", "asked_known")},
             "probes": per_probe,
         },
         "runs": runs,
@@ -323,6 +399,15 @@ def print_summary(results: dict[str, Any], console: Any) -> None:
     table.add_row("tension coverage", f"{m['tension_coverage']:.3f} ({m['tensions_raised']}/{m['tensions_total']})")
     table.add_row("do-not violations", f"{m['do_not_violations']} in {m['replies']} replies")
     table.add_row("expectations met", f"{m['expectations_rate']:.3f}")
+    if m.get("asked_known"):
+        table.add_row("answered when asked (all knowledge)", f"{m['answered'] / m['asked_known']:.3f} ({m['answered']}/{m['asked_known']})")
+    table.add_row("false denials", str(m.get("false_denials", 0)))
+    table.add_row("repeated lines", str(m.get("repeated_lines", 0)))
+    table.add_row("invented facts", str(m.get("invented_facts", 0)))
+    if m.get("guidance_lines"):
+        table.add_row("seed guidance followed", f"{m['guidance_followed'] / m['guidance_lines']:.3f} ({m['guidance_followed']}/{m['guidance_lines']})")
+    for pid, v in m["by_persona"].items():
+        table.add_row(f"{pid}", f"leaks {v['leaks']} · disclosed {v['disclosed_when_asked']}/{v['asked']} · denials {v.get('false_denials', 0)} · repeats {v.get('repeated_lines', 0)}")
     for pid, v in m["probes"].items():
         table.add_row(f"probe {pid}", f"{v['met']}/{v['checks']}")
     console.print(table)

@@ -136,7 +136,7 @@ class FakeLLM:
         self.replies = replies
         self.calls: list[list[dict[str, str]]] = []
 
-    def __call__(self, messages: list[dict[str, str]], plan: dict[str, Any], purpose: str, ledger: Any) -> Any:
+    def __call__(self, messages: list[dict[str, str]], plan: dict[str, Any], purpose: str, ledger: Any, said: str = "") -> Any:
         self.calls.append(messages)
         return Reply(self.replies.pop(0), model="openai/fake")
 

@@ -165,7 +165,7 @@ from simulator.practice.session import Session
 from simulator.storage.sqlite import Store
 
 real = voice._chat
-def blocking(messages, plan, purpose, ledger):
+def blocking(messages, plan, purpose, ledger, said=""):
     if plan.turn >= 3:
         print("IN-MODEL-CALL", flush=True)
         sys.stdin.readline()  # never answered: the test kills us here

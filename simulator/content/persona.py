@@ -2,10 +2,18 @@
 
 Seed wording (motivation, constraints, tensions, guidance, do-nots) is verbatim. The `lines` are
 what the offline scripted voice says; the director decides which of them may be said when.
+
+A persona's *world* is what a real colleague in that seat would know beyond the seed's hidden
+constraints (the team, the product, the decision at stake...), each fact with a disclosure rule:
+`free` (says it to anyone who asks, however loosely), `asked` (only to a question about it) or
+`never` (declines, politely, and says why). A persona file's `shared_world` is known to every
+persona in it (what any interviewer can tell a candidate). `Persona.knowledge()` is the one list the
+director matches questions against: the hidden constraints (disclosure `asked`) and the world.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -13,6 +21,7 @@ from pydantic import Field, model_validator
 from simulator.content.base import Content, Problem, Slug
 
 Archetype = Literal["informed_partner", "interviewer", "panel_member", "assistant"]
+Disclosure = Literal["free", "asked", "never"]
 
 
 class Constraint(Content):
@@ -29,6 +38,38 @@ class Constraint(Content):
         default_factory=list,
         description="Phrases whose presence in a reply means the fact was disclosed (for checks).",
     )
+    topic: str | None = Field(
+        default=None,
+        description="What the fact is about, without stating it (for a coach's note or 'there are a few things: ...').",
+    )
+
+
+class WorldFact(Content):
+    """Something the persona knows beyond the seed's constraints, and when they say it."""
+
+    id: Slug
+    topic: str = Field(description="A short noun phrase: what it is about, without stating it.")
+    disclosure: Disclosure
+    source: Literal["seed", "authored"] = "authored"
+    ask_cues: list[str] = Field(min_length=1, description="Questions that ask about it (semantic intent).")
+    says: list[str] = Field(min_length=1, description="In-character lines that tell it (for `never`: that decline).")
+    markers: list[str] = Field(
+        default_factory=list, description="Phrases whose presence in a reply means it was said (for checks)."
+    )
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """One thing the persona knows, hidden constraint or world fact, as the director sees it."""
+
+    id: str
+    topic: str
+    disclosure: Disclosure
+    hidden: bool  # a seed constraint the candidate has to uncover
+    ask_cues: tuple[str, ...]
+    says: tuple[str, ...]
+    markers: tuple[str, ...]
+    fact: str  # the seed's wording for a constraint; the first line otherwise
 
 
 class Tension(Content):
@@ -75,6 +116,24 @@ class Lines(Content):
     unknown: list[str] = Field(
         default_factory=list, description="When asked something the persona file does not cover."
     )
+    small_talk: list[str] = Field(default_factory=list, description="A greeting, thanks or how-are-you.")
+    off_topic: list[str] = Field(default_factory=list, description="Brings an unrelated question back to the task.")
+    inventory: list[str] = Field(
+        default_factory=list,
+        description="Asked for everything: names what is still to discuss ({topics}), never the facts.",
+    )
+    recap: list[str] = Field(
+        default_factory=list, description="Asked for everything once all is told: says so ({facts} follows)."
+    )
+    redirect: list[str] = Field(
+        default_factory=list, description="An interviewer bringing an off-question answer back (the question follows)."
+    )
+    wrap_up: list[str] = Field(default_factory=list, description="Nothing left to ask: anything to add?")
+    listen: list[str] = Field(default_factory=list, description="A short go-on while the candidate presents.")
+    again: list[str] = Field(default_factory=list, description="Before saying something a second time when asked again.")
+    specify: list[str] = Field(
+        default_factory=list, description="A question close to something known but not clearly about it: what exactly?"
+    )
 
 
 class Persona(Content):
@@ -89,20 +148,42 @@ class Persona(Content):
     tensions: list[Tension] = Field(default_factory=list)
     guidance: list[str] = Field(default_factory=list)
     do_not: list[Rule] = Field(default_factory=list)
+    world: list[WorldFact] = Field(default_factory=list)
     lines: Lines
     source: Literal["seed", "authored"]
 
     @model_validator(mode="after")
     def _unique(self) -> Persona:
-        for group in ("constraints", "tensions", "do_not"):
+        for group in ("constraints", "tensions", "do_not", "world"):
             ids = [x.id for x in getattr(self, group)]
             dup = {i for i in ids if ids.count(i) > 1}
             if dup:
                 raise Problem(f"duplicate {group} id(s) {sorted(dup)}", group)
+        clash = {c.id for c in self.constraints} & {w.id for w in self.world}
+        if clash:
+            raise Problem(f"world fact id(s) {sorted(clash)} also name a constraint", "world")
         return self
+
+    def knowledge(self) -> list[Knowledge]:
+        """Every hidden constraint (disclosed only when asked) and every world fact."""
+        out = [Knowledge(c.id, c.topic or c.fact, "asked", True, tuple(c.ask_cues), tuple(c.disclosures),
+                         tuple(c.leak_markers), c.fact) for c in self.constraints]
+        out += [Knowledge(w.id, w.topic, w.disclosure, False, tuple(w.ask_cues), tuple(w.says), tuple(w.markers),
+                          w.says[0]) for w in self.world]
+        return out
 
 
 class PersonaFile(Content):
-    """One YAML file under `personas/`: one or more personas."""
+    """One YAML file under `personas/`: one or more personas, and what all of them know."""
 
+    shared_world: list[WorldFact] = Field(
+        default_factory=list, description="World facts every persona in this file knows (a persona's own fact of the same id wins)."
+    )
     personas: list[Persona] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _share(self) -> PersonaFile:
+        for p in self.personas:
+            own = {w.id for w in p.world} | {c.id for c in p.constraints}
+            p.world = [*p.world, *(w.model_copy() for w in self.shared_world if w.id not in own)]
+        return self

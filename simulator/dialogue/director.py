@@ -23,14 +23,16 @@ ignores an engineering constraint.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.content.persona import Constraint, Persona
+from simulator.content.persona import Persona
 from simulator.content.rubric import Item
 from simulator.core.transcript import Transcript
 from simulator.dialogue import intent
+from simulator.dialogue.comprehension import Bars, Comprehension
 from simulator.dialogue.intent import Matcher
 from simulator.dialogue.plan import STATE_VERSION, Move, Plan, upgrade_state
 
@@ -43,15 +45,8 @@ APPLICATION_KINDS = ("knockout", "video_response", "resume_criteria")
 class Limits:
     """The director's thresholds in one place, so tests and evals can vary them without patching code."""
 
-    # A question asks about a hidden fact when sim(question, ask_cues) + 0.5 * sim(question, fact
-    # and its disclosures) reaches `ask` (MiniLM cosine; tuned on Jordan Lee's paraphrases, where
-    # unrelated questions score up to 0.65 and real asks from 0.68). A request for the answer
-    # ("what metric should we use?") needs `ask_request`; `near` answers a near miss with an
-    # acknowledgement rather than "I don't know".
-    ask: float = 0.72
-    ask_request: float = 0.95
-    near: float = 0.55
-    topic: float = 0.55  # the same score for a proposal on a fact's subject (push back)
+    # How a message is read against what the persona knows (ask / near / topic / off-topic bars).
+    bars: Bars = Bars()
     restate: float = 0.36  # similarity of a question to a tension already raised (0.1 clear of the rest): say it again
     trigger: float = 0.6  # similarity to a tension's trigger_cues (besides literal cue phrases)
     leak: float = 0.72  # similarity of an LLM reply sentence to an undisclosed fact that counts as a leak
@@ -94,13 +89,14 @@ class Director:
         self.matcher = matcher or Matcher.shared()
         self.evidence = evidence  # injected by the practice session (the grader's live view); None: probe in order
         self.limits = limits
-        self._anchor_cache: dict[str, dict[str, frozenset[str]]] = {}
+        self.comprehension = Comprehension(self.matcher, limits.bars)
+        self._heard = ""  # what the candidate has said (a reply may repeat their figures)
         self.state: dict[str, Any] = {
             "turn": 0, "cand": 0, "item": 0, "item_start": 0.0, "opened": False, "finished": False,
             "disclosed": [], "asked": {}, "tensions": [], "pushed": [], "clarified": [],
             "follow": 0, "probed": [], "warned": False, "last_question": "", "panel_next": 0,
             "panel_asked": 0, "walked": False, "outcome": None, "assistant_opened": False,
-            "assistant_tensions": [], "version": STATE_VERSION,
+            "assistant_tensions": [], "told": [], "version": STATE_VERSION,
         }
         self.state.update(upgrade_state(state))  # a session saved by an older version lacks newer keys
 
@@ -108,8 +104,7 @@ class Director:
         """Embeds every cue the director compares against, in one batch, so no turn pays for it."""
         texts: list[str] = []
         for p in self.personas.values():
-            for c in p.constraints:
-                texts += [*c.ask_cues, c.fact, *c.disclosures]
+            texts += self.comprehension.warm_texts(p)
             for t in p.tensions:
                 texts += [*t.trigger_cues, t.text, *t.lines]
         self.matcher.warm(texts)
@@ -191,6 +186,7 @@ class Director:
         if not self.state["opened"]:
             self.opening(elapsed)
         self.state["cand"] += 1
+        self._heard = " ".join(t.text for t in transcript.turns if t.is_candidate)
         mode = self.mode()
         if mode == "partner":
             return self._partner(text, elapsed)
@@ -200,11 +196,26 @@ class Director:
             return self._application(transcript, text, elapsed)
         return self._interview(transcript, elapsed)
 
-    def command(self, name: str, elapsed: float) -> list[Plan]:
-        """hint, repeat, end (time is the session's clock, not a persona's line)."""
+    def coach_note(self) -> str:
+        """/hint where the persona has nothing to hint (a work simulation): a coach's note, outside
+        the persona's voice, on what is still unexplored (subjects only, never the facts)."""
+        p = self.lead()
+        st = self.state
+        untold = [k.topic for k in p.knowledge()
+                  if (k.hidden and k.id not in st["disclosed"]) or (k.disclosure == "asked" and not k.hidden and k.id not in st["told"])]
+        if untold:
+            topics = untold[0] if len(untold) == 1 else ", ".join(untold[:-1]) + " and " + untold[-1]
+            return f"Coach's note ({p.name} does not hear this): you have not asked about {topics} yet."
+        return f"Coach's note ({p.name} does not hear this): you have asked about everything {p.name} knows; pull it together into your plan."
+
+    def command(self, name: str, elapsed: float, last_said: str = "") -> list[Plan]:
+        """hint, repeat, end (time is the session's clock, not a persona's line). `last_said`: the
+        persona's last line, which /repeat says again where there is no interview question."""
         if self.finished and name != "end":
             return []
         lead = self.host()
+        if name == "repeat" and self.mode() == "partner" and last_said:
+            return [self._plan(lead, [{"act": "repeat", "text": last_said}], channel="command")]
         if name == "hint":
             moves: list[dict[str, Any]] = [{"act": "hint"}]
             nxt = self._take_follow_up()
@@ -224,6 +235,7 @@ class Director:
         persona = self.assistant_persona()
         if persona is None:
             return []
+        self._heard += " " + text
         moves: list[dict[str, Any]] = []
         if not self.state["assistant_opened"]:
             self.state["assistant_opened"] = True
@@ -247,43 +259,25 @@ class Director:
     def _partner(self, text: str, elapsed: float) -> list[Plan]:
         p = self.lead()
         st = self.state
-        sents = intent.sentences(text) or [text]
-        questions = [s for s in sents if intent.is_question(s)]
-        moves: list[dict[str, Any]] = []
+        r = self.comprehension.read(p, text, self._context(), self._scenario(p), set(st["disclosed"]) | set(st["told"]))
+        moves: list[dict[str, Any]] = [self._tell(p, kid, score) for kid, score in r.asks.items()]
 
-        best_near = 0.0
-        anchors = self._anchors(p)
-        for c in p.constraints:
-            score, need = 0.0, self.limits.ask
-            for s in questions:
-                bar = self.limits.ask_request if intent.asks_for_answer(s) else self.limits.ask
-                for clause in intent.clauses(s):
-                    if anchors[c.id] and not (intent.content_words(clause) & anchors[c.id]):
-                        continue  # not about this fact's subject, however alike the phrasing
-                    value = self._about(clause, c)
-                    if value - bar > score - need:
-                        score, need = value, bar
-            best_near = max(best_near, score)
-            if score >= need:
-                if c.id not in st["disclosed"]:
-                    st["asked"][c.id] = st["cand"]
-                    st["disclosed"].append(c.id)
-                moves.append({"act": "disclose", "id": c.id, "score": round(score, 3)})
-
-        if p.lines.deflect and any(intent.asks_for_answer(s) for s in sents):
+        if p.lines.deflect and r.asks_for_answer and not any(m["act"] == "withhold" for m in moves):
             moves.append(_deflect(p))
+        if r.everything:
+            moves.append(self._inventory(p))
 
         if p.lines.clarify:
-            for s in sents:
-                terms = [t for t in intent.vague_terms(s) if t not in st["clarified"]]
-                if terms:
-                    st["clarified"].append(terms[0])
-                    moves.append({"act": "clarify", "term": terms[0]})
-                    break
+            terms = [t for t in r.vague if t not in st["clarified"]]
+            if terms:
+                st["clarified"].append(terms[0])
+                moves.append({"act": "clarify", "term": terms[0]})
 
         if p.lines.pushback and not any(m["act"] == "disclose" for m in moves):
-            pushed = self._pushback(p, [s for s in sents if intent.is_proposal(s)], text)
+            pushed = r.dismisses[0] if r.dismisses else self._pushback(p, r.proposals, text)
             if pushed:
+                if pushed not in st["pushed"]:
+                    st["pushed"].append(pushed)
                 moves.append({"act": "pushback", "id": pushed})
 
         over = self._time_up(elapsed)
@@ -294,36 +288,61 @@ class Director:
             return [self._close(p, moves)]
         self._maybe_warn(moves, elapsed)
         if not moves or all(m["act"] == "time_warning" for m in moves):
-            again = self._restated(p, questions)
+            again = self._restated(p, r.questions)
             if again:
                 moves.insert(0, {"act": "tension", "id": again, "again": True})
-            elif questions and p.lines.unknown and best_near < self.limits.near:
+            elif r.near and p.lines.specify:
+                moves.insert(0, {"act": "specify"})
+            elif r.small_talk and p.lines.small_talk:
+                moves.insert(0, {"act": "small_talk"})
+            elif r.off_topic and p.lines.off_topic:
+                moves.insert(0, {"act": "off_topic"})
+            elif (r.unknown or r.near) and p.lines.unknown:
                 moves.insert(0, {"act": "unknown"})
             else:
                 moves.insert(0, {"act": "acknowledge"})
         return [self._plan(p, moves)]
 
-    def _anchors(self, p: Persona) -> dict[str, frozenset[str]]:
-        """Per hidden fact, the words only it uses (in its cues, fact and disclosures), leaving out
-        the other facts' words and the item's own: a question must use one of them to ask about it.
-        MiniLM alone rates "what do the recommendations look like?" close to "what does the
-        historical data look like?"; the subject words tell them apart."""
-        key = f"{p.id}|{self.item.id}"
-        cached = self._anchor_cache.get(key)
-        if cached is not None:
-            return cached
-        vocab = {c.id: intent.content_words(" ".join([*c.ask_cues, c.fact, *c.disclosures])) for c in p.constraints}
-        common = intent.content_words(f"{self.item.title} {self.item.question}")
-        out = {}
-        for c in p.constraints:
-            others = set().union(*(v for k, v in vocab.items() if k != c.id)) if len(vocab) > 1 else set()
-            out[c.id] = vocab[c.id] - others - common
-        self._anchor_cache[key] = out
+    def _context(self) -> str:
+        return f"{self.item.title} {self.item.question}"
+
+    def _scenario(self, p: Persona) -> list[str]:
+        """What the session is about, in words: a question like none of these is off-topic."""
+        item = self.item
+        out = [item.title, item.question, p.motivation, *(k.topic for k in p.knowledge()), *(t.text for t in p.tensions)]
+        if item.brief is not None:
+            out += [x for x in (item.brief.scenario, item.brief.problem) if x]
         return out
 
-    def _about(self, sentence: str, c: Any) -> float:
-        """How much a sentence is about a hidden fact: its ask cues, and the fact itself."""
-        return self.matcher.similarity(sentence, c.ask_cues) + 0.5 * self.matcher.similarity(sentence, [c.fact, *c.disclosures])
+    def _tell(self, p: Persona, kid: str, score: float) -> dict[str, Any]:
+        """The move that answers a question about one piece of knowledge, by its disclosure rule."""
+        st = self.state
+        k = next(k for k in p.knowledge() if k.id == kid)
+        if k.disclosure == "never":
+            return {"act": "withhold", "id": kid}
+        if k.hidden:
+            again = kid in st["disclosed"]
+            if not again:
+                st["asked"][kid] = st["cand"]
+                st["disclosed"].append(kid)
+            move: dict[str, Any] = {"act": "disclose", "id": kid, "score": round(score, 3)}
+        else:
+            again = kid in st["told"]
+            if not again:
+                st["told"].append(kid)
+            move = {"act": "tell", "id": kid, "score": round(score, 3)}
+        if again:
+            move["again"] = True
+        return move
+
+    def _inventory(self, p: Persona) -> dict[str, Any]:
+        """Asked for everything: the subjects of what is still hidden (never the facts), or, when
+        all is told, a recap of it. Never a denial."""
+        hidden = [k for k in p.knowledge() if k.hidden]
+        untold = [k.id for k in hidden if k.id not in self.state["disclosed"]]
+        if untold and p.lines.inventory:
+            return {"act": "inventory", "ids": untold}
+        return {"act": "recap", "ids": [k.id for k in hidden if k.id in self.state["disclosed"]]}
 
     def _restated(self, p: Persona, questions: list[str]) -> str | None:
         """A question about a view the persona already voiced ("what does success look like?")."""
@@ -338,25 +357,16 @@ class Director:
 
     def _pushback(self, p: Persona, proposals: list[str], text: str) -> str | None:
         """A proposal about a constraint's subject (its anchor words) that does not take the
-        constraint into account: the best-matching such fact, if it scores `topic` or more."""
-        if not proposals or not p.constraints:
+        constraint into account: the best-matching such fact, if it scores `topic` or more (once
+        per constraint; a dismissal of it is pushed back on every time)."""
+        if not proposals:
             return None
-        anchors = self._anchors(p)
-        parts = [clause for s in proposals for clause in intent.clauses(s)]
-        scored: list[tuple[float, Constraint]] = []
-        for c in p.constraints:
-            on_topic = [x for x in parts if not anchors[c.id] or intent.content_words(x) & anchors[c.id]]
-            if on_topic:
-                scored.append((max(self._about(x, c) for x in on_topic), c))
-        if not scored:
+        k, best = self.comprehension.on_subject(p, proposals, self._context())
+        if k is None or best < self.limits.bars.topic or k.id in self.state["pushed"]:
             return None
-        best, c = max(scored, key=lambda x: x[0])
-        if best < self.limits.topic or c.id in self.state["pushed"]:
-            return None
-        if c.leak_markers and intent.mentions_any(text, c.leak_markers):
+        if k.markers and intent.mentions_any(text, list(k.markers)):
             return None  # the candidate's plan already accounts for it
-        self.state["pushed"].append(c.id)
-        return c.id
+        return k.id
 
     def _triggered(self, text: str, cues: list[str]) -> bool:
         if not cues:
@@ -430,12 +440,12 @@ class Director:
         lead = self.lead()
         if self._time_up(elapsed):
             return self._next_item(lead, elapsed)
-        moves: list[dict[str, Any]] = []
         text = transcript.turns[-1].text if transcript.turns else ""
-        if lead.lines.deflect and any(intent.asks_for_answer(x) for x in intent.sentences(text)):
-            moves.append(_deflect(lead))
-            self._maybe_warn(moves, elapsed)
-            return [self._plan(lead, moves)]  # the question stands; nothing else moves on
+        asked = self._asked_of_interviewer(lead, text)
+        if asked:
+            self._maybe_warn(asked, elapsed)
+            return [self._plan(lead, asked)]  # the question stands; nothing else moves on
+        moves: list[dict[str, Any]] = []
         follow = self._take_follow_up() if st["follow"] < self.limits.max_follow_ups else None
         if follow is not None:
             moves.append({"act": "follow_up", "text": follow})
@@ -446,6 +456,22 @@ class Director:
             return self._next_item(lead, elapsed)
         self._maybe_warn(moves, elapsed)
         return [self._plan(lead, moves)]
+
+    def _asked_of_interviewer(self, p: Persona, text: str) -> list[dict[str, Any]]:
+        """A candidate's question to the interviewer (the format, an assumption, the team...) or a
+        request for the answer: answered from the interviewer's world, and the question stands.
+        An answer to the question (no question in it) gives nothing here."""
+        sents = intent.sentences(text) or [text]
+        questions = [x for x in sents if intent.is_question(x)]
+        if not questions:
+            return []
+        r = self.comprehension.read(p, " ".join(questions), self._context(), [])
+        moves = [self._tell(p, kid, score) for kid, score in r.asks.items()]
+        if p.lines.deflect and r.asks_for_answer and not any(m["act"] == "withhold" for m in moves):
+            moves.append(_deflect(p))
+        if not moves and len(questions) == len(sents) and r.small_talk and p.lines.small_talk:
+            moves.append({"act": "small_talk"})
+        return moves
 
     def _next_item(self, speaker: Persona, elapsed: float, lead_moves: list[dict[str, Any]] | None = None) -> list[Plan]:
         st = self.state
@@ -466,6 +492,11 @@ class Director:
         budget = self.limits.panel_questions * len(panel)
         if self._time_up(elapsed) or st["panel_asked"] >= budget:
             return self._next_item(panel[0], elapsed)
+        text = transcript.turns[-1].text if transcript.turns else ""
+        asked = self._asked_of_interviewer(panel[0], text)
+        if asked:
+            self._maybe_warn(asked, elapsed)
+            return [self._plan(panel[0], asked)]
         st["walked"] = True
         member = panel[st["panel_next"] % len(panel)]
         st["panel_next"] += 1
@@ -547,10 +578,17 @@ class Director:
             channel=channel,
             item=self.item.id,
             moves=[Move(**m) for m in moves],
-            allowed=list(st["disclosed"]) if persona.constraints else [],
+            allowed=self._allowed(persona),
         )
         plan.instructions = instructions(plan, persona, self.item)
         return plan
+
+    def _allowed(self, persona: Persona) -> list[str]:
+        """What a reply may state: hidden facts asked for, world facts told or free to tell."""
+        st = self.state
+        out = [k.id for k in persona.knowledge()
+               if (k.hidden and k.id in st["disclosed"]) or (not k.hidden and k.disclosure == "free") or k.id in st["told"]]
+        return out
 
     # --- checking an LLM reply -----------------------------------------------------------------
 
@@ -562,22 +600,39 @@ class Director:
         persona = self.personas[plan.persona]
         allowed = set(plan.allowed)
         leaks: list[str] = []
-        for c in persona.constraints:
-            if c.id in allowed:
+        for k in persona.knowledge():
+            if k.id in allowed or (k.disclosure == "never" and not k.markers):
                 continue
-            if c.leak_markers and intent.mentions_any(reply, c.leak_markers):
-                leaks.append(c.id)
-            elif semantic and self.matcher.semantic and any(
-                self.matcher.similarity(s, [c.fact, *c.disclosures]) >= self.limits.leak for s in intent.sentences(reply)
+            if k.markers and intent.mentions_any(reply, list(k.markers)):
+                leaks.append(k.id)
+            elif k.hidden and semantic and self.matcher.semantic and any(
+                self.matcher.similarity(s, [k.fact, *k.says]) >= self.limits.leak for s in intent.sentences(reply)
             ):
-                leaks.append(c.id)
+                leaks.append(k.id)
+        invented = invented_numbers(reply, self._known_text(persona, plan)) if semantic else []
         violations = [r.id for r in persona.do_not if r.violation_cues and intent.mentions_any(reply, r.violation_cues)]
         if plan.kind == "interviewer":  # an interviewer who says what a scored answer says gives it away
             item = next((i for i in self.items if i.id == plan.item), self.item)
             for ind in item.indicators_for(self.variant):
                 if ind.polarity == "positive" and ind.cues and intent.mentions_any(reply, ind.cues):
                     violations.append(f"gives-away:{ind.id}")
-        return {"ok": not leaks and not violations, "leaks": leaks, "violations": violations}
+        out: dict[str, Any] = {"ok": not leaks and not violations and not invented, "leaks": leaks, "violations": violations}
+        if invented:
+            out["invented"] = invented
+        return out
+
+    def _known_text(self, persona: Persona, plan: Plan) -> str:
+        """Everything a reply may draw figures from: the persona's allowed knowledge and lines, the
+        item, and what the candidate said."""
+        allowed = set(plan.allowed)
+        parts = [" ".join(k.says) + " " + k.fact for k in persona.knowledge() if k.id in allowed]
+        parts += [" ".join(t.lines) + " " + t.text for t in persona.tensions]
+        parts += [" ".join(v) for v in persona.lines.model_dump().values()]
+        item = next((i for i in self.items if i.id == plan.item), self.item)
+        parts += [item.question, item.title, *item.follow_ups, *(m.text or "" for m in plan.moves)]
+        parts += [m.term or "" for m in plan.moves]
+        parts.append(self._heard)
+        return " ".join(parts)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -585,6 +640,21 @@ class Director:
 
 def _deflect(p: Persona) -> dict[str, Any]:
     return {"act": "deflect", "rules": [r.id for r in p.do_not]}
+
+
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:%|percent\b|ms\b|k\b|x\b)?", re.I)
+_NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "fifteen",
+                 "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "dozen", "half")
+
+
+def invented_numbers(reply: str, known: str) -> list[str]:
+    """Figures in a reply (digits, or number words) that nothing the persona may say contains:
+    an LLM voice making up a fact. Offline lines come from the persona file, so they never do."""
+    have = {m.group(0).strip().lower().replace(" ", "") for m in _NUMBER.finditer(known)}
+    have_words = set(intent.words(known))
+    out = [m.group(0).strip() for m in _NUMBER.finditer(reply) if m.group(0).strip().lower().replace(" ", "") not in have]
+    out += [w for w in intent.words(reply) if w in _NUMBER_WORDS and w not in have_words]
+    return list(dict.fromkeys(out))
 
 
 def speaking_seconds(text: str, wpm: float = 150.0) -> float:
@@ -616,12 +686,18 @@ FIXED_INSTRUCTIONS = {
     "acknowledge": "Acknowledge briefly and let the candidate lead.",
     "unknown": "You do not know the answer to that; say so in character and do not invent facts.",
     "decline": "Thank them; the application cannot go further on this answer.",
+    "small_talk": "Reply to the small talk briefly and warmly, then invite them back to the task.",
+    "off_topic": "That is off the topic of this session; say so lightly and bring them back to the task.",
+    "specify": "You are not sure what they are asking; ask them to be more specific. Do not guess or state any fact.",
+    "wrap_up": "Ask whether they have anything to add before moving on.",
+    "listen": "Say a short go-on; they are presenting and you do not interrupt.",
 }
 
 
 def instructions(plan: Plan, persona: Persona, item: Item) -> str:
     """The plan in words, for an LLM voice. Facts appear here only when the plan allows them."""
     facts = {c.id: c for c in persona.constraints}
+    known = {k.id: k for k in persona.knowledge()}
     tensions = {t.id: t for t in persona.tensions}
     indicators = {i.id: i for i in item.indicators}
     out: list[str] = []
@@ -631,6 +707,24 @@ def instructions(plan: Plan, persona: Persona, item: Item) -> str:
             out.append(FIXED_INSTRUCTIONS[act])
         elif act == "disclose":
             out.append(f"The candidate asked about this; answer honestly with this fact: {facts[m.id or ''].fact}")
+        elif act == "tell":
+            k = known.get(m.id or "")
+            if k is not None:
+                out.append(f"The candidate asked about {k.topic}; answer with what you know: {k.says[0]}")
+        elif act == "withhold":
+            k = known.get(m.id or "")
+            if k is not None:
+                out.append(f"They asked about {k.topic}, which you never discuss; decline politely, like: {k.says[0]}")
+        elif act == "inventory":
+            topics = "; ".join(known[i].topic for i in m.ids or [] if i in known)
+            out.append(f"They asked for everything you know. Name only these subjects, without stating any fact, and ask which they want: {topics}")
+        elif act == "recap":
+            told = " ".join(known[i].says[0] for i in m.ids or [] if i in known)
+            out.append(f"They asked for everything; they have heard it all. Recap briefly: {told}" if told else "Ask them to be more specific.")
+        elif act == "redirect":
+            out.append(f"Their answer is not about the question; bring them back to it: {m.text}")
+        elif act == "note":
+            out.append(f"Say: {m.text}")
         elif act == "tension":
             out.append(f"Bring this up as your own view, naturally: {tensions[m.id or ''].text}")
         elif act == "clarify":
@@ -655,7 +749,7 @@ def instructions(plan: Plan, persona: Persona, item: Item) -> str:
         elif act == "time_warning":
             out.append(f"Tell them about {int((m.left_s or 0) // 60)} minutes remain.")
     if persona.constraints:
-        known = [facts[c].fact for c in plan.allowed if c in facts]
-        out.append("Facts you may state: " + ("; ".join(known) if known else "none yet")
+        may = [facts[c].fact for c in plan.allowed if c in facts]
+        out.append("Facts you may state: " + ("; ".join(may) if may else "none yet")
                    + ". Do not state or invent any other fact about the project's constraints.")
     return " ".join(out)

@@ -30,7 +30,7 @@ _QUESTION_START = re.compile(
     r"^(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question)?[\s,]*"
     r"(what|what's|whats|how|how's|why|when|where|which|who|is|are|was|were|do|does|did|can|could|would|will|"
     r"should|have|has|any|anything|tell me|walk me|help me understand|i'd like to know|i want to understand|"
-    r"i'm curious|i am curious|i wonder|i was wondering|may i ask|let me ask)\b",
+    r"i.m curious|i am curious|i wonder|i was wondering|i.m wondering|i am wondering|may i ask|let me ask|just to check|quick check)\b",
     re.I,
 )
 _REQUEST = re.compile(r"\b(tell me|could you (?:share|explain|clarify)|can you (?:share|explain|clarify)|"
@@ -40,7 +40,12 @@ _ASK_FOR_ANSWER = re.compile(
     r"(?:can|could|would) you (?:suggest|recommend|propose|design|give me the|tell me (?:what|which|how) (?:we|i) should)|"
     r"what(?:'s| is) the (?:right|best|correct|ideal)|which (?:metric|design|approach|method)s? (?:should|would)|"
     r"how (?:should|would) (?:we|i|you) (?:design|set up|structure|measure)|what (?:metric|design)s? (?:should|would)|"
-    r"just tell me|what do you want me to (?:use|measure|pick))\b",
+    r"just tell me|what do you want me to (?:use|measure|pick)|"
+    r"what (?:would|do) you (?:use|consider|include|pick|choose|build|target|go with)|"
+    r"how would you (?:split|design|measure|set up|instrument|define|randomi[sz]e|structure)|"
+    r"what (?:\w+ ){0,3}should (?:i|we) (?:power|use|pick|target|choose|aim)|give me a number|"
+    r"what would (?:constitute|be) (?:the |a )?(?:appropriate|right|good|best|ideal)|"
+    r"what(?:'s| is| would be) (?:a |the )?(?:good|sensible|reasonable) (?:\w+ )?(?:metric|guardrail|duration|sample|threshold))\b",
     re.I,
 )
 _PROPOSAL = re.compile(
@@ -60,7 +65,8 @@ _OPERATIONAL = re.compile(
     re.I,
 )
 VAGUE_TERMS = ("productivity", "engagement", "satisfaction", "happiness", "quality", "value", "impact",
-               "experience", "efficiency", "usefulness", "adoption", "success")
+               "experience", "efficiency", "usefulness", "adoption", "success", "usage", "stickiness", "output",
+               "activity", "delight")
 
 
 def sentences(text: str) -> list[str]:
@@ -130,7 +136,8 @@ def is_proposal(sentence: str) -> bool:
 
 def vague_terms(sentence: str) -> list[str]:
     """Abstract outcome words used as a metric without an operational definition."""
-    if sentence.strip().endswith("?") or not _METRIC_INTENT.search(sentence) or _OPERATIONAL.search(sentence):
+    tentative = bool(re.search(r"\b(we could|could we|maybe|how about|what about|is that okay|if that's okay)\b", sentence, re.I))
+    if (sentence.strip().endswith("?") and not tentative) or not _METRIC_INTENT.search(sentence) or _OPERATIONAL.search(sentence):
         return []
     ws = set(words(sentence))
     return [t for t in VAGUE_TERMS if t in ws]
@@ -187,3 +194,69 @@ class Matcher:
         if cls._shared is None:
             cls._shared = Matcher()
         return cls._shared
+
+
+_EVERYTHING = re.compile(
+    r"\b(anything else (?:i|we) (?:should|need to|ought to) know|anything (?:else )?i(?:'m| am) missing|"
+    r"what else (?:should|do) (?:i|we) (?:know|need to know)|tell me every(?:thing)?|everything (?:i|we) (?:should|need to) know|"
+    r"(?:all|every|any|what) (?:the |other )?(?:constraints?|limitations?|limits|restrictions|gotchas|caveats)|"
+    r"anything (?:else )?(?:that )?(?:could|might) (?:bite|affect|trip)|what am i missing|"
+    r"is there anything else|anything else (?:to know|worth knowing|i should be aware of))\b",
+    re.I,
+)
+_SMALL_TALK = re.compile(
+    r"^\W*(hi|hello|hey|good (?:morning|afternoon|evening)|thanks|thank you|cheers|nice to meet you|"
+    r"great to meet you|pleasure|how are you|how's it going|how are things|how was your (?:day|week|weekend))\b",
+    re.I,
+)
+_DISMISS = re.compile(
+    r"\b((?:won't|will not|doesn't|does not|shouldn't|should not|wouldn't|would not) (?:really )?(?:matter|be an? (?:issue|problem|concern)|be a big deal)|"
+    r"(?:isn't|is not|aren't|are not|not) (?:really )?(?:an? )?(?:issue|problem|concern|priority|important|relevant)|"
+    r"don't (?:need to )?(?:worry|care) about|no need to (?:worry|care|bother)|(?:we can |let's |just )ignore|"
+    r"negligible|doesn't apply|not worth (?:worrying|considering)|skip (?:the|that|worrying)|"
+    r"wont matter|won't matter much|not our problem|not (?:fuss|overthink|bother)|just noise|(?:a|is a) nuisance|"
+    r"make an exception|fast enough|(?:tune|fix|deal with) it (?:after|later)|tell (?:them|the \w+ team) afterwards|"
+    r"(?:engineering|they) will (?:just )?(?:have to )?(?:deal|live) with it|"
+    r"(?:everyone|all (?:the )?(?:users|developers)|100%|half of (?:all|our) (?:users|developers)) (?:in|into|gets?)\b)",
+    re.I,
+)
+_DONE = re.compile(
+    r"\b(that's (?:all|it|everything|my (?:answer|presentation|walkthrough))|that is (?:all|it|my (?:answer|presentation))|"
+    r"i'm done|i am done|i'm finished|nothing (?:more|else) to add|no(?:thing)?, (?:i think )?that's (?:it|all)|"
+    r"happy to take (?:any )?questions|(?:open|happy) (?:to|for) questions|any questions\??$|"
+    r"(?:let's|we can|can we) move on|next question|that concludes|end of (?:my )?(?:presentation|walkthrough))\b",
+    re.I,
+)
+
+
+_PREMISE = re.compile(r"^\W*(?:ok(?:ay)?,? |so,? |and )?(since|given (?:that)?|because|as we know|seeing as|now that|whatever)\b", re.I)
+_AGAIN = re.compile(r"\b(again|remind me|one more time|say that again|repeat that|what did you say|you said|you mentioned)\b", re.I)
+
+
+def is_premise(sentence: str) -> bool:
+    """A statement built on something taken as given ("since the limit is 50%, ...")."""
+    return bool(_PREMISE.search(sentence))
+
+
+def asks_again(sentence: str) -> bool:
+    """"Sorry, what was the limit again?": a request to hear something a second time."""
+    return bool(_AGAIN.search(sentence))
+
+
+def asks_everything(sentence: str) -> bool:
+    """"Anything else I should know?", "tell me every constraint": a request for all of it."""
+    return bool(_EVERYTHING.search(sentence))
+
+
+def is_small_talk(sentence: str) -> bool:
+    return bool(_SMALL_TALK.search(sentence))
+
+
+def is_dismissal(sentence: str) -> bool:
+    """Waves a concern away ("latency won't matter much", "let's just put everyone in")."""
+    return bool(_DISMISS.search(sentence))
+
+
+def is_done(text: str) -> bool:
+    """The candidate says they have finished (their answer, their walkthrough)."""
+    return bool(_DONE.search(text.strip()))

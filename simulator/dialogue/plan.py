@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from simulator.core.errors import InputError
 
-PLAN_VERSION = 2  # 1: the untyped dicts of mockpanel 0.1
-STATE_VERSION = 2
+PLAN_VERSION = 3  # 1: the untyped dicts of mockpanel 0.1; 3 adds `ids` and the world's acts (tell, withhold...)
+STATE_VERSION = 3  # 3: `told` (world facts said)
 
 
 class Move(BaseModel):
@@ -36,7 +36,8 @@ class Move(BaseModel):
     again: bool | None = None       # tension raised a second time
     answer: str | None = None       # decline: the option that declined
     rules: list[str] | None = None  # deflect: the do-not rules in force
-    score: float | None = None      # disclose: how sure the director was the fact was asked for
+    score: float | None = None      # disclose / tell: how sure the director was it was asked for
+    ids: list[str] | None = None    # inventory / recap / note: the pieces of knowledge concerned
 
 
 class Plan(BaseModel):

@@ -48,20 +48,29 @@ def persona(persona_id: str) -> Persona:
     return _PERSONAS[persona_id]
 
 
-def render(plan: Plan) -> str:
+def render(plan: Plan, said: str = "") -> str:
     """The scripted rendering of a plan (the offline voice and the fallback for a bad LLM reply):
-    read straight from the typed plan, no serialisation and no registry."""
-    return _moves(plan)
+    read straight from the typed plan, no serialisation and no registry. `said`: what this persona
+    has said so far in the session, so no line is said twice while another is left."""
+    return _moves(plan, said)
 
 
-def pick(options: list[str], plan: Plan, key: str) -> str:
-    """A deterministic choice for this seed, turn and move."""
+def pick(options: list[str], plan: Plan, key: str, said: str = "") -> str:
+    """A deterministic choice for this seed, turn and move, among the lines not yet said (all of
+    them once every one has been)."""
     if not options:
         return ""
-    if len(options) == 1:
-        return options[0]
+    fresh = [o for o in options if o not in said] or options
+    if len(fresh) == 1:
+        return fresh[0]
     rng = random.Random(f"{plan.seed}|{plan.persona}|{plan.turn}|{key}")
-    return options[rng.randrange(len(options))]
+    return fresh[rng.randrange(len(fresh))]
+
+
+def said_by(history: list[Turn], persona_id: str) -> str:
+    """Everything one persona has said in a session, for `pick` to avoid."""
+    return "\n".join(t.text for t in history
+                     if not t.is_candidate and (t.meta.get("plan") or {}).get("persona") == persona_id)
 
 
 _FALLBACK = {
@@ -74,51 +83,71 @@ _FALLBACK = {
     "hint": ("hint_lead", "follow_up_lead"),
     "probe": ("probe_lead", "follow_up_lead"),
     "follow_up": ("follow_up_lead",),
+    "small_talk": ("small_talk", "acknowledge"),
+    "off_topic": ("off_topic", "unknown"),
+    "specify": ("specify", "unknown"),
+    "wrap_up": ("wrap_up", "acknowledge"),
+    "listen": ("listen", "acknowledge"),
+    "redirect": ("redirect", "follow_up_lead"),
 }
 
 
-def _line(p: Persona, act: str, plan: Plan, key: str) -> str:
+def _line(p: Persona, act: str, plan: Plan, key: str, said: str = "") -> str:
     for group in _FALLBACK.get(act, (act,)):
         options = getattr(p.lines, group, None) or []
         if options:
-            return pick(options, plan, key)
+            return pick(options, plan, key, said)
     return ""
 
 
-def _moves(plan: Plan) -> str:
+def _topics(p: Persona, ids: list[str]) -> str:
+    topics = [k.topic for k in p.knowledge() if k.id in ids]
+    return topics[0] if len(topics) == 1 else ", ".join(topics[:-1]) + " and " + topics[-1] if topics else ""
+
+
+def _moves(plan: Plan, said: str = "") -> str:
     p = persona(plan.persona)
+    known = {k.id: k for k in p.knowledge()}
     parts: list[str] = []
     for n, m in enumerate(plan.moves):
         act = m.act
         key = f"{n}:{act}:{m.id or ''}"
         if act in ("opening", "closing"):
-            parts.append(pick(getattr(p.lines, act), plan, key))
-        elif act == "disclose":
-            c = next(c for c in p.constraints if c.id == m.id)
-            parts.append(pick(c.disclosures, plan, key))
+            parts.append(pick(getattr(p.lines, act), plan, key, said))
+        elif act in ("disclose", "tell", "withhold"):
+            k = known[m.id or ""]
+            if m.again and p.lines.again:
+                parts.append(pick(p.lines.again, plan, key + ":again", said))
+            parts.append(pick(list(k.says), plan, key, said))
+        elif act == "inventory":
+            parts.append(pick(p.lines.inventory, plan, key, said).replace("{topics}", _topics(p, m.ids or [])))
+        elif act == "recap":
+            told = [known[i].says[0] for i in m.ids or [] if i in known]
+            if told:
+                parts += [pick(p.lines.recap, plan, key, said), *told]
+            else:  # nothing uncovered yet and no inventory lines: an honest nudge, never a denial
+                parts.append(_line(p, "specify", plan, key, said))
         elif act == "tension":
             t = next(t for t in p.tensions if t.id == m.id)
-            parts.append(pick(t.lines, plan, key))
-        elif act in ("ask", "repeat"):
+            parts.append(pick(t.lines, plan, key, said))
+        elif act in ("ask", "repeat", "note"):
             parts.append(m.text or "")
-        elif act == "follow_up":
-            parts += [_line(p, act, plan, key), m.text or ""]
-        elif act == "hint":
-            parts += [_line(p, act, plan, key), m.text or ""]
+        elif act in ("follow_up", "hint", "redirect"):
+            parts += [_line(p, act, plan, key, said), m.text or ""]
         elif act == "options":
             parts.append(" / ".join(m.options or []))
         elif act == "timed":
             parts.append(f"({m.minutes or 0:g} min)")
         elif act == "clarify":
-            line = _line(p, act, plan, key)
+            line = _line(p, act, plan, key, said)
             parts.append(line.replace("{term}", m.term) if m.term else line.replace("{term}", "that"))
         elif act == "decline":
             continue  # the closing line that follows says it
         else:
-            parts.append(_line(p, act, plan, key))
-    text = " ".join(x.strip() for x in parts if x and x.strip())
+            parts.append(_line(p, act, plan, key, said))
+    text = " ".join(x.strip()[0].upper() + x.strip()[1:] for x in parts if x and x.strip())
     if not text:  # a persona file without the lines a move needs: a neutral beat, never an invented fact
-        text = _line(p, "acknowledge", plan, "empty") or "…"
+        text = _line(p, "acknowledge", plan, "empty", said) or "…"
     return text
 
 
@@ -173,7 +202,7 @@ def messages_for(p: Persona, history: list[Turn], plan: Plan) -> list[dict[str, 
     return msgs
 
 
-def _chat(messages: list[dict[str, str]], plan: Plan, purpose: str, ledger: Any) -> Any:
+def _chat(messages: list[dict[str, str]], plan: Plan, purpose: str, ledger: Any, said: str = "") -> Any:
     """The one model call of the voice (tests replace it to stand in for an online model).
 
     On the embedded default the plan is rendered here, in-process: no litellm import and no trip
@@ -184,7 +213,7 @@ def _chat(messages: list[dict[str, str]], plan: Plan, purpose: str, ledger: Any)
     target = get_settings().model_for(purpose)
     if is_embedded(target):
         started = time.perf_counter()
-        text = render(plan)
+        text = render(plan, said)
         latency = time.perf_counter() - started
         if ledger is not None:
             ledger.record(purpose, target, 0, 0, 0.0, latency)
@@ -206,8 +235,9 @@ def speak(plan: Plan, history: list[Turn], check: Callable[..., dict[str, Any]],
     p = persona(plan.persona)
     purpose = purpose or plan.kind
     messages = messages_for(p, history, plan)
+    said = said_by(history, p.id)
     started = time.perf_counter()
-    reply = _chat(messages, plan, purpose, ledger)
+    reply = _chat(messages, plan, purpose, ledger, said)
     text = reply.text.strip()
     embedded = is_embedded(str(reply.model))  # says only lines the plan allows: no semantic leak check
     verdict = check(text, plan, semantic=not embedded)
@@ -219,12 +249,12 @@ def speak(plan: Plan, history: list[Turn], check: Callable[..., dict[str, Any]],
             {"role": "system", "content": "That reply said something the plan does not allow (a fact not asked about, "
              "or a suggestion of the design or metrics). Say it again following only the plan's instructions."},
         ]
-        reply = _chat(retry, plan, purpose, ledger)
+        reply = _chat(retry, plan, purpose, ledger, said)
         text = reply.text.strip()
         verdict = check(text, plan)
         record.update(verdict, regenerated=True)
         if not verdict["ok"]:
-            text = render(plan)
+            text = render(plan, said)
             record["replaced"] = True
     meta = {
         "plan": plan.saved(),

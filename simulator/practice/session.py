@@ -52,13 +52,14 @@ from simulator.core.errors import InputError, ModelError, UserError
 from simulator.core.files import json_line, parse_json, read_text
 from simulator.core.transcript import CANDIDATE, MAX_TRANSCRIPT_BYTES, MAX_TURN_CHARS, MAX_TURNS, Transcript, Turn
 from simulator.dialogue import voice
-from simulator.dialogue.director import APPLICATION_KINDS, Director, speaker_for, speaking_seconds
+from simulator.dialogue.director import APPLICATION_KINDS, Director, speaking_seconds
 from simulator.dialogue.plan import Plan
 from simulator.grading.grader import live_evidence
 from simulator.storage import SessionRow, Store, lease_holder, now_iso, open_store
 
 ClockKind = Literal["wall", "virtual"]
 COMMANDS = ("hint", "repeat", "time", "end")
+COACH = "coach"  # the speaker of notes (/time, a work simulation's /hint): not a persona
 ASSISTANT_COMMANDS = ("ai", "assistant")
 THINK_S = 20.0  # the virtual clock's pause before each candidate turn
 
@@ -166,7 +167,7 @@ class Session:
 
     def names(self) -> dict[str, str]:
         """Display names by persona id (a turn's `meta["plan"]["persona"]`), for the terminal and the app."""
-        return {pid: f"{p.name} ({p.title})" for pid, p in self.director.personas.items()}
+        return {COACH: "Note", **{pid: f"{p.name} ({p.title})" for pid, p in self.director.personas.items()}}
 
     @property
     def finished(self) -> bool:
@@ -273,17 +274,21 @@ class Session:
             return
         self._check_open()
         turn = Turn(speaker=CANDIDATE, text=f"/{name}", channel="command", at=now_iso())
-        if name == "time":
-            left = self.time_left()
-            lead = self.director.host()
-            text = "No time limit on this one." if left is None else f"{int(left // 60)}:{int(left % 60):02d} left."
-            reply = Turn(speaker=speaker_for(lead), text=text, channel="command",
-                         at=now_iso(), meta={"persona": lead.id, "time_left_s": None if left is None else round(left, 1)})
+        if name == "time" or (name == "hint" and self.director.mode() == "partner"):
+            # a note from the practice room, not a line of the persona's
+            if name == "time":
+                left = self.time_left()
+                text = "No time limit on this one." if left is None else f"{int(left // 60)}:{int(left % 60):02d} left."
+                meta: dict[str, Any] = {"note": "time", "time_left_s": None if left is None else round(left, 1)}
+            else:
+                text, meta = self.director.coach_note(), {"note": "hint"}
+            reply = Turn(speaker=COACH, text=text, channel="command", at=now_iso(), meta=meta)
             self._save(turn, [])
             self._save(reply, [])
             yield reply
             return
-        plans = self.director.command(name, self.elapsed())
+        last = next((t.text for t in reversed(self._turns) if not t.is_candidate and t.channel == "chat"), "")
+        plans = self.director.command(name, self.elapsed(), last)
         self._save(turn, plans)
         yield from self._speak_pending()
 

@@ -217,6 +217,7 @@ def resumable() -> None:
 
 def names(s: Session) -> dict[str, str]:
     out = {pid: p.name for pid, p in s.director.personas.items()}
+    out["coach"] = "Note"
     try:
         out["interviewer"] = s.director.lead().name
     except ValueError:

@@ -1,0 +1,98 @@
+"""How well a persona understands what is asked: the comprehension bars scored on labelled
+questions (evals/data/comprehension/: the held-out half of the dev ask cues, and hard negatives).
+
+    python -m evals.comprehension [--grid]
+
+Per persona: accuracy of the piece of knowledge each question is mapped to (or none), hidden
+constraints triggered by a question that did not ask for them (leaks; the number that must be 0),
+and asks missed. With --grid, the same over a grid of bars, to choose them; the blind probes
+(evals/data/probes/) are never used for this.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEV = Path(__file__).parent / "data" / "comprehension"
+GROUPS = {"jordan-lee": "jordan-lee", "interviewer": "interviewer-behavioural", "panel": "panel-product-manager"}
+
+
+def labelled() -> list[tuple[str, str, str | None]]:
+    """(persona id, question, expected knowledge id or None)."""
+    out: list[tuple[str, str, str | None]] = []
+    held = yaml.safe_load((DEV / "held_cues.yaml").read_text())
+    for group, facts in held.items():
+        for kid, qs in facts.items():
+            out += [(GROUPS[group], q, kid) for q in qs]
+    for row in yaml.safe_load((DEV / "negatives.yaml").read_text()):
+        asks = row.get("asks") or []
+        out.append(("jordan-lee", row["say"], asks[0] if asks else None))
+    return out
+
+
+def score(bars: Any = None, rows: list[tuple[str, str, str | None]] | None = None) -> dict[str, Any]:
+    from simulator.content.library import load_library
+    from simulator.dialogue import intent
+    from simulator.dialogue.comprehension import Bars, Comprehension
+    from simulator.dialogue.intent import Matcher
+
+    lib = load_library()
+    comp = Comprehension(Matcher.shared(), bars or Bars())
+    rows = rows if rows is not None else labelled()
+    out: dict[str, Any] = {}
+    for pid in dict.fromkeys(r[0] for r in rows):
+        p = lib.personas[pid]
+        item = next(i for i in lib.items.values() if pid in i.personas)
+        context = f"{item.title} {item.question}"
+        hidden = {k.id for k in p.knowledge() if k.hidden}
+        right = leaks = missed = n = 0
+        wrong: list[str] = []
+        for _, q, want in (r for r in rows if r[0] == pid):
+            n += 1
+            got: set[str] = set()
+            for s in intent.sentences(q) or [q]:
+                if intent.asks_everything(s):
+                    continue
+                for clause in intent.clauses(s):
+                    k, _, _ = comp.best(p, clause, context, request=intent.asks_for_answer(s))
+                    if k is not None:
+                        got.add(k.id)
+            ok = (want in got) if want else not got
+            right += ok
+            leaks += len((got & hidden) - {want})
+            missed += bool(want and want not in got)
+            if not ok:
+                wrong.append(f"{q!r}: want {want}, got {sorted(got)}")
+        out[pid] = {"n": n, "accuracy": right / n, "hidden_false_triggers": leaks, "missed": missed, "wrong": wrong}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--grid", action="store_true")
+    ap.add_argument("--show", action="store_true", help="list the questions mapped wrongly")
+    args = ap.parse_args()
+    from simulator.dialogue.comprehension import Bars
+
+    rows = labelled()
+    if args.grid:
+        for ask, world, unanchored in itertools.product((0.72, 0.78), (0.5, 0.55, 0.6, 0.65), (0.1, 0.2)):
+            res = score(replace(Bars(), ask=ask, ask_world=world, unanchored=unanchored), rows)
+            cells = "  ".join(f"{pid[:12]} acc {r['accuracy']:.3f} leaks {r['hidden_false_triggers']} missed {r['missed']}" for pid, r in res.items())
+            print(f"ask {ask:.2f} world {world:.2f} unanchored {unanchored:.1f}  {cells}")
+        return
+    for pid, r in score(None, rows).items():
+        print(f"{pid}: {r['n']} questions, accuracy {r['accuracy']:.3f}, hidden constraints triggered unasked {r['hidden_false_triggers']}, asks missed {r['missed']}")
+        if args.show:
+            for w in r["wrong"]:
+                print("   ", w)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,211 @@
+"""Comprehension: what a candidate's message asks or does, read against what a persona knows.
+
+Every question (or request) in a message is cut into clauses; each clause is scored against every
+piece of the persona's knowledge (its hidden constraints and its world facts, `Persona.knowledge`)
+and goes to the best one if it clears the bar, else to *nothing*. That competition is the point: a
+question about the team's size is matched to the team, not to engineering's latency worry because
+both mention engineers; an unrelated question matches nothing, so it never triggers a hidden fact.
+
+A clause that matches nothing is one of: a request for everything ("anything else I should
+know?"), small talk, off the topic of the session, or a question the persona's world does not hold
+(so an honest "I don't know"). Statements are read for proposals and for dismissals of a subject
+the persona knows about (a constraint). Nothing here knows a particular persona: the subject matter
+comes from the persona's YAML, the sentence kinds from `intent`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simulator.content.persona import Knowledge, Persona
+from simulator.dialogue import intent
+from simulator.dialogue.intent import Matcher
+
+
+@dataclass(frozen=True)
+class Bars:
+    """Thresholds (MiniLM cosine, lexical floor), tuned on the dev probes and cue negatives
+    (`evals/data/probes/dev/`), never on the blind probes."""
+
+    ask: float = 0.72           # cues + 0.5 * lines for a clause to ask about a hidden constraint
+    ask_world: float = 0.60     # the same for a world fact (wrongly telling one leaks nothing hidden)
+    ask_request: float = 0.95   # the same for a clause that also asks for the answer ("what should we...")
+    near: float = 0.55          # below `ask`, above this: a near miss (not "I don't know")
+    again: float = 0.35         # "what was that again?" against what was already said
+    topic: float = 0.55         # a statement on a constraint's subject (for push back)
+    unanchored: float = 0.2     # taken off a piece of knowledge none of whose own words the clause uses
+    on_topic: float = 0.3       # similarity to the session's own subject below which a question is off-topic
+
+
+@dataclass
+class Reading:
+    """What one candidate message asks and does."""
+
+    asks: dict[str, float] = field(default_factory=dict)   # knowledge id -> score, best first
+    unknown: list[str] = field(default_factory=list)       # questions the persona's world does not hold
+    near: list[str] = field(default_factory=list)          # questions close to some knowledge, not close enough
+    everything: bool = False
+    small_talk: bool = False
+    off_topic: bool = False
+    asks_for_answer: bool = False
+    dismisses: list[str] = field(default_factory=list)     # constraint ids whose subject a statement waves away
+    proposals: list[str] = field(default_factory=list)     # sentences that propose part of a plan
+    vague: list[str] = field(default_factory=list)         # vague metric terms used without a definition
+    questions: list[str] = field(default_factory=list)
+
+    @property
+    def none(self) -> bool:
+        """Nothing the persona knows was asked (the honest outcome for an unrelated question)."""
+        return not self.asks
+
+
+class Comprehension:
+    """One per session (it caches per persona the words that tell its pieces of knowledge apart)."""
+
+    def __init__(self, matcher: Matcher, bars: Bars = Bars()) -> None:
+        self.matcher = matcher
+        self.bars = bars
+        self._anchors: dict[str, dict[str, frozenset[str]]] = {}
+
+    def warm_texts(self, p: Persona) -> list[str]:
+        out: list[str] = []
+        for k in p.knowledge():
+            out += [*k.ask_cues, *k.says]
+        return out
+
+    def anchors(self, p: Persona, context: str) -> dict[str, frozenset[str]]:
+        """Per piece of knowledge, the words only it uses (cues and lines), leaving out the other
+        pieces' words and the session's own subject (`context`): a clause must use one of them to
+        ask about it. MiniLM alone rates "what do the recommendations look like?" close to "what
+        does the historical data look like?"; the subject words tell them apart."""
+        key = f"{p.id}|{context}"
+        cached = self._anchors.get(key)
+        if cached is not None:
+            return cached
+        ks = p.knowledge()
+        vocab = {k.id: intent.content_words(" ".join([*k.ask_cues, *k.says])) for k in ks}
+        common = intent.content_words(context)
+        out: dict[str, frozenset[str]] = {}
+        for k in ks:
+            others = set().union(*(v for kid, v in vocab.items() if kid != k.id)) if len(vocab) > 1 else set()
+            out[k.id] = frozenset(vocab[k.id] - others - common)
+        self._anchors[key] = out
+        return out
+
+    def about(self, clause: str, k: Knowledge) -> float:
+        """How much a clause is about a piece of knowledge: its ask cues, and what it says."""
+        return self.matcher.similarity(clause, list(k.ask_cues)) + 0.5 * self.matcher.similarity(clause, list(k.says))
+
+    def best(self, p: Persona, clause: str, context: str, *, request: bool = False) -> tuple[Knowledge | None, float, float]:
+        """The piece of knowledge a clause asks about (None below the bar), its score, and the bar."""
+        anchors = self.anchors(p, context)
+        words = intent.content_words(clause)
+        scored: list[tuple[float, Knowledge]] = []
+        for k in p.knowledge():
+            score = self.about(clause, k)
+            if anchors[k.id] and not (words & anchors[k.id]) and not self._literal(clause, k):
+                score -= self.bars.unanchored  # none of its own words: alike in phrasing, maybe not in subject
+            scored.append((score, k))
+        if not scored:
+            return None, 0.0, self.bars.ask
+        score, k = max(scored, key=lambda x: x[0])
+        bar = self.bars.ask if k.hidden else self.bars.ask_world
+        if request and k.disclosure != "never":
+            bar = self.bars.ask_request
+        return (k if score >= bar else None), score, bar
+
+    @staticmethod
+    def _literal(clause: str, k: Knowledge) -> bool:
+        return bool(k.markers) and intent.mentions_any(clause, list(k.markers))
+
+    def _again(self, p: Persona, clause: str, told: set[str]) -> str | None:
+        """Asked to hear something again: the best match among what was already said (no bar to
+        keep a secret: it is no longer one), if it is not far off."""
+        scored = [(self.about(clause, k), k.id) for k in p.knowledge() if k.id in told]
+        if not scored:
+            return None
+        score, kid = max(scored)
+        return kid if score >= self.bars.again else None
+
+    def read(self, p: Persona, text: str, context: str, scenario: list[str], told: set[str] | None = None) -> Reading:
+        """`context`: the session's subject in words (item title and question), left out of the
+        anchors; `scenario`: texts that say what the session is about, to tell an unknown work
+        question from an off-topic one; `told`: what the persona has already said (a request to
+        hear it again is matched against these with a lower bar)."""
+        told = told or set()
+        r = Reading()
+        sents = intent.sentences(text) or [text]
+        r.questions = [s for s in sents if intent.is_question(s)]
+        r.asks_for_answer = any(intent.asks_for_answer(s) for s in sents)
+        for s in r.questions:
+            request = intent.asks_for_answer(s)
+            for clause in intent.clauses(s):
+                k, score, bar = self.best(p, clause, context, request=request)
+                if k is not None:  # "any constraints on the rollout percentage?" asks about one thing
+                    if score > r.asks.get(k.id, 0.0):
+                        r.asks[k.id] = round(score, 3)
+                    continue
+                if intent.asks_everything(clause) or intent.asks_everything(s):
+                    r.everything = True
+                    continue
+                if request:
+                    continue  # a request for the answer is deflected, not "I don't know"
+                again = self._again(p, clause, told) if intent.asks_again(s) else None
+                if again is not None:
+                    r.asks[again] = max(r.asks.get(again, 0.0), round(score, 3))
+                elif intent.is_small_talk(clause):
+                    r.small_talk = True
+                elif score >= self.bars.near:
+                    r.near.append(clause)
+                elif self._off_topic(clause, scenario):
+                    r.off_topic = True
+                else:
+                    r.unknown.append(clause)
+        r.asks = dict(sorted(r.asks.items(), key=lambda kv: -kv[1]))
+        statements = [s for s in sents if s not in r.questions]
+        if not r.questions and any(intent.is_small_talk(s) for s in sents) and len(intent.words(text)) <= 12:
+            r.small_talk = True
+        r.proposals = [s for s in statements if intent.is_proposal(s)]
+        for s in sents:
+            r.vague += [t for t in intent.vague_terms(s) if t not in r.vague]
+        r.dismisses = self._dismissed(p, [s for s in statements if intent.is_dismissal(s) or intent.is_premise(s)], context)
+        return r
+
+    def _off_topic(self, clause: str, scenario: list[str]) -> bool:
+        """A question unlike anything the session is about, with no word of it either."""
+        if not scenario:
+            return False
+        if intent.content_words(clause) & intent.content_words(" ".join(scenario)):
+            return False
+        return self.matcher.similarity(clause, scenario) < self.bars.on_topic
+
+    def _dismissed(self, p: Persona, sentences: list[str], context: str) -> list[str]:
+        """Hidden constraints whose subject a dismissive statement is about."""
+        out: list[str] = []
+        if not sentences:
+            return out
+        anchors = self.anchors(p, context)
+        for k in p.knowledge():
+            if not k.hidden:
+                continue
+            for s in sentences:
+                if (anchors[k.id] and intent.content_words(s) & anchors[k.id]) or self.about(s, k) >= self.bars.topic:
+                    out.append(k.id)
+                    break
+        return out
+
+    def on_subject(self, p: Persona, sentences: list[str], context: str) -> tuple[Knowledge | None, float]:
+        """The hidden constraint a proposal is most about (anchored), and how much."""
+        anchors = self.anchors(p, context)
+        parts = [c for s in sentences for c in intent.clauses(s)]
+        scored: list[tuple[float, Knowledge]] = []
+        for k in p.knowledge():
+            if not k.hidden:
+                continue
+            on = [x for x in parts if not anchors[k.id] or intent.content_words(x) & anchors[k.id]]
+            if on:
+                scored.append((max(self.about(x, k) for x in on), k))
+        if not scored:
+            return None, 0.0
+        score, k = max(scored, key=lambda x: x[0])
+        return k, score

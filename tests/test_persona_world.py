@@ -1,0 +1,143 @@
+"""Personas that listen (issue #12): a world per persona with disclosure rules, what a message
+asks mapped to one piece of knowledge or to none, honest answers, no repeated lines, commands as
+notes, and the LLM reply check against the world. Offline voice, in-memory store, virtual clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simulator.content.library import load_library
+from simulator.core.errors import InputError
+from simulator.dialogue import intent
+from simulator.practice.session import COACH, Session
+from simulator.storage import open_store
+
+LIB = load_library()
+WORK_SIM = next(i.id for i in LIB.items.values() if "jordan-lee" in i.personas)
+HIDDEN = {c.id for c in LIB.persona("jordan-lee").constraints}
+
+
+def _jordan(seed: int = 0) -> Session:
+    s = Session.start(WORK_SIM, store=open_store(":memory:"), clock="virtual", seed=seed)
+    s.opening()
+    return s
+
+
+def _acts(turns: list[Any]) -> list[tuple[str, str | None]]:
+    return [(m["act"], m.get("id")) for t in turns for m in (t.meta.get("plan") or {}).get("moves", [])]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_unrelated_question_with_a_constraint_word_gets_the_world_not_the_secret(seed: int) -> None:
+    s = _jordan(seed)
+    acts = _acts(s.respond("What's your team size? How many engineers and PMs are on the recommendations feature?"))
+    assert ("tell", "team") in acts
+    assert not [a for a in acts if a[0] == "disclose"], acts
+    assert "latency" not in s.transcript().turns[-1].text.lower()
+
+
+@pytest.mark.parametrize("question,fact", [
+    ("How do users feel about the current autocomplete?", "current-autocomplete"),
+    ("What decision will this pilot feed into?", "decision"),
+    ('What does "developer productivity" mean to you?', "productivity-meaning"),
+    ("Who signs off on the launch?", "stakeholders"),
+])
+def test_world_questions_are_answered_from_the_world(question: str, fact: str) -> None:
+    acts = _acts(_jordan().respond(question))
+    assert ("tell", fact) in acts
+    assert ("unknown", None) not in acts
+
+
+def test_asked_for_everything_she_names_subjects_never_facts_and_never_denies() -> None:
+    s = _jordan()
+    for _ in range(3):
+        turns = s.respond("Is there anything else I should know?")
+        acts = _acts(turns)
+        assert ("inventory", None) in acts and ("unknown", None) not in acts
+        assert not [a for a in acts if a[0] == "disclose"]
+    for q in ("How much traffic can the experiment get?", "Is engineering worried about latency from the LLM calls?",
+              "How noisy is the historical data on developer session lengths?"):
+        assert [a for a in _acts(s.respond(q)) if a[0] == "disclose"]
+    assert ("recap", None) in _acts(s.respond("Tell me every constraint."))
+
+
+def test_a_dismissed_constraint_gets_a_gentle_push_back_every_time() -> None:
+    s = _jordan()
+    assert ("pushback", "api-latency") in _acts(s.respond("Latency won't matter much."))
+    assert ("pushback", "api-latency") in _acts(s.respond("Honestly, latency won't matter much."))
+
+
+def test_small_talk_and_off_topic_are_not_i_dont_know() -> None:
+    s = _jordan()
+    assert ("small_talk", None) in _acts(s.respond("Hi Jordan, how are you?"))
+    assert ("off_topic", None) in _acts(s.respond("Who won the football last night?"))
+
+
+def test_no_line_is_said_twice_while_another_is_left() -> None:
+    s = _jordan(3)
+    for n in range(14):
+        s.respond(f"Point {n}: I'm noting that down for the plan.")
+    said = [intent.normalise(x) for t in s.transcript().turns if not t.is_candidate for x in intent.sentences(t.text)]
+    said = [x for x in said if len(x) > 12]
+    assert len(said) == len(set(said)), [x for x in said if said.count(x) > 1]
+
+
+def test_asked_again_she_says_it_again_without_denying() -> None:
+    s = _jordan()
+    s.respond("How much traffic can we allocate to this experiment?")
+    acts = _acts(s.respond("Sorry, what was the traffic limit again?"))
+    assert ("disclose", "traffic-cap") in acts and ("unknown", None) not in acts
+
+
+def test_hint_and_time_are_notes_and_repeat_says_her_last_line() -> None:
+    s = _jordan()
+    last = s.transcript().turns[-1].text
+    [note] = s.respond("/hint")
+    assert note.speaker == COACH and "traffic" in note.text and "5%" not in note.text
+    [clock] = s.respond("/time")
+    assert clock.speaker == COACH and "left" in clock.text
+    [again] = s.respond("/repeat")
+    assert again.text == last and again.speaker == "jordan-lee"
+
+
+def test_an_interviewer_answers_questions_about_the_round_and_the_question_stands() -> None:
+    s = Session.start("lead-team-conflict", store=open_store(":memory:"), clock="virtual")
+    s.opening()
+    acts = _acts(s.respond("Is it fine if I assume the company was a startup?"))
+    assert ("tell", "assumptions") in acts and not [a for a in acts if a[0] in ("follow_up", "probe")]
+    assert ("withhold", "scoring") in _acts(s.respond("How am I doing so far?"))
+
+
+def test_an_llm_reply_with_a_figure_the_world_does_not_hold_is_caught() -> None:
+    s = _jordan()
+    [t] = s.respond("How big is the team?")
+    from simulator.dialogue.plan import Plan
+
+    plan = Plan.load(t.meta["plan"])
+    assert s.director.check("We have four engineers, a designer and me.", plan)["ok"]
+    bad = s.director.check("We have 35 engineers and a 10% traffic cap.", plan)
+    assert not bad["ok"] and "35" in bad["invented"] and "traffic-cap" in bad["leaks"]
+
+
+def test_a_probe_line_of_an_unknown_kind_is_a_one_line_error(tmp_path: Path) -> None:
+    from evals.probes import load_probes
+
+    f = tmp_path / "p.yaml"
+    f.write_text(f"probes:\n  - id: x\n    item: {WORK_SIM}\n    persona: jordan-lee\n    turns:\n"
+                 "      - say: hi\n        kind: chit-chat\n")
+    with pytest.raises(InputError) as exc:
+        load_probes(f, LIB)
+    assert "kind" in str(exc.value) and "chit-chat" in str(exc.value)
+
+
+def test_blind_probes_hold_the_hard_lines() -> None:
+    """The blind probes (written by someone who never saw the persona files or the engine): no
+    hidden fact before it is asked, no do-not broken, no line repeated unasked."""
+    from evals.probes import run_probes
+
+    m = run_probes(Path(__file__).parents[1] / "evals" / "data" / "probes" / "blind", lib=LIB)["metrics"]
+    assert m["leaks"] == 0 and m["do_not_violations"] == 0 and m["repeated_lines"] == 0
+    assert m["invented_facts"] == 0
