@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from simulator.app import ui as app_ui
 from simulator.content.library import ROOT, load_library
 from simulator.content.rubric import Item
 from simulator.core.errors import ModelError
@@ -26,6 +27,15 @@ PAGES = {
     "settings": "simulator/app/pages/settings.py",
 }
 LIB = load_library()
+REAL_WARM_ITEM = app_ui.warm_item
+
+
+@pytest.fixture(autouse=True)
+def no_background_grading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app warms the grader in a background thread once an answer is in; here that thread
+    would outlive its test and write into the next one's cache directory, so it never starts
+    (the tests below that are about it record the call instead, or call the real one)."""
+    monkeypatch.setattr(app_ui, "warm_item", lambda item_id, variant: None)
 
 
 def jordan_item() -> Item:
@@ -723,10 +733,10 @@ def test_warming_an_item_never_calls_a_model_backed_grader_and_runs_once(monkeyp
     monkeypatch.setattr(threading, "Thread", Recorded)
     ui._warmed_items().clear()
     monkeypatch.setattr(ui, "grader_engine", lambda: "llm")
-    ui.warm_item(jordan_item().id, None)
+    REAL_WARM_ITEM(jordan_item().id, None)  # the autouse fixture replaced ui.warm_item
     assert started == []
     monkeypatch.setattr(ui, "grader_engine", lambda: "semantic")
-    ui.warm_item(jordan_item().id, None)
-    ui.warm_item(jordan_item().id, None)
+    REAL_WARM_ITEM(jordan_item().id, None)
+    REAL_WARM_ITEM(jordan_item().id, None)
     assert started == [f"mockpanel-warm-{jordan_item().id}"]
     ui._warmed_items().clear()
