@@ -109,8 +109,8 @@ def bench_semantic() -> dict[str, float]:
 def bench_llm(latency_s: float = LATENCY_S) -> dict[str, float]:
     from simulator.content.library import Library
     from simulator.grading import llm as judge
-    from simulator.grading import tokens
     from simulator.grading.grader import grade
+    from simulator.models import tokens
     from simulator.testing.recorder import FakeModel
 
     item, t = _item_and_transcript()

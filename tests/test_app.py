@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from simulator.app import ui as app_ui
 from simulator.content.library import ROOT, load_library
 from simulator.content.rubric import Item
 from simulator.core.errors import ModelError
@@ -26,6 +27,15 @@ PAGES = {
     "settings": "simulator/app/pages/settings.py",
 }
 LIB = load_library()
+REAL_WARM_ITEM = app_ui.warm_item
+
+
+@pytest.fixture(autouse=True)
+def no_background_grading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app warms the grader in a background thread once an answer is in; here that thread
+    would outlive its test and write into the next one's cache directory, so it never starts
+    (the tests below that are about it record the call instead, or call the real one)."""
+    monkeypatch.setattr(app_ui, "warm_item", lambda item_id, variant: None)
 
 
 def jordan_item() -> Item:
@@ -671,3 +681,62 @@ def test_a_session_ended_before_any_answer_is_not_counted_on_progress() -> None:
     assert not at.exception, [e.value for e in at.exception]
     text = page_text(at)
     assert "ended before any answer are not counted" in text and "No answered sessions yet" in text
+
+
+def test_after_a_finished_session_the_practice_link_shows_the_chooser_with_that_item_chosen() -> None:
+    at = start_jordan(app())
+    say(at, "What does developer productivity mean for this pilot?")
+    at.button(key="pr_end").click().run()
+    at.switch_page(PAGES["feedback"]).run()
+    at.switch_page(PAGES["practice"]).run()  # the sidebar's link: a fresh visit
+    assert not at.exception, [e.value for e in at.exception]
+    assert "practice" not in at.session_state
+    assert at.selectbox(key="pr_item").value == jordan_item().id
+    assert [b for b in at.button if b.key == "pr_start"]
+    assert not at.chat_message
+
+
+def test_an_unfinished_session_is_still_there_after_visiting_another_page() -> None:
+    at = start_jordan(app())
+    say(at, "What does developer productivity mean for this pilot?")
+    at.switch_page(PAGES["progress"]).run()
+    at.switch_page(PAGES["practice"]).run()
+    assert "practice" in at.session_state and not at.session_state["practice"].finished
+    assert any("productivity" in text for _, text in chat_texts(at))
+
+
+def test_the_grader_gets_ready_once_the_first_answer_has_its_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.app import ui
+
+    calls: list[tuple[str, str | None]] = []
+    monkeypatch.setattr(ui, "warm_item", lambda item_id, variant: calls.append((item_id, variant)))
+    at = start_jordan(app())
+    assert calls == []  # not while the opening is spoken: it would slow the first reply
+    say(at, "What does developer productivity mean for this pilot?")
+    assert calls and set(calls) == {(jordan_item().id, None)}
+
+
+def test_warming_an_item_never_calls_a_model_backed_grader_and_runs_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from simulator.app import ui
+
+    started: list[str] = []
+
+    class Recorded:
+        def __init__(self, target: Any, name: str, daemon: bool) -> None:
+            self.name = name
+
+        def start(self) -> None:
+            started.append(self.name)
+
+    monkeypatch.setattr(threading, "Thread", Recorded)
+    ui._warmed_items().clear()
+    monkeypatch.setattr(ui, "grader_engine", lambda: "llm")
+    REAL_WARM_ITEM(jordan_item().id, None)  # the autouse fixture replaced ui.warm_item
+    assert started == []
+    monkeypatch.setattr(ui, "grader_engine", lambda: "semantic")
+    REAL_WARM_ITEM(jordan_item().id, None)
+    REAL_WARM_ITEM(jordan_item().id, None)
+    assert started == [f"mockpanel-warm-{jordan_item().id}"]
+    ui._warmed_items().clear()

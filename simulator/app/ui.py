@@ -391,6 +391,46 @@ def warm_grader_quietly() -> None:
     _load_grader_models(grader_engine())
 
 
+@st.cache_resource(show_spinner=False)
+def _warmed_items() -> set[tuple[str, str | None, str]]:
+    return set()
+
+
+def warm_item(item_id: str, variant: str | None) -> None:
+    """While the candidate talks, in a background thread (once per item and engine per process):
+    load the offline grader and grade a one-line transcript of this item, so its rubric's vectors
+    are computed (and kept on disk) and the Feedback page's code is imported before End is pressed.
+    The first grade then only reads the candidate's own sentences. Never for a model-backed
+    grader (that would be a paid call); a failure here is silent (the real grade reports it)."""
+    import threading
+
+    engine = grader_engine()
+    key = (item_id, variant, engine)
+    done = _warmed_items()
+    if engine not in ("semantic", "trained") or key in done:
+        return
+    done.add(key)
+    lib = library()
+
+    def work() -> None:
+        try:
+            import importlib
+
+            for module in ("simulator.grading.report", "simulator.practice.assessment"):  # the Feedback page's imports
+                importlib.import_module(module)
+            from simulator.core.transcript import Transcript, Turn
+            from simulator.grading.grader import grade
+
+            warm_grader_quietly()
+            turn = Turn(speaker="candidate", text="I would start by asking what success means here.")
+            transcript = Transcript.model_validate({"item": item_id, "variant": variant, "turns": [turn]})
+            grade(transcript, lib.item(item_id), engine=engine, library=lib)
+        except Exception:  # the real grade says what is wrong
+            done.discard(key)
+
+    threading.Thread(target=work, name=f"mockpanel-warm-{item_id}", daemon=True).start()
+
+
 def keep_valid(key: str, options: list[Any]) -> None:
     """Before a keyed selectbox/radio: a remembered choice that the new options no longer hold
     (another track or item was picked) falls back to the first option instead of failing."""

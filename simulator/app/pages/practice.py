@@ -13,7 +13,20 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from simulator.app.ui import bullets, damaged_notice, keep_valid, ledger, library, md, md_escape, run_safely, show_error, store, user_id
+from simulator.app.ui import (
+    bullets,
+    damaged_notice,
+    keep_valid,
+    ledger,
+    library,
+    md,
+    md_escape,
+    run_safely,
+    show_error,
+    store,
+    user_id,
+    warm_item,
+)
 
 if TYPE_CHECKING:
     from simulator.content.rubric import Item
@@ -501,6 +514,12 @@ def conversation(s: Session) -> None:
             announce(live, s.transcript().turns, who)
             if s.finished:
                 st.rerun()
+
+    if prompt or any(t.is_candidate for t in turns):
+        # Once the first answer has its reply, while the candidate reads and types the next: the
+        # grader gets ready in the background, so the first grade after End is quick (not earlier:
+        # on two cores it would slow the first reply down).
+        warm_item(s.row.item_id, s.row.variant)
 
     if side is not None:
         with side:

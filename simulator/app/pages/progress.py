@@ -128,15 +128,20 @@ pos = ind[ind["polarity"] == "positive"]
 if pos.empty:
     st.caption("No positive indicators graded yet.")
 else:
+    import textwrap
+
     shown = pos.assign(shown=pos["status"] == "met").groupby("indicator", as_index=False).agg(
         rate=("shown", "mean"), attempts=("shown", "count"))
+    # Each indicator's whole text, wrapped onto lines of its own (a single-line label was cut off).
+    shown["label"] = shown["indicator"].map(lambda t: "\n".join(textwrap.wrap(str(t), 60)) or str(t))
+    lines = int(shown["label"].str.count("\n").max()) + 1
     st.altair_chart(
         alt.Chart(shown).mark_bar().encode(
             x=alt.X("rate:Q", title="shown in share of attempts", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("indicator:N", sort="x", title=None, axis=alt.Axis(labelLimit=480)),
+            y=alt.Y("label:N", sort="x", title=None, axis=alt.Axis(labelExpr="split(datum.label, '\\n')", labelLimit=0)),
             tooltip=["indicator:N", alt.Tooltip("rate:Q", format=".0%"), "attempts:Q"],
         ),
-        height=max(90, 30 * len(shown) + 50),
+        height=max(90, (13 * lines + 14) * len(shown) + 50),
     )
 
 
