@@ -33,6 +33,9 @@ SHORT_NAMES = {
     "blind": DATA_DIR / "blind",
     "calibration": DATA_DIR / "calibration",
     "probes": DATA_DIR / "probes",
+    "probes-dev": DATA_DIR / "probes" / "dev",
+    "probes-blind": DATA_DIR / "probes" / "blind",
+    "probes-reviewed": DATA_DIR / "probes" / "reviewed",
     "recorded": DATA_DIR / "recorded",
 }
 RESULTS = "results.json"
@@ -62,7 +65,7 @@ class Row(devset.Row):
 
 
 def resolve_dataset(name: str | Path) -> Path:
-    """A path, or one of the short names (dev, heldout, calibration, probes, recorded)."""
+    """A path, or one of the short names (`SHORT_NAMES`)."""
     path = Path(name)
     if not path.exists() and str(name) in SHORT_NAMES:
         path = SHORT_NAMES[str(name)]

@@ -133,11 +133,13 @@ def test_a_probe_line_of_an_unknown_kind_is_a_one_line_error(tmp_path: Path) -> 
     assert "kind" in str(exc.value) and "chit-chat" in str(exc.value)
 
 
-def test_blind_probes_hold_the_hard_lines() -> None:
-    """The blind probes (written by someone who never saw the persona files or the engine): no
-    hidden fact before it is asked, no do-not broken, no line repeated unasked."""
+@pytest.mark.parametrize("split", ["blind", "reviewed", "dev"])
+def test_probe_sets_hold_the_hard_lines(split: str) -> None:
+    """Probes written by others (blind: by someone who never saw the persona files or the engine,
+    and never read for tuning; reviewed: an earlier blind set whose failures were read): no hidden
+    fact before it is asked, no do-not broken, no line repeated unasked, no invented figure."""
     from evals.probes import run_probes
 
-    m = run_probes(Path(__file__).parents[1] / "evals" / "data" / "probes" / "blind", lib=LIB)["metrics"]
+    m = run_probes(Path(__file__).parents[1] / "evals" / "data" / "probes" / split, lib=LIB)["metrics"]
     assert m["leaks"] == 0 and m["do_not_violations"] == 0 and m["repeated_lines"] == 0
     assert m["invented_facts"] == 0

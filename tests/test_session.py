@@ -42,6 +42,10 @@ def test_interviewer_asks_follows_up_probes_missing_indicators_and_wraps_up() ->
     assert t.meta["plan"]["moves"] == [{"act": "probe", "indicator": "postmortem"}]
     assert "post-mortem" not in t.text.lower()  # the probe never gives the answer away
     [t] = s.respond("A post-mortem afterwards.")
+    assert _acts(t) == ["acknowledge", "wrap_up"] and not s.finished  # nothing left to ask: anything to add?
+    [t] = s.respond("I would also page the on-call owner.")
+    assert _acts(t) == ["acknowledge"] and not s.finished  # never ended by a count of turns
+    [t] = s.respond("No, that's it.")
     assert _acts(t) == ["closing"] and s.finished
     with pytest.raises(UserError, match="has ended"):
         s.respond("more")
@@ -53,9 +57,11 @@ def test_a_round_runs_its_items_in_sequence() -> None:
     s.director.evidence = lambda transcript, item: {i.id: True for i in item.indicators}
     s.opening()
     s.respond("Answer one.")
-    [t] = s.respond("Follow-up answer.")
+    s.respond("Follow-up answer.")
+    [t] = s.respond("Nothing more, thanks.")
     assert "Tell me about a model you retired." in t.text and t.meta["plan"]["item"] == "q-two"
-    [t] = s.respond("Answer two.")
+    s.respond("Answer two.")
+    [t] = s.respond("That's all from me.")
     assert _acts(t) == ["closing"] and s.finished
 
 
@@ -64,9 +70,14 @@ def test_presentation_panel_members_question_in_turn() -> None:
     s.director.evidence = lambda transcript, item: {}
     [t] = s.opening()
     assert t.speaker == "panel-pm" and "Walk us through a project." in t.text
-    speakers = [s.respond(f"part {n}")[0].speaker for n in range(6)]
-    assert speakers == ["panel-pm", "panel-ds", "panel-eng", "panel-pm", "panel-ds", "panel-eng"]
-    [t] = s.respond("last answer")
+    for n in range(3):  # the walkthrough is not interrupted: the host only says go on
+        [t] = s.respond(f"slide {n}")
+        assert _acts(t) == ["listen"] and t.speaker == "panel-pm"
+    speakers = [s.respond(text)[0].speaker for text in ["That's my presentation, happy to take questions."]
+                + [f"answer {n}" for n in range(5)]]
+    assert speakers[:5] == ["panel-pm", "panel-ds", "panel-eng", "panel-pm", "panel-ds"]
+    assert speakers[5] == "panel-pm" and _acts(s.transcript().turns[-1]) == ["acknowledge", "wrap_up"]
+    [t] = s.respond("No, that's it.")
     assert _acts(t) == ["closing"] and s.finished
 
 

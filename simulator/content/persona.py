@@ -58,6 +58,16 @@ class WorldFact(Content):
     )
 
 
+class Snippet(Content):
+    """Code an assistant persona writes when asked (with the flaw it plants, if any)."""
+
+    id: Slug
+    asks: list[str] = Field(min_length=1, description="Requests it answers (semantic intent).")
+    says: str = Field(description="The line before the code.")
+    code: str = Field(min_length=1)
+    plants: Slug | None = Field(default=None, description="The tension (planted flaw) the code carries.")
+
+
 @dataclass(frozen=True)
 class Knowledge:
     """One thing the persona knows, hidden constraint or world fact, as the director sees it."""
@@ -149,16 +159,21 @@ class Persona(Content):
     guidance: list[str] = Field(default_factory=list)
     do_not: list[Rule] = Field(default_factory=list)
     world: list[WorldFact] = Field(default_factory=list)
+    snippets: list[Snippet] = Field(default_factory=list)
     lines: Lines
     source: Literal["seed", "authored"]
 
     @model_validator(mode="after")
     def _unique(self) -> Persona:
-        for group in ("constraints", "tensions", "do_not", "world"):
+        for group in ("constraints", "tensions", "do_not", "world", "snippets"):
             ids = [x.id for x in getattr(self, group)]
             dup = {i for i in ids if ids.count(i) > 1}
             if dup:
                 raise Problem(f"duplicate {group} id(s) {sorted(dup)}", group)
+        tensions = {t.id for t in self.tensions}
+        for n, sn in enumerate(self.snippets):
+            if sn.plants and sn.plants not in tensions:
+                raise Problem(f"snippet {sn.id!r} plants {sn.plants!r}, which is not a tension of this persona", "snippets", n, "plants")
         clash = {c.id for c in self.constraints} & {w.id for w in self.world}
         if clash:
             raise Problem(f"world fact id(s) {sorted(clash)} also name a constraint", "world")
@@ -179,11 +194,20 @@ class PersonaFile(Content):
     shared_world: list[WorldFact] = Field(
         default_factory=list, description="World facts every persona in this file knows (a persona's own fact of the same id wins)."
     )
+    shared_lines: dict[str, list[str]] = Field(
+        default_factory=dict, description="Lines (by group of `lines`) for every persona in this file that has none of its own."
+    )
     personas: list[Persona] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _share(self) -> PersonaFile:
+        unknown = sorted(set(self.shared_lines) - set(Lines.model_fields))
+        if unknown:
+            raise Problem(f"no line group(s) {unknown} (groups: {', '.join(Lines.model_fields)})", "shared_lines")
         for p in self.personas:
             own = {w.id for w in p.world} | {c.id for c in p.constraints}
             p.world = [*p.world, *(w.model_copy() for w in self.shared_world if w.id not in own)]
+            for group, lines in self.shared_lines.items():
+                if not getattr(p.lines, group):
+                    setattr(p.lines, group, list(lines))
         return self

@@ -53,7 +53,11 @@ class Limits:
     late_after: int = 3  # candidate turns before a "late" tension comes up
     max_follow_ups: int = 3
     max_probes: int = 2
-    panel_questions: int = 2  # per panel member
+    redirect_below: float = 0.3    # an answer less like its own item than this...
+    redirect_margin: float = 0.1   # ...and this much more like another question is off-question
+    covered: float = 0.42          # a follow-up this close to something the candidate said is not asked (MiniLM, hand check: answered pairs 0.43-0.56, others up to 0.36)
+    snippet: float = 0.45  # a request for code this close to a snippet's requests gets that snippet
+    walkthrough_share: float = 0.5  # of a presentation's time, for the walkthrough before Q&A
     warn_at: float = 0.8  # share of the time at which the time warning is given
 
 
@@ -79,6 +83,7 @@ class Director:
         matcher: Matcher | None = None,
         evidence: Evidence | None = None,
         limits: Limits = Limits(),
+        elsewhere: list[str] | None = None,
     ) -> None:
         if not items:
             raise ValueError("a session needs at least one item")
@@ -91,12 +96,14 @@ class Director:
         self.limits = limits
         self.comprehension = Comprehension(self.matcher, limits.bars)
         self._heard = ""  # what the candidate has said (a reply may repeat their figures)
+        self._turns_seen = 0
+        self.elsewhere = list(elsewhere or [])  # the library's other questions: an answer closer to one of them is off-question
         self.state: dict[str, Any] = {
             "turn": 0, "cand": 0, "item": 0, "item_start": 0.0, "opened": False, "finished": False,
             "disclosed": [], "asked": {}, "tensions": [], "pushed": [], "clarified": [],
             "follow": 0, "probed": [], "warned": False, "last_question": "", "panel_next": 0,
             "panel_asked": 0, "walked": False, "outcome": None, "assistant_opened": False,
-            "assistant_tensions": [], "told": [], "version": STATE_VERSION,
+            "assistant_tensions": [], "told": [], "wrapped": False, "item_turn": 0, "version": STATE_VERSION,
         }
         self.state.update(upgrade_state(state))  # a session saved by an older version lacks newer keys
 
@@ -187,6 +194,7 @@ class Director:
             self.opening(elapsed)
         self.state["cand"] += 1
         self._heard = " ".join(t.text for t in transcript.turns if t.is_candidate)
+        self._turns_seen = len(transcript.turns)
         mode = self.mode()
         if mode == "partner":
             return self._partner(text, elapsed)
@@ -244,6 +252,12 @@ class Director:
                 if t.trigger == "opening" and t.id not in self.state["assistant_tensions"]:
                     self.state["assistant_tensions"].append(t.id)
                     moves.append({"act": "tension", "id": t.id})
+        snippet = self._snippet(persona, text)
+        if snippet is not None:  # asked for code, it writes code (never "Done." without any)
+            moves.append({"act": "code", "id": snippet.id})
+            self.state.setdefault("snippets", []).append(snippet.id)
+            if snippet.plants and snippet.plants not in self.state["assistant_tensions"]:
+                self.state["assistant_tensions"].append(snippet.plants)
         for t in persona.tensions:
             if t.id in self.state["assistant_tensions"] or t.trigger == "opening":
                 continue
@@ -253,6 +267,19 @@ class Director:
         if not moves:
             moves.append({"act": "acknowledge"})
         return [self._plan(persona, moves, kind="assistant", channel="assistant")]
+
+    def _snippet(self, persona: Persona, text: str) -> Any:
+        """The code an assistant writes for a request for code: the snippet whose requests are most
+        like it (the first one not yet written when none is close)."""
+        if not persona.snippets or not intent.asks_for_code(text):
+            return None
+        scored = sorted(((self.matcher.similarity(text, sn.asks), n) for n, sn in enumerate(persona.snippets)), reverse=True)
+        best, n = scored[0]
+        if best >= self.limits.snippet:
+            return persona.snippets[n]
+        given = set(self.state.setdefault("snippets", []))
+        fresh = [sn for sn in persona.snippets if sn.id not in given]
+        return (fresh or persona.snippets)[0]
 
     # --- the informed partner (Jordan Lee) -----------------------------------------------------
 
@@ -273,6 +300,10 @@ class Director:
                 st["clarified"].append(terms[0])
                 moves.append({"act": "clarify", "term": terms[0]})
 
+        if r.dismisses and intent.checks_premise(text) and not any(m["act"] == "disclose" for m in moves):
+            # "since we can put half the users in, that works, right?": asked to confirm a premise
+            # about a constraint, she answers honestly with the fact
+            moves.insert(0, self._tell(p, r.dismisses[0], 0.0))
         if p.lines.pushback and not any(m["act"] == "disclose" for m in moves):
             pushed = r.dismisses[0] if r.dismisses else self._pushback(p, r.proposals, text)
             if pushed:
@@ -415,13 +446,22 @@ class Director:
         k = self.state["follow"]
         return fus[k] if k < len(fus) else None
 
-    def _take_follow_up(self) -> str | None:
-        """The next follow-up, now asked: it becomes the question /repeat says."""
-        nxt = self._next_follow_up()
-        if nxt is not None:
+    def _take_follow_up(self, transcript: Transcript | None = None) -> str | None:
+        """The next follow-up the candidate has not already answered in this item, now asked: it
+        becomes the question /repeat says."""
+        while (nxt := self._next_follow_up()) is not None:
             self.state["follow"] += 1
+            if transcript is not None and self._covered(transcript, nxt):
+                continue
             self.state["last_question"] = nxt
-        return nxt
+            return nxt
+        return None
+
+    def _covered(self, transcript: Transcript, question: str) -> bool:
+        """Whether something the candidate said during this item already answers a follow-up."""
+        said = [x for t in transcript.turns[self.state["item_turn"]:] if t.is_candidate and t.channel != "command"
+                for x in intent.sentences(t.text) if len(intent.words(x)) >= 4]
+        return bool(said) and max(self.matcher.similarity(question, [x]) for x in said[-12:]) >= self.limits.covered
 
     def _missing_indicator(self, transcript: Transcript, *, repeat: bool = False) -> str | None:
         """The first positive indicator the candidate has not shown yet and was not probed on
@@ -436,7 +476,8 @@ class Director:
         return None
 
     def _interview(self, transcript: Transcript, elapsed: float) -> list[Plan]:
-        st = self.state
+        """One question (with its follow-ups and probes) until its time is up or the candidate
+        says they are done; never ended by a count of turns."""
         lead = self.lead()
         if self._time_up(elapsed):
             return self._next_item(lead, elapsed)
@@ -445,17 +486,55 @@ class Director:
         if asked:
             self._maybe_warn(asked, elapsed)
             return [self._plan(lead, asked)]  # the question stands; nothing else moves on
-        moves: list[dict[str, Any]] = []
-        follow = self._take_follow_up() if st["follow"] < self.limits.max_follow_ups else None
-        if follow is not None:
-            moves.append({"act": "follow_up", "text": follow})
-        elif len(st["probed"]) < self.limits.max_probes and (missing := self._missing_indicator(transcript)):
-            st["probed"].append(missing)
-            moves.append({"act": "probe", "indicator": missing})
-        else:
+        moves = self._next_question(transcript, text)
+        if moves is None:
             return self._next_item(lead, elapsed)
         self._maybe_warn(moves, elapsed)
         return [self._plan(lead, moves)]
+
+    def _next_question(self, transcript: Transcript, text: str, *, repeat: bool = False) -> list[dict[str, Any]] | None:
+        """What the interviewer says after an answer: back to the question if the answer is about
+        something else; else the next follow-up the candidate has not already covered, a probe for
+        an indicator not yet shown, and when none is left, "anything to add?". None: the candidate
+        said they are done (after the wrap-up, or in so many words), so the item ends."""
+        st = self.state
+        if st["wrapped"] and (intent.is_done(text) or _declines(text)):
+            return None
+        if intent.is_done(text) and st["follow"] + len(st["probed"]) > 0:
+            return None
+        if self._off_question(text):
+            return [{"act": "redirect", "text": self.item.prompt_for(self.variant)}]
+        follow = self._take_follow_up(transcript) if st["follow"] < self.limits.max_follow_ups else None
+        if follow is not None:
+            return [{"act": "follow_up", "text": follow}]
+        if len(st["probed"]) < self.limits.max_probes or repeat:
+            missing = self._missing_indicator(transcript, repeat=repeat and len(st["probed"]) < 2 * self.limits.max_probes)
+            if missing:
+                st["probed"].append(missing)
+                return [{"act": "probe", "indicator": missing}]
+        if not st["wrapped"]:
+            st["wrapped"] = True
+            return [{"act": "acknowledge"}, {"act": "wrap_up"}]
+        return [{"act": "acknowledge"}]
+
+    def _off_question(self, text: str) -> bool:
+        """An answer about something else: unlike the item (its question, follow-ups, indicators,
+        reference answer) and clearly closer to another question of the library. Tuned on the
+        grading blind set's answers: 4 of 257 real answers fall below (vague ones)."""
+        if not self.elsewhere or intent.is_question(text.strip()):
+            return False
+        sents = [x for x in intent.sentences(text) if len(intent.words(x)) >= 4]
+        if not sents:
+            return False
+        item = self.item
+        refs = [item.question, *item.follow_ups, *(i.text for i in item.indicators)]
+        if item.reference_answer:
+            refs += intent.sentences(item.reference_answer)[:12]
+        own = max(self.matcher.similarity(x, refs) for x in sents)
+        if own >= self.limits.redirect_below:
+            return False
+        others = [q for q in self.elsewhere if q != item.question]
+        return max(self.matcher.similarity(x, others) for x in sents) - own >= self.limits.redirect_margin
 
     def _asked_of_interviewer(self, p: Persona, text: str) -> list[dict[str, Any]]:
         """A candidate's question to the interviewer (the format, an assumption, the team...) or a
@@ -479,38 +558,44 @@ class Director:
         if st["item"] + 1 >= len(self.items):
             return [self._close(speaker, moves)]
         st.update(item=st["item"] + 1, item_start=elapsed, follow=0, probed=[], warned=False,
-                  panel_next=0, panel_asked=0, walked=False)
+                  panel_next=0, panel_asked=0, walked=False, wrapped=False, item_turn=self._turns_seen)
         nxt = self.lead()
         if nxt.id != speaker.id:
             return [self._plan(speaker, moves + [{"act": "acknowledge"}]), self._plan(nxt, [{"act": "opening"}, *self._ask_item(self.item)])]
         return [self._plan(nxt, moves + [{"act": "acknowledge"}, *self._ask_item(self.item)])]
 
     def _panel(self, transcript: Transcript, elapsed: float) -> list[Plan]:
-        """Presentation: the walkthrough, then each panel member asks in turn."""
+        """Presentation: the walkthrough, uninterrupted until the candidate says they are done or
+        its share of the time is up, then each panel member asks in turn until time is up or the
+        candidate has nothing to add."""
         st = self.state
         panel = self.panel()
-        budget = self.limits.panel_questions * len(panel)
-        if self._time_up(elapsed) or st["panel_asked"] >= budget:
+        if self._time_up(elapsed):
             return self._next_item(panel[0], elapsed)
         text = transcript.turns[-1].text if transcript.turns else ""
         asked = self._asked_of_interviewer(panel[0], text)
         if asked:
             self._maybe_warn(asked, elapsed)
             return [self._plan(panel[0], asked)]
-        st["walked"] = True
+        limit = self.time_limit() or 0.0
+        if not st["walked"]:
+            if not intent.is_done(text) and elapsed - st["item_start"] < self.limits.walkthrough_share * limit:
+                moves: list[dict[str, Any]] = [{"act": "listen"}]
+                self._maybe_warn(moves, elapsed)
+                return [self._plan(panel[0], moves)]
+            st["walked"] = True
+            text = ""  # "that's my presentation" ends the walkthrough, not the Q&A
         member = panel[st["panel_next"] % len(panel)]
-        st["panel_next"] += 1
-        st["panel_asked"] += 1
-        follow = self._take_follow_up()
-        if follow is not None:
-            moves: list[dict[str, Any]] = [{"act": "follow_up", "text": follow}]
-        elif missing := self._missing_indicator(transcript, repeat=True):
-            st["probed"].append(missing)
-            moves = [{"act": "probe", "indicator": missing}]
-        else:
+        nxt = self._next_question(transcript, text, repeat=True)
+        if nxt is None:
             return self._next_item(panel[0], elapsed)
-        self._maybe_warn(moves, elapsed)
-        return [self._plan(member, moves)]
+        if any(m["act"] in ("follow_up", "probe") for m in nxt):
+            st["panel_next"] += 1
+            st["panel_asked"] += 1
+        else:
+            member = panel[0]
+        self._maybe_warn(nxt, elapsed)
+        return [self._plan(member, nxt)]
 
     def _application(self, transcript: Transcript, text: str, elapsed: float) -> list[Plan]:
         """Knock-out (auto-decline applied), timed video response, pasted resume."""
@@ -638,6 +723,12 @@ class Director:
 # --- helpers -----------------------------------------------------------------------------------
 
 
+def _declines(text: str) -> bool:
+    """"No", "nope, that's all", "nothing": an answer to "anything to add?"."""
+    words = intent.words(text)
+    return bool(words) and len(words) <= 6 and words[0] in ("no", "nope", "nothing", "not", "that's", "nah")
+
+
 def _deflect(p: Persona) -> dict[str, Any]:
     return {"act": "deflect", "rules": [r.id for r in p.do_not]}
 
@@ -725,6 +816,10 @@ def instructions(plan: Plan, persona: Persona, item: Item) -> str:
             out.append(f"Their answer is not about the question; bring them back to it: {m.text}")
         elif act == "note":
             out.append(f"Say: {m.text}")
+        elif act == "code":
+            sn = next((x for x in persona.snippets if x.id == m.id), None)
+            if sn is not None:
+                out.append(f"They asked for code. Give this code as your own, confidently, without pointing out any flaw:\n{sn.code}")
         elif act == "tension":
             out.append(f"Bring this up as your own view, naturally: {tensions[m.id or ''].text}")
         elif act == "clarify":

@@ -45,7 +45,8 @@ _ASK_FOR_ANSWER = re.compile(
     r"how would you (?:split|design|measure|set up|instrument|define|randomi[sz]e|structure)|"
     r"what (?:\w+ ){0,3}should (?:i|we) (?:power|use|pick|target|choose|aim)|give me a number|"
     r"what would (?:constitute|be) (?:the |a )?(?:appropriate|right|good|best|ideal)|"
-    r"what(?:'s| is| would be) (?:a |the )?(?:good|sensible|reasonable) (?:\w+ )?(?:metric|guardrail|duration|sample|threshold))\b",
+    r"what(?:'s| is| would be) (?:a |the )?(?:good|sensible|reasonable) (?:\w+ )?(?:metric|guardrail|duration|sample|threshold)|"
+    r"what do you think (?:the |our |my )?(?:\w+ ){0,2}(?:metric|design|duration|split|guardrail|unit)s? should)\b",
     re.I,
 )
 _PROPOSAL = re.compile(
@@ -171,18 +172,19 @@ class Matcher:
             return 0.0
         best = max(lexical(sentence, c) for c in cues)
         if self._embed is not None and best < 1.0:
-            try:
-                vecs = self._embed([sentence, *cues])
+            try:  # the cues are the product's own text (kept on disk between runs); the sentence is not
+                vec = self._embed([sentence])[0]
+                cue_vecs = self._embed(list(cues), keep=True)
             except Exception:  # a broken model must not break a practice session
                 self._embed = None
                 return best
-            best = max(best, float((vecs[1:] @ vecs[0]).max()))
+            best = max(best, float((cue_vecs @ vec).max()))
         return best
 
     def warm(self, texts: Sequence[str]) -> None:
         if self._embed is not None and texts:
             try:
-                self._embed(list(dict.fromkeys(texts)))
+                self._embed(list(dict.fromkeys(texts)), keep=True)
             except Exception:
                 self._embed = None
 
@@ -216,6 +218,7 @@ _DISMISS = re.compile(
     r"negligible|doesn't apply|not worth (?:worrying|considering)|skip (?:the|that|worrying)|"
     r"wont matter|won't matter much|not our problem|not (?:fuss|overthink|bother)|just noise|(?:a|is a) nuisance|"
     r"make an exception|fast enough|(?:tune|fix|deal with) it (?:after|later)|tell (?:them|the \w+ team) afterwards|"
+    r"(?:optimi[sz]e|fix|tune|deal with|handle|sort out) (?:it|that|this) later|(?:an? )?engineering problem|"
     r"(?:engineering|they) will (?:just )?(?:have to )?(?:deal|live) with it|"
     r"(?:everyone|all (?:the )?(?:users|developers)|100%|half of (?:all|our) (?:users|developers)) (?:in|into|gets?)\b)",
     re.I,
@@ -260,3 +263,23 @@ def is_dismissal(sentence: str) -> bool:
 def is_done(text: str) -> bool:
     """The candidate says they have finished (their answer, their walkthrough)."""
     return bool(_DONE.search(text.strip()))
+
+
+_CODE_REQUEST = re.compile(
+    r"\b(write|code up|implement|draft|show me|give me|generate|can you (?:code|write)|let me see)\b.*"
+    r"\b(code|function|method|class|skeleton|snippet|pipeline|split|fit|loop|features?|evaluation|script)\b",
+    re.I | re.S,
+)
+
+
+def asks_for_code(text: str) -> bool:
+    """"Write the full fit method", "give me the code for the split"."""
+    return bool(_CODE_REQUEST.search(text))
+
+
+_TAG = re.compile(r"\b(right|correct|yes|no|isn't it|doesn't it|won't it|ok|okay|agreed|does that work|is that fine)\s*\?\s*$", re.I)
+
+
+def checks_premise(text: str) -> bool:
+    """A statement that ends by asking for confirmation ("..., that works, right?")."""
+    return bool(_TAG.search(text.strip()))

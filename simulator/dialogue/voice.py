@@ -127,6 +127,9 @@ def _moves(plan: Plan, said: str = "") -> str:
                 parts += [pick(p.lines.recap, plan, key, said), *told]
             else:  # nothing uncovered yet and no inventory lines: an honest nudge, never a denial
                 parts.append(_line(p, "specify", plan, key, said))
+        elif act == "code":
+            sn = next(x for x in p.snippets if x.id == m.id)
+            parts.append(f"{sn.says}\n```python\n{sn.code.rstrip()}\n```")
         elif act == "tension":
             t = next(t for t in p.tensions if t.id == m.id)
             parts.append(pick(t.lines, plan, key, said))
@@ -145,7 +148,11 @@ def _moves(plan: Plan, said: str = "") -> str:
             continue  # the closing line that follows says it
         else:
             parts.append(_line(p, act, plan, key, said))
-    text = " ".join(x.strip()[0].upper() + x.strip()[1:] for x in parts if x and x.strip())
+    said_parts = [x.strip()[0].upper() + x.strip()[1:] for x in parts if x and x.strip()]
+    text = ""
+    for n, x in enumerate(said_parts):  # code stands in its own paragraph
+        sep = "" if n == 0 else ("\n\n" if "```" in x or "```" in said_parts[n - 1] else " ")
+        text += sep + x
     if not text:  # a persona file without the lines a move needs: a neutral beat, never an invented fact
         text = _line(p, "acknowledge", plan, "empty", said) or "…"
     return text

@@ -120,7 +120,7 @@ class Session:
                     break
         voice.register(*personas.values(), *self.items)
         self.director = Director(self.items, personas, variant=row.variant, seed=row.seed, state=row.state or None,
-                                 evidence=live_evidence)
+                                 evidence=live_evidence, elsewhere=[i.question for i in lib.items.values()])
         self._turns: list[Turn] = turns if turns is not None else store.turns(row.id)
         self.lease = lease_holder()  # one writer per session: a second window gets SessionBusy
         if not self.finished:
