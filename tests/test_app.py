@@ -452,6 +452,30 @@ def test_feedback_shows_indicators_with_quotes_and_the_change_since_the_last_att
         assert unescape(q).split("\u201c", 1)[1].rstrip("\u201d") in strong
 
 
+def test_feedback_on_the_work_simulation_says_which_hidden_constraints_were_uncovered() -> None:
+    at = app()
+    traffic = "How much traffic can we allocate to this experiment?"
+    sid = practise(at, ["/hint", traffic, "Which primary metric would you accept for developer productivity?"])
+    at.switch_page(PAGES["feedback"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="fb_session").value == sid
+    heads = [h.value for h in at.subheader]
+    assert "Hidden constraints uncovered: 1 of 3" in heads
+    text = unescape(page_text(at))
+    # the opening is turn 1; "/hint" and the coach's note are not in the conversation, so the question is turn 2
+    assert f"you asked \u201c{traffic}\u201d (turn 2)" in text
+    assert "What to ask next time" in text and "Ask Jordan Lee about what worries engineering about the feature." in text
+    said = [unescape(m.value) for m in at.markdown if "You**" in m.value]
+    assert any(line.startswith("**2. You**: ") and traffic in line for line in said)
+    assert "**You** :gray[(command)]: /hint" in said  # shown, without a number
+    cited = [unescape(m.value) for m in at.markdown if m.value.startswith("> turn")]
+    assert cited
+    for line in cited:  # every evidence line cites a number the transcript below shows beside that quote
+        number, quote = line[len("> turn "):].split(": \u201c", 1)
+        assert any(unescape(m.value).startswith(f"**{number}. You**") and quote.rstrip("\u201d") in unescape(m.value)
+                   for m in at.markdown)
+
+
 def test_progress_charts_sessions_and_lists_indicators_missed_more_than_once() -> None:
     at = app()
     for _ in range(2):

@@ -106,7 +106,7 @@ def test_markdown_and_json_reports_carry_the_rating_indicators_and_transcript() 
     md = report_markdown(g, t, it)
     assert "**Rating: meets**" in md and "> Clear metrics" in md
     assert "- **met**: Asks about metrics" in md and "- **fired**: Relies on vanity metrics" in md
-    assert "turn 1: \u201cWhat is the primary metric?\u201d" in md
+    assert "turn 2: \u201cWhat is the primary metric?\u201d" in md  # as the candidate saw it: the opening is turn 1
     assert "Discusses sample size: Ask how much traffic there is." in md
     assert "## Transcript: Demo <item>" in md
     data = json.loads(report_json(g, t, it))

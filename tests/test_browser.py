@@ -92,6 +92,7 @@ def test_a_short_jordan_lee_session_to_feedback_with_downloads_and_screenshots(s
     badges = [e.text for e in driver.find_elements("css selector", '[data-testid="stMarkdownContainer"] span')
               if e.text in ("met", "missed", "fired", "avoided", "missed (not enough evidence)")]
     assert len(badges) == len(item.indicators_for(None))
+    assert re.search(r"Hidden constraints uncovered: \d of 3", body)  # the work simulation's scenario
     b.screenshot(driver, SCREENSHOTS / "3-feedback.png")
 
     b.click(driver, b.button(driver, "Printable HTML"))

@@ -62,7 +62,7 @@ def test_play_seed_changes_the_wording(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_play_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = _play(tmp_path, capsys)
-    assert out.startswith("# sim-test") and "**1. candidate:**" in out
+    assert out.startswith("# sim-test") and "**1. pm-test:**" in out and "**2. candidate:**" in out  # numbered as the chat showed it
 
 
 @pytest.mark.parametrize("content, message", [
@@ -122,6 +122,10 @@ def test_practice_and_resume_in_the_terminal(tmp_path: Path, capsys: pytest.Capt
     out = capsys.readouterr().out
     assert "5%" in out and "Thanks, this was useful." in out and "finished" in out
     assert "Feedback:" in out and "rating:" in out  # the session ends with its grade
+    # which hidden constraint the question uncovered, cited by the turn number the candidate saw
+    assert "Hidden constraints uncovered: 1 of 2" in out
+    assert "you asked \u201cWhat percentage of users can we put in the pilot?\u201d (turn 2)" in " ".join(out.split())
+    assert "What to ask next time:" in out and "Ask Robin Test, for example:" in out
 
 
 def test_simulate_writes_transcripts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

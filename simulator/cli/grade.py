@@ -14,6 +14,7 @@ from simulator.grading.verdict import Grade
 if TYPE_CHECKING:
     from simulator.content.library import Library
     from simulator.core.transcript import Transcript
+    from simulator.grading.scenario import Scenario
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
@@ -34,7 +35,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print(result.model_dump_json())
     else:
-        print_report(result, item)
+        from simulator.grading.scenario import item_scenario
+
+        print_report(result, item, transcript, item_scenario(transcript, item, library))
     return 0
 
 
@@ -53,10 +56,13 @@ def _check_speakers(path: str, transcript: Transcript, library: Library, item_id
                              f"(here: {', '.join(sorted(allowed - {'candidate', 'interviewer'})) or 'none'})")
 
 
-def print_report(result: Grade, item: Item) -> None:
-    """A readable report for the terminal."""
+def print_report(result: Grade, item: Item, transcript: Transcript | None = None, scenario: Scenario | None = None) -> None:
+    """A readable report for the terminal; with the transcript, turns are cited by their number
+    as the candidate saw them (without it, by transcript index)."""
     from rich.console import Console
     from rich.markup import escape
+
+    from simulator.grading.report import SCENARIO_SECTIONS, scenario_lines
 
     con = Console(highlight=False)
     colour = {"exceeds": "green", "meets": "yellow", "below": "red"}[result.rating]
@@ -68,6 +74,16 @@ def print_report(result: Grade, item: Item) -> None:
     if result.flags:
         con.print(f"[bold red]flags:[/] {', '.join(result.flags)}")
     con.print()
+    sc = scenario_lines(scenario)
+    if sc["headline"]:
+        con.print(f"[bold]{escape(sc['headline'][0])}[/bold]")
+        for key, title in SCENARIO_SECTIONS:
+            if sc[key]:
+                con.print(f" {title}:")
+                for line in sc[key]:
+                    con.print(f"  - {escape(line)}")
+        con.print()
+    numbers = transcript.shown_numbers() if transcript is not None else {}
     for v in result.indicators:
         # one mark per verdict, the words beside it: never the same sign for two meanings
         if v.polarity == "positive":
@@ -76,7 +92,8 @@ def print_report(result: Grade, item: Item) -> None:
             mark = {True: "[red]✗ fired  [/]", False: "[dim]· avoided[/]", None: "[yellow]? unsure [/]"}[v.present]
         con.print(f" {mark} {escape(v.text)}")
         for ev in v.evidence[:2]:
-            con.print(f"     [dim]turn {ev.turn}:[/] “{escape(ev.quote)}”")
+            where = transcript.turn_label(ev.turn, numbers) if transcript is not None else f"turn #{ev.turn}"
+            con.print(f"     [dim]{escape(where)}:[/] “{escape(ev.quote)}”")
     fb = result.feedback
     if fb.missed:
         con.print("\n[bold]What it would have taken[/bold]")

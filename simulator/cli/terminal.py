@@ -128,13 +128,14 @@ def feedback(session: Session, console: Console) -> None:
     """The grade of each item the candidate answered, as `mockpanel grade` prints it; stored, so
     the app's Feedback and Progress read the same grades without grading again."""
     from simulator.cli.grade import print_report
+    from simulator.grading.scenario import item_scenario
     from simulator.practice.assessment import assess
 
     for a in assess(session.store, session.id, session.lib, ledger=session.ledger):
         if not any(t.is_candidate and t.channel != "command" for t in a.transcript.turns):
             continue
         console.rule(f"[bold]Feedback: {a.item.title}[/]")
-        print_report(a.grade, a.item)
+        print_report(a.grade, a.item, a.transcript, item_scenario(a.transcript, a.item, session.lib))
 
 
 def cmd_practice(args: argparse.Namespace) -> int:

@@ -3,6 +3,10 @@
 The feedback page and its downloads are built from the same pieces here, so what a candidate
 reads and what they keep agree. Everything the candidate or a content file wrote is escaped in
 the HTML (`html.escape`), because a transcript is user text.
+
+A turn is cited by its number as the candidate saw it (`Transcript.turn_label`); the grade keeps
+its transcript indices, so stored grades stay as they are. A work simulation's scenario (which
+hidden constraints were uncovered, `simulator.grading.scenario`) is shown beside the grade.
 """
 
 from __future__ import annotations
@@ -10,10 +14,13 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.content.rubric import Item
 from simulator.core.transcript import Transcript
+
+if TYPE_CHECKING:
+    from simulator.grading.scenario import Scenario
 
 
 def status(indicator: Any) -> str:
@@ -78,22 +85,47 @@ def segments(text: str, quotes: list[tuple[str, str]]) -> list[Segment]:
     return out
 
 
+def scenario_lines(scenario: Scenario | None) -> dict[str, list[str]]:
+    """A scenario as plain sentences: "headline" (one line), "uncovered" (each fact, the question
+    that drew it out and its turn as the candidate saw it) and "ask_next" (what was not uncovered,
+    by topic only: the fact stays for the next attempt to find). Empty without hidden constraints."""
+    if scenario is None:
+        return {"headline": [], "uncovered": [], "ask_next": []}
+    uncovered = []
+    for f in scenario.uncovered:
+        cite = f" ({scenario.cite(f)})" if scenario.cite(f) else ""
+        how = f": you asked \u201c{f.question}\u201d{cite}" if f.question else ""
+        uncovered.append(f"{f.fact.rstrip('.')}{f' ({f.topic})' if f.topic else ''}{how}")
+    ask_next = [f"Ask {f.persona_name} about {f.topic}." if f.topic else f"Ask {f.persona_name}, for example: \u201c{f.ask}\u201d"
+                for f in scenario.missed]
+    return {"headline": [scenario.headline], "uncovered": uncovered, "ask_next": ask_next}
+
+
+SCENARIO_SECTIONS = (("uncovered", "What you uncovered"), ("ask_next", "What to ask next time"))
+
+
 # --- Documents -------------------------------------------------------------------------------
 
 
-def report_data(grade: Any, transcript: Transcript, item: Item, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The JSON download: the grade as the grader returned it, the transcript, and the item named."""
+def report_data(grade: Any, transcript: Transcript, item: Item, history: list[dict[str, Any]] | None = None,
+                scenario: Scenario | None = None) -> dict[str, Any]:
+    """The JSON download: the grade as the grader returned it (its evidence names transcript
+    indices), the transcript, the item named, each index's turn number as the candidate saw it
+    (`turn_numbers`, index -> number) and the scenario uncovered (null for an item without one)."""
     g = grade.model_dump(mode="json") if hasattr(grade, "model_dump") else dict(grade)
     return {
         "item": {"id": item.id, "title": item.title, "kind": item.kind, "level": item.level},
         "grade": g,
         "transcript": transcript.model_dump(mode="json"),
+        "turn_numbers": {str(i): n for i, n in transcript.shown_numbers().items()},
+        "scenario": scenario.model_dump(mode="json") if scenario is not None else None,
         "history": history or [],
     }
 
 
-def report_json(grade: Any, transcript: Transcript, item: Item, history: list[dict[str, Any]] | None = None) -> str:
-    return json.dumps(report_data(grade, transcript, item, history), indent=2, ensure_ascii=False) + "\n"
+def report_json(grade: Any, transcript: Transcript, item: Item, history: list[dict[str, Any]] | None = None,
+                scenario: Scenario | None = None) -> str:
+    return json.dumps(report_data(grade, transcript, item, history, scenario), indent=2, ensure_ascii=False) + "\n"
 
 
 FEEDBACK_SECTIONS = (("strengths", "Strengths"), ("missed", "What it would have taken"), ("fired", "Watch out"), ("practise_next", "Practise next"))
@@ -117,7 +149,9 @@ def feedback_lines(grade: Any) -> dict[str, list[str]]:
     return out
 
 
-def report_markdown(grade: Any, transcript: Transcript, item: Item, history: list[dict[str, Any]] | None = None) -> str:
+def report_markdown(grade: Any, transcript: Transcript, item: Item, history: list[dict[str, Any]] | None = None,
+                    scenario: Scenario | None = None) -> str:
+    numbers = transcript.shown_numbers()
     rating = str(_get(grade, "rating"))
     lines = [f"# Feedback: {item.title}", "", f"**Rating: {rating}** (item `{item.id}`, {item.level})", ""]
     anchor = item.anchors.get(rating) if rating in ("exceeds", "meets", "below") else None  # type: ignore[arg-type]
@@ -128,11 +162,17 @@ def report_markdown(grade: Any, transcript: Transcript, item: Item, history: lis
     reading = _get(grade, "level_reading")
     if reading:
         lines += [f"_{reading}_", ""]
+    sc = scenario_lines(scenario)
+    if sc["headline"]:
+        lines += [f"## {sc['headline'][0]}", ""]
+        for key, title in SCENARIO_SECTIONS:
+            if sc[key]:
+                lines += [f"**{title}**", ""] + [f"- {x}" for x in sc[key]] + [""]
     lines += ["## Indicators", ""]
     for ind in _get(grade, "indicators", []) or []:
         lines.append(f"- **{status(ind)}**: {_get(ind, 'text')}")
         for ev in _get(ind, "evidence", []) or []:
-            lines.append(f"  - turn {_get(ev, 'turn')}: \u201c{_get(ev, 'quote')}\u201d")
+            lines.append(f"  - {transcript.turn_label(_get(ev, 'turn'), numbers)}: \u201c{_get(ev, 'quote')}\u201d")
     fb = feedback_lines(grade)
     for key, title in FEEDBACK_SECTIONS:
         if fb[key]:
@@ -159,8 +199,10 @@ pre { background: #f5f5f5; padding: .6rem; white-space: pre-wrap; }
 """
 
 
-def report_html(grade: Any, transcript: Transcript, item: Item, history: list[dict[str, Any]] | None = None) -> str:
+def report_html(grade: Any, transcript: Transcript, item: Item, history: list[dict[str, Any]] | None = None,
+                scenario: Scenario | None = None) -> str:
     e = html.escape
+    numbers = transcript.shown_numbers()
     rating = str(_get(grade, "rating"))
     parts = [
         "<!doctype html>",
@@ -176,11 +218,17 @@ def report_html(grade: Any, transcript: Transcript, item: Item, history: list[di
     reading = _get(grade, "level_reading")
     if reading:
         parts.append(f"<p><em>{e(str(reading))}</em></p>")
+    sc = scenario_lines(scenario)
+    if sc["headline"]:
+        parts.append(f"<h2>{e(sc['headline'][0])}</h2>")
+        for key, title in SCENARIO_SECTIONS:
+            if sc[key]:
+                parts.append(f"<p><strong>{title}</strong></p><ul>" + "".join(f"<li>{e(x)}</li>" for x in sc[key]) + "</ul>")
     parts.append("<h2>Indicators</h2><ul>")
     for ind in _get(grade, "indicators", []) or []:
         st_ = status(ind)
         quotes = "".join(
-            f"<li>turn {e(str(_get(ev, 'turn')))}: \u201c{e(str(_get(ev, 'quote')))}\u201d</li>" for ev in _get(ind, "evidence", []) or []
+            f"<li>{e(transcript.turn_label(_get(ev, 'turn'), numbers))}: \u201c{e(str(_get(ev, 'quote')))}\u201d</li>" for ev in _get(ind, "evidence", []) or []
         )
         parts.append(f'<li><span class="{st_}"><strong>{st_}</strong></span>: {e(str(_get(ind, "text")))}' + (f"<ul>{quotes}</ul>" if quotes else "") + "</li>")
     parts.append("</ul>")
@@ -203,7 +251,8 @@ def report_html(grade: Any, transcript: Transcript, item: Item, history: list[di
                 f'<mark title="{e(", ".join(s.indicators))}">{e(s.text)}</mark>' if s.highlighted else e(s.text)
                 for s in segments(turn.text, marks.get(i, []))
             ).replace("\n", "<br>")
-        parts.append(f'<div class="turn"><span class="who">{i}. {e(who)}:</span> {body}</div>')
+        num = f"{numbers[i]}. " if i in numbers else ""
+        parts.append(f'<div class="turn"><span class="who">{num}{e(who)}:</span> {body}</div>')
     engine, model = _get(grade, "engine"), _get(grade, "model")
     parts.append(f"<p><small>Graded by {e(str(engine))}{e(f' ({model})') if model else ''}.</small></p></body></html>")
     return "\n".join(parts) + "\n"

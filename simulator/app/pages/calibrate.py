@@ -50,14 +50,16 @@ with st.expander("The question and the anchors", expanded=False):
 
 st.subheader("Transcript", anchor=False)
 who_names = {pid: p.name for pid, p in lib.personas.items()}
+numbers = sample.transcript.shown_numbers()  # as the candidate saw the conversation; the quotes below cite the same
 with st.container(height=380, border=True):
     for n, turn in enumerate(sample.transcript.turns):
         speaker = "Candidate" if turn.is_candidate else who_names.get(turn.speaker, turn.speaker.capitalize())
+        num = f"{numbers[n]}. " if n in numbers else ""
         if turn.channel == "code":
-            st.markdown(f"**{n}. {md_escape(speaker)}** :gray[(code)]")
+            st.markdown(f"**{num}{md_escape(speaker)}** :gray[(code)]")
             st.code(turn.text, language="python")
         else:
-            md(turn.text, f"**{n}. {md_escape(speaker)}:** ")
+            md(turn.text, f"**{num}{md_escape(speaker)}:** ")
 
 indicator_ids = [i for i in sample.reference.indicators]
 by_id = {i.id: i for i in item.indicators}
@@ -123,7 +125,7 @@ def comparison(sample: Sample, mine: dict[str, Any]) -> None:
             md(text, "- ")
             if quotes:
                 for ev in quotes:
-                    st.markdown(f"  > turn {ev.turn}: \u201c{md_escape(ev.quote)}\u201d")
+                    st.markdown(f"  > {md_escape(sample.transcript.turn_label(ev.turn, numbers))}: \u201c{md_escape(ev.quote)}\u201d")
             else:
                 st.caption("  The grader found no quote for this indicator.")
     else:

@@ -10,11 +10,23 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from simulator.app.ui import assessed, attempt_summary, damaged_notice, graded, library, md, md_escape, run_safely, store, user_id
-from simulator.grading.report import evidence_by_turn, feedback_lines, report_html, report_json, report_markdown, segments, status
+from simulator.grading.report import (
+    SCENARIO_SECTIONS,
+    evidence_by_turn,
+    feedback_lines,
+    report_html,
+    report_json,
+    report_markdown,
+    scenario_lines,
+    segments,
+    status,
+)
+from simulator.grading.scenario import item_scenario
 
 if TYPE_CHECKING:
     from simulator.content.rubric import Item
     from simulator.core.transcript import Transcript
+    from simulator.grading.scenario import Scenario
     from simulator.grading.verdict import Grade
 
 RATING_COLOUR = {"exceeds": "green", "meets": "blue", "below": "red"}
@@ -53,8 +65,9 @@ parts = run_safely(lambda: assessed(sid), "Grading")
 if not parts:
     st.caption("Your transcript is saved; grading can be retried by reloading this page.")
     with st.expander("Transcript", expanded=True):
+        numbers = transcript.shown_numbers()
         for n, turn in enumerate(transcript.turns):
-            md(turn.text, f"**{n}. {md_escape(turn.speaker)}:** ")
+            md(turn.text, f"**{f'{numbers[n]}. ' if n in numbers else ''}{md_escape(turn.speaker)}:** ")
     st.stop()
 
 
@@ -84,8 +97,20 @@ def rating_block(grade: Grade, item: Item) -> None:
         st.warning("Part of the transcript was addressed to the grader rather than the interviewer; it was ignored.", icon=":material/gpp_maybe:")
 
 
-def indicators_block(grade: Grade) -> None:
+def scenario_block(scenario: Scenario | None) -> None:
+    """A work simulation's hidden constraints: which the candidate uncovered, by which question."""
+    lines = scenario_lines(scenario)
+    if not lines["headline"]:
+        return
+    st.subheader(lines["headline"][0], anchor=False)
+    for key, title in SCENARIO_SECTIONS:
+        if lines[key]:
+            st.markdown(f"**{title}**  \n" + "\n".join(f"- {md_escape(x)}" for x in lines[key]))
+
+
+def indicators_block(grade: Grade, transcript: Transcript) -> None:
     st.subheader("Indicators", anchor=False)
+    numbers = transcript.shown_numbers()
     for verdict in grade.indicators:
         label, colour = STATUS_BADGE[status(verdict)]
         if verdict.present is None and verdict.polarity == "positive":
@@ -96,17 +121,18 @@ def indicators_block(grade: Grade) -> None:
                 st.badge(label, color=colour)  # type: ignore[arg-type]
             top[1].markdown(md_escape(verdict.text) + ("  \n:gray[negative indicator]" if verdict.polarity == "negative" else ""))
             for ev in verdict.evidence:
-                st.markdown(f"> turn {ev.turn}: \u201c{md_escape(ev.quote)}\u201d")
+                st.markdown(f"> {md_escape(transcript.turn_label(ev.turn, numbers))}: \u201c{md_escape(ev.quote)}\u201d")
 
 
 def transcript_block(transcript: Transcript, grade: Grade) -> None:
     marks = evidence_by_turn(grade)
     who = {pid: p.name for pid, p in lib.personas.items()}
+    numbers = transcript.shown_numbers()
     for n, turn in enumerate(transcript.turns):
         if not turn.text.strip():
             continue
         speaker = "You" if turn.is_candidate else who.get(turn.speaker, turn.speaker.capitalize())
-        head = f"**{n}. {md_escape(speaker)}**" + (f" :gray[({turn.channel})]" if turn.channel != "chat" else "")
+        head = f"**{f'{numbers[n]}. ' if n in numbers else ''}{md_escape(speaker)}**" + (f" :gray[({turn.channel})]" if turn.channel != "chat" else "")
         if turn.channel == "code":
             st.markdown(head)
             st.code(turn.text, language="python")
@@ -237,9 +263,11 @@ def model_answer_block(item: Item, transcript: Transcript) -> None:
 
 
 def item_feedback(grade: Grade, item: Item, transcript: Transcript, key: str) -> None:
+    scenario = item_scenario(transcript, item, lib)
     rating_block(grade, item)
     delivery_block(transcript, item)
-    indicators_block(grade)
+    scenario_block(scenario)
+    indicators_block(grade, transcript)
     better_block(grade)
     model_answer_block(item, transcript)
     history = history_block(sid, grade, item)
@@ -249,11 +277,11 @@ def item_feedback(grade: Grade, item: Item, transcript: Transcript, key: str) ->
     st.subheader("Download", anchor=False)
     stem = f"feedback-{item.id}-{sid}"
     d = st.container(horizontal=True)
-    d.download_button("Markdown", report_markdown(grade, transcript, item, history), f"{stem}.md", "text/markdown",
+    d.download_button("Markdown", report_markdown(grade, transcript, item, history, scenario), f"{stem}.md", "text/markdown",
                       icon=":material/description:", key=f"fb_md_{key}", on_click="ignore")
-    d.download_button("JSON", report_json(grade, transcript, item, history), f"{stem}.json", "application/json",
+    d.download_button("JSON", report_json(grade, transcript, item, history, scenario), f"{stem}.json", "application/json",
                       icon=":material/data_object:", key=f"fb_json_{key}", on_click="ignore")
-    d.download_button("Printable HTML", report_html(grade, transcript, item, history), f"{stem}.html", "text/html",
+    d.download_button("Printable HTML", report_html(grade, transcript, item, history, scenario), f"{stem}.html", "text/html",
                       icon=":material/print:", key=f"fb_html_{key}", on_click="ignore")
     st.caption(md_escape(f"Graded by {grade.engine} ({grade.model}); rubric version {grade.versions.get('rubric', '?')}."))
 
