@@ -17,16 +17,16 @@ st.set_page_config(page_title="mockpanel", page_icon="\N{STUDIO MICROPHONE}", la
 
 PAGES = {
     "Practise": [
-        st.Page("simulator/app/pages/practice.py", title="Practice", icon=":material/forum:", default=True),
-        st.Page("simulator/app/pages/feedback.py", title="Feedback", icon=":material/fact_check:"),
-        st.Page("simulator/app/pages/progress.py", title="Progress", icon=":material/monitoring:"),
+        st.Page("simulator/app/pages/practice.py", title="Practice", icon="💬", default=True),
+        st.Page("simulator/app/pages/feedback.py", title="Feedback", icon="🧐"),
+        st.Page("simulator/app/pages/progress.py", title="Progress", icon="📈"),
     ],
     "Interviewers": [
-        st.Page("simulator/app/pages/calibrate.py", title="Calibrate", icon=":material/balance:"),
+        st.Page("simulator/app/pages/calibrate.py", title="Calibrate", icon="⚖️"),
     ],
     "Content": [
-        st.Page("simulator/app/pages/library.py", title="Library", icon=":material/menu_book:"),
-        st.Page("simulator/app/pages/settings.py", title="Settings", icon=":material/settings:"),
+        st.Page("simulator/app/pages/library.py", title="Library", icon="📖"),
+        st.Page("simulator/app/pages/settings.py", title="Settings", icon="⚙️"),
     ],
 }
 
@@ -38,6 +38,6 @@ try:
     st.session_state["page_now"] = page.title
     page.run()
 except UserError as exc:  # bad settings, content or database: its one line, never a traceback
-    st.error(md_escape(str(exc)), icon=":material/error:")
+    st.error(md_escape(str(exc)), icon="⚠️")
 finally:
     warm_up()  # background imports, started once the first page is on screen

@@ -16,7 +16,7 @@ A probe file (YAML under evals/data/probes/):
             asks: [CONSTRAINT_ID]        # hidden facts this line asks about (the reply must give them)
             may_reveal: [ID]             # optional; default: every fact asked so far
             must_not_reveal: [ID]        # optional; default: every other fact
-            expect_acts: [deflect]       # optional; director acts the reply must contain
+            expect_acts: [deflect]       # optional; director acts the reply must contain ("a|b": either)
             kind: question               # optional; what the line does (below)
 
 `asks` may name world facts too (`Persona.knowledge()`); the reply must tell (or, for a `never`
@@ -272,8 +272,8 @@ def check(probe: Probe, observed: Sequence[Observed], persona: Persona) -> tuple
             for fail in kind_failures(line, obs, set(facts) - told - obs.disclosed):
                 checks += 1
                 fails.append(fail)
-            for act in line.expect_acts:
-                if act not in obs.acts:
+            for act in line.expect_acts:  # "a|b": either act will do
+                if not set(act.split("|")) & obs.acts:
                     fails.append(f"expected a {act}")
         for v in sorted(obs.violations):
             fails.append(f"broke do-not {v}")

@@ -251,6 +251,8 @@ def test_two_signed_in_users_never_see_each_others_sessions(tmp_path: Path) -> N
 
 
 AVATAR_WORDS = {"face", "person", "smart_toy", "support_agent", "user", "assistant"}
+BUTTON_ICON_WORDS = {"play_arrow", "stop_circle", "lightbulb", "task_alt", "timer_off", "hourglass_top", "mic_off",
+                     "fact_check", "menu_book", "arrow_forward", "content_copy", "data_object", "sync_problem", "gpp_maybe"}
 
 
 def page_text(driver) -> str:  # type: ignore[no-untyped-def]
@@ -284,6 +286,9 @@ def test_a_finished_session_never_traps_practice_and_the_page_reads_well(server:
     assert not lines & AVATAR_WORDS, f"avatar icon names in the page text: {lines & AVATAR_WORDS}"
     for message in b.chat_messages(driver):
         assert not {line.strip() for line in message.text.splitlines()} & AVATAR_WORDS
+    # nor a button's icon name ("lightbulbHint"): icons are pictures, not ligature words
+    words = set(re.findall(r"[a-z_]+", page_text(driver)))
+    assert not words & BUTTON_ICON_WORDS, f"icon names in the page text: {words & BUTTON_ICON_WORDS}"
 
     b.click(driver, b.button(driver, "End"))
     b.click(driver, b.button(driver, "See your feedback", timeout=60))

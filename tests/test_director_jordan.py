@@ -132,7 +132,7 @@ def test_every_tension_is_introduced_and_no_do_not_rule_is_broken() -> None:
         for rule in JORDAN.do_not:
             assert not any(cue.lower() in low for cue in rule.violation_cues), (rule.id, t.text)
     acts = [m["act"] for t in turns for m in t.meta["plan"]["moves"]]
-    assert "deflect" in acts and "clarify" in acts and "pushback" in acts
+    assert ("deflect" in acts or "withhold" in acts) and "clarify" in acts and "pushback" in acts
     timeline = [t for t in JORDAN.tensions if t.trigger == "topic"]
     reply_to_duration = s.transcript().turns[2 * 3]  # opening, then (candidate, reply) pairs
     assert any(m.get("id") == timeline[0].id for m in reply_to_duration.meta["plan"]["moves"])

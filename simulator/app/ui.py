@@ -94,7 +94,7 @@ def store() -> Store:
 def damaged_notice() -> None:
     """Each of this user's sessions that cannot be read, said once on the page; the rest still work."""
     for problem in store().damaged(user_id()):
-        st.warning(md_escape(str(problem)), icon=":material/report:")
+        st.warning(md_escape(str(problem)), icon="🚩")
 
 
 def user_id() -> str:
@@ -198,10 +198,10 @@ def show_error(exc: Exception, what: str) -> None:
     from simulator.core.errors import ModelError
 
     if isinstance(exc, ModelError):
-        st.error(md_escape(f"{what} failed: {exc}"), icon=":material/cloud_off:")
-        st.info(md_escape(model_error_advice(exc)), icon=":material/lightbulb:")
+        st.error(md_escape(f"{what} failed: {exc}"), icon="📴")
+        st.info(md_escape(model_error_advice(exc)), icon="💡")
     else:
-        st.error(md_escape(f"{what} failed: {exc}"), icon=":material/error:")
+        st.error(md_escape(f"{what} failed: {exc}"), icon="⚠️")
 
 
 def model_error_advice(exc: Exception) -> str:

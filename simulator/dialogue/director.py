@@ -548,8 +548,13 @@ class Director:
         moves = [self._tell(p, kid, score) for kid, score in r.asks.items()]
         if p.lines.deflect and r.asks_for_answer and not any(m["act"] == "withhold" for m in moves):
             moves.append(_deflect(p))
-        if not moves and len(questions) == len(sents) and r.small_talk and p.lines.small_talk:
-            moves.append({"act": "small_talk"})
+        if not moves and len(questions) == len(sents):  # a message that only asks
+            if r.small_talk and p.lines.small_talk:
+                moves.append({"act": "small_talk"})
+            elif (r.unknown or r.near) and p.lines.deflect:
+                # a question about the problem itself ("how do people normally monitor drift?",
+                # "which metric do you want?"): the interviewer hands it back, never answers it
+                moves.append(_deflect(p))
         return moves
 
     def _next_item(self, speaker: Persona, elapsed: float, lead_moves: list[dict[str, Any]] | None = None) -> list[Plan]:

@@ -46,7 +46,14 @@ _ASK_FOR_ANSWER = re.compile(
     r"what (?:\w+ ){0,3}should (?:i|we) (?:power|use|pick|target|choose|aim)|give me a number|"
     r"what would (?:constitute|be) (?:the |a )?(?:appropriate|right|good|best|ideal)|"
     r"what(?:'s| is| would be) (?:a |the )?(?:good|sensible|reasonable) (?:\w+ )?(?:metric|guardrail|duration|sample|threshold)|"
-    r"what do you think (?:the |our |my )?(?:\w+ ){0,2}(?:metric|design|duration|split|guardrail|unit)s? should)\b",
+    r"what do you think (?:the |our |my )?(?:\w+ ){0,2}(?:metric|design|duration|split|guardrail|unit)s? should|"
+    r"what would you (?:do|recommend|suggest|propose)|how would you (?:approach|tackle|handle|solve|do) (?:it|this|that)|"
+    r"(?:if you were me|in my shoes|if it were you|your (?:own )?(?:answer|solution))|"
+    r"(?:could|can|would) you (?:just )?(?:list|name|give me|walk me through) (?:the )?(?:usual|common|typical|main|standard|best|right)|"
+    r"what are the (?:usual|common|typical|standard|main|right|best) (?:reasons|causes|ways|approaches|metrics|options|answers)|"
+    r"what's the answer|which (?:one )?would you (?:pick|choose|use|go with)|"
+    r"(?:the )?(?:standard|usual|normal|typical|textbook|best) (?:approach|way|practice|method|solution)|"
+    r"how do (?:people|teams|companies|folks) (?:normally |usually |typically )?(?:do|handle|monitor|measure|approach|run|design|solve))\b",
     re.I,
 )
 _PROPOSAL = re.compile(
@@ -56,7 +63,8 @@ _PROPOSAL = re.compile(
 )
 _METRIC_INTENT = re.compile(
     r"\b(metric|metrics|measure|measuring|measured|success|kpi|kpis|track|tracking|north star|goal|"
-    r"optimi[sz]e|improve|improving|increase|increasing|boost|lift|primary)\b",
+    r"optimi[sz]e|improve|improving|increase|increasing|boost|lift|primary|look at|focus on|monitor|watch|"
+    r"go with|judge|see if|secondary|guardrail)\b",
     re.I,
 )
 _OPERATIONAL = re.compile(
@@ -67,7 +75,8 @@ _OPERATIONAL = re.compile(
 )
 VAGUE_TERMS = ("productivity", "engagement", "satisfaction", "happiness", "quality", "value", "impact",
                "experience", "efficiency", "usefulness", "adoption", "success", "usage", "stickiness", "output",
-               "activity", "delight")
+               "activity", "delight", "sentiment", "happy", "happier", "helpfulness", "effectiveness", "velocity",
+               "improvement")
 
 
 def sentences(text: str) -> list[str]:
@@ -219,6 +228,10 @@ _DISMISS = re.compile(
     r"wont matter|won't matter much|not our problem|not (?:fuss|overthink|bother)|just noise|(?:a|is a) nuisance|"
     r"make an exception|fast enough|(?:tune|fix|deal with) it (?:after|later)|tell (?:them|the \w+ team) afterwards|"
     r"(?:optimi[sz]e|fix|tune|deal with|handle|sort out) (?:it|that|this) later|(?:an? )?engineering problem|"
+    r"who cares|(?:doesn't|does not) really matter|not (?:a|that) big (?:of a )?deal|(?:it'll|it will|we'll|we will) be fine|"
+    r"(?:probably|should be) fine|forget (?:about )?(?:the|that)|overkill|(?:not|isn't|is not) necessary|unnecessary|"
+    r"(?:can|could) skip|irrelevant|(?:there's|there is|we have) no (?:real )?(?:limit|cap|constraint|restriction|issue|problem)|"
+    r"unlimited|as (?:much|many|long) as we (?:want|like|need)|(?:is|are) (?:pretty |fairly |very )?(?:stable|consistent|predictable|negligible)\b|"
     r"(?:engineering|they) will (?:just )?(?:have to )?(?:deal|live) with it|"
     r"(?:everyone|all (?:the )?(?:users|developers)|100%|half of (?:all|our) (?:users|developers)) (?:in|into|gets?)\b)",
     re.I,

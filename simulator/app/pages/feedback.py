@@ -39,7 +39,7 @@ rows = [r for r in store().list(user_id()) if r.turns > 0 and r.item_id in lib.i
 damaged_notice()
 if not rows:
     st.info("No practice sessions yet: start one on the Practice page.")
-    if st.button("Go to Practice", icon=":material/forum:"):
+    if st.button("Go to Practice", icon="💬"):
         st.switch_page("simulator/app/pages/practice.py")
     st.stop()
 
@@ -59,7 +59,7 @@ transcript = run_safely(lambda: store().transcript(sid), "Reading the session")
 if transcript is None:
     st.stop()
 if row.status != "finished":
-    st.info("This session is not finished: the feedback covers what you have said so far. Resume it on the Practice page.", icon=":material/hourglass_top:")
+    st.info("This session is not finished: the feedback covers what you have said so far. Resume it on the Practice page.", icon="⏳")
 
 parts = run_safely(lambda: assessed(sid), "Grading")
 if not parts:
@@ -81,20 +81,20 @@ def rating_block(grade: Grade, item: Item) -> None:
             text = item.anchors.get(rating).text  # type: ignore[arg-type]
             if rating == grade.rating:
                 box = {"exceeds": st.success, "meets": st.info, "below": st.warning}[rating]
-                box(f"**{rating.capitalize()}** (your rating)  \n" + md_escape(text), icon=":material/arrow_forward:")
+                box(f"**{rating.capitalize()}** (your rating)  \n" + md_escape(text), icon="➡️")
             else:
                 with st.container(border=True):
                     st.caption(f"**{rating.capitalize()}**  \n" + md_escape(text))
     if grade.level_reading:
-        st.info(md_escape(grade.level_reading), icon=":material/stairs:")
+        st.info(md_escape(grade.level_reading), icon="🪜")
     if "unanswered" in grade.flags:
         st.info("You ended this one before answering, so there is nothing of yours to grade yet. Press "
-                "Practise this again to try it.", icon=":material/info:")
+                "Practise this again to try it.", icon="ℹ️")
     if "rubric-restatement" in grade.flags:
         st.warning("Part of your answer repeated the question or the rubric's own words; repeated text earns nothing.",
-                   icon=":material/content_copy:")
+                   icon="📋")
     if "injection" in grade.flags:
-        st.warning("Part of the transcript was addressed to the grader rather than the interviewer; it was ignored.", icon=":material/gpp_maybe:")
+        st.warning("Part of the transcript was addressed to the grader rather than the interviewer; it was ignored.", icon="🛡️")
 
 
 def scenario_block(scenario: Scenario | None) -> None:
@@ -278,15 +278,15 @@ def item_feedback(grade: Grade, item: Item, transcript: Transcript, key: str) ->
     stem = f"feedback-{item.id}-{sid}"
     d = st.container(horizontal=True)
     d.download_button("Markdown", report_markdown(grade, transcript, item, history, scenario), f"{stem}.md", "text/markdown",
-                      icon=":material/description:", key=f"fb_md_{key}", on_click="ignore")
+                      icon="📄", key=f"fb_md_{key}", on_click="ignore")
     d.download_button("JSON", report_json(grade, transcript, item, history, scenario), f"{stem}.json", "application/json",
-                      icon=":material/data_object:", key=f"fb_json_{key}", on_click="ignore")
+                      icon="🧾", key=f"fb_json_{key}", on_click="ignore")
     d.download_button("Printable HTML", report_html(grade, transcript, item, history, scenario), f"{stem}.html", "text/html",
-                      icon=":material/print:", key=f"fb_html_{key}", on_click="ignore")
+                      icon="🖨️", key=f"fb_html_{key}", on_click="ignore")
     st.caption(md_escape(f"Graded by {grade.engine} ({grade.model}); rubric version {grade.versions.get('rubric', '?')}."))
 
 
-if st.button("Practise this again", type="primary", icon=":material/replay:", key="fb_again",
+if st.button("Practise this again", type="primary", icon="🔁", key="fb_again",
              help="A new session on the same item; this one stays as it is."):
     st.session_state["practice_again"] = (row.item_id, row.variant)
     st.switch_page("simulator/app/pages/practice.py")

@@ -48,7 +48,7 @@ def show_item(item_id: str) -> None:
     people = [lib.personas[p] for p in item.personas if p in lib.personas]
     if people:
         md(", ".join(f"{p.name} ({p.title})" for p in people), "**Played by.** ")
-    st.page_link("simulator/app/pages/practice.py", label="Practise this", icon=":material/play_arrow:", query_params={"item": item.id})
+    st.page_link("simulator/app/pages/practice.py", label="Practise this", icon="▶️", query_params={"item": item.id})
 
 
 with rubrics_tab:
@@ -126,10 +126,10 @@ with upload_tab:
         name = Path(upload.name).name or "upload.yaml"
         problems = upload_problems(name, upload.getvalue())
         if problems:
-            st.error(md_escape(problems[0]), icon=":material/error:")
+            st.error(md_escape(problems[0]), icon="⚠️")
             if len(problems) > 1:  # the line above counts them; here is each one
                 more = len(problems) - 1
                 with st.expander(f"The {more} more problem{'s' if more > 1 else ''}", expanded=True):
                     bullets(problems[1:])
         else:
-            st.success(md_escape(f"ok: {name}"), icon=":material/check_circle:")
+            st.success(md_escape(f"ok: {name}"), icon="✅")

@@ -170,7 +170,7 @@ def chooser() -> None:
                 )
             with st.container(border=True):
                 brief(item, variant)
-            st.button("Start", type="primary", icon=":material/play_arrow:", key="pr_start", on_click=start, args=(item_id, variant))
+            st.button("Start", type="primary", icon="▶️", key="pr_start", on_click=start, args=(item_id, variant))
     resumable()
 
 
@@ -219,7 +219,7 @@ def resumable() -> None:
             for r in rows if r.id == i
         ),
     )
-    btn.button("Resume", icon=":material/replay:", key="pr_resume", on_click=resume, args=(sid,))
+    btn.button("Resume", icon="🔁", key="pr_resume", on_click=resume, args=(sid,))
     err = st.session_state.pop("pr_resume_error", None)
     if err is not None:
         show_error(err, "Resuming")
@@ -428,7 +428,7 @@ def countdown(s: Session) -> None:
     st.iframe(CLOCK.format(start=fmt_left(left), pct=round(100 * left / limit, 1), left=int(left), limit=int(limit)), height=86,
               alt="Time left in this session")
     if left <= 0:
-        st.warning("Time is up: wrap up and press End.", icon=":material/timer_off:")
+        st.warning("Time is up: wrap up and press End.", icon="⌛")
 
 
 SR_ONLY = "position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0"
@@ -455,14 +455,14 @@ def conversation(s: Session) -> None:
         countdown(s)
     live = st.empty()  # for screen readers: the latest reply, announced when it changes
     with st.container(horizontal=True):
-        st.button("Hint", icon=":material/lightbulb:", key="pr_hint", on_click=command, args=("hint",), disabled=s.finished)
-        st.button("End", icon=":material/stop_circle:", key="pr_end", on_click=command, args=("end",), disabled=s.finished)
+        st.button("Hint", icon="💡", key="pr_hint", on_click=command, args=("hint",), disabled=s.finished)
+        st.button("End", icon="⏹️", key="pr_end", on_click=command, args=("end",), disabled=s.finished)
         if s.finished:
-            st.button("Try this again", type="primary", icon=":material/replay:", key="pr_again", on_click=again,
+            st.button("Try this again", type="primary", icon="🔁", key="pr_again", on_click=again,
                       args=(s.row.item_id, s.row.variant))
-            st.button("Practise another", icon=":material/add:", key="pr_leave", on_click=leave)
+            st.button("Practise another", icon="➕", key="pr_leave", on_click=leave)
         else:
-            st.button("Leave", icon=":material/logout:", key="pr_leave", on_click=leave,
+            st.button("Leave", icon="🚪", key="pr_leave", on_click=leave,
                       help="Keep this session for later: resume it from this page.")
     with st.expander("The brief", expanded=False):
         brief(item, s.row.variant)
@@ -494,7 +494,7 @@ def conversation(s: Session) -> None:
                     show_turn(turn, who)
         owed = s.owed()
         if owed:
-            st.warning(md_escape(f"{owed}: send your next answer, or press Get the reply."), icon=":material/sync_problem:")
+            st.warning(md_escape(f"{owed}: send your next answer, or press Get the reply."), icon="🔄")
             if st.button("Get the reply", key="pr_retry"):
                 with chat:
                     attempt(lambda: stream_turns(s.resume(), who), "The reply")
@@ -528,9 +528,9 @@ def conversation(s: Session) -> None:
                 assistant_panel(s, turns, who)
 
     if s.finished:
-        st.success("This session has ended and is saved.", icon=":material/task_alt:")
+        st.success("This session has ended and is saved.", icon="✔️")
         st.session_state["feedback_id"] = s.id
-        if st.button("See your feedback", type="primary", icon=":material/fact_check:", key="pr_feedback"):
+        if st.button("See your feedback", type="primary", icon="🧐", key="pr_feedback"):
             st.switch_page("simulator/app/pages/feedback.py")
 
 
@@ -571,19 +571,19 @@ def microphone(s: Session, who: dict[str, str], chat: Any) -> bool:
             st.session_state[f"pr_said_{s.id}_{n}"] = heard.transcription.text
     _, heard, problem = st.session_state[heard_key]
     if heard is None:
-        st.warning(md_escape(problem) + " Record again, or type your answer.", icon=":material/mic_off:")
+        st.warning(md_escape(problem) + " Record again, or type your answer.", icon="🔇")
         return False
     said = st.text_area("What you said (edit before sending)", key=f"pr_said_{s.id}_{n}", height=110)
     st.caption(md_escape(" · ".join(heard.delivery.lines())))
     limit = target_for(s.director.item)
     if limit and heard.transcription.duration_s > limit * 60:
         st.warning(md_escape(f"This recording is {heard.transcription.duration_s:.0f} s; the time limit is {limit:g} min. "
-                             "Send it as it is (it counts as over time) or record a shorter one."), icon=":material/timer_off:")
+                             "Send it as it is (it counts as over time) or record a shorter one."), icon="⌛")
     send, drop = st.columns(2)
-    if drop.button("Discard", icon=":material/delete:", key=f"pr_mic_drop_{s.id}_{n}", width="stretch"):
+    if drop.button("Discard", icon="🗑️", key=f"pr_mic_drop_{s.id}_{n}", width="stretch"):
         st.session_state[f"pr_mic_n_{s.id}"] = n + 1
         st.rerun()
-    if not send.button("Send spoken answer", type="primary", icon=":material/send:", key=f"pr_mic_send_{s.id}_{n}", width="stretch"):
+    if not send.button("Send spoken answer", type="primary", icon="📤", key=f"pr_mic_send_{s.id}_{n}", width="stretch"):
         return False
     if not said.strip():
         st.warning("Nothing to send: the transcript is empty.")
@@ -620,7 +620,7 @@ def code_pane(s: Session, turns: list[Turn], who: dict[str, str]) -> None:
     st.html("<style>.st-key-pr_code_pane textarea { font-family: 'Source Code Pro', ui-monospace, monospace; font-size: 14px; }</style>")
     with st.container(key="pr_code_pane"):
         st.text_area("Your code", key=key, height=280, label_visibility="collapsed", disabled=s.finished)
-    if st.button("Submit code", icon=":material/upload:", key="pr_code_submit", disabled=s.finished):
+    if st.button("Submit code", icon="⬆️", key="pr_code_submit", disabled=s.finished):
         code = st.session_state[key]
         if code.strip() and code.strip() != last.strip():
             attempt(lambda: s.respond(code, channel="code"), "Submitting your code")
