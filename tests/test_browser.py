@@ -275,9 +275,11 @@ def test_a_finished_session_never_traps_practice_and_the_page_reads_well(server:
     b.wait(driver, lambda d: not b.running(d), 30, "the switch to take")
     b.send_chat(driver, "What does developer productivity mean for this pilot?")
 
-    frames = b.by_css(driver, "iframe")
-    assert frames and all(f.get_attribute("title") and f.get_attribute("title") != "st.iframe" for f in frames)
-    assert {"Time left in this session", "Reads the replies aloud (nothing to see)"} <= {f.get_attribute("title") for f in frames}
+    b.wait(driver, lambda d: not b.running(d), 30, "the reply to settle")
+    # read in one call: Streamlit may redraw a frame between two element lookups
+    titles = driver.execute_script("return Array.from(document.querySelectorAll('iframe')).map(f => f.title || '');")
+    assert titles and all(t and t != "st.iframe" for t in titles), titles
+    assert {"Time left in this session", "Reads the replies aloud (nothing to see)"} <= set(titles)
     live = b.wait(driver, lambda d: next(iter(b.by_css(d, '.mp-latest-reply[aria-live="polite"]')), None), 30, "the live region")
     last_reply = " ".join(b.chat_messages(driver)[-1].text.splitlines()[-1].split())
     assert last_reply and last_reply in " ".join((live.get_attribute("textContent") or "").split())

@@ -34,6 +34,8 @@ _QUESTION_START = re.compile(
     re.I,
 )
 _REQUEST = re.compile(r"\b(tell me|could you (?:share|explain|clarify)|can you (?:share|explain|clarify)|"
+                      r"(?:could|would|can) you (?:please )?(?:confirm|let me know|say|explain|clarify|share)|"
+                      r"i(?: would|'d) be grateful if|i(?: would|'d) appreciate|i(?: would|'d) like to (?:ask|check|confirm)|"
                       r"i'd like to (?:know|understand)|do you know|are there any|is there any|is there a)\b", re.I)
 _ASK_FOR_ANSWER = re.compile(
     r"\b(what (?:should|would you suggest|do you suggest|would you recommend|do you recommend)|"

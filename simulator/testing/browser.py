@@ -228,15 +228,23 @@ def chat_messages(driver: WebDriver) -> list[WebElement]:
 
 def send_chat(driver: WebDriver, text: str, timeout: float = 60.0) -> float:
     """Types a message, presses Enter, and waits for the persona's reply: seconds it took."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.keys import Keys
 
     before = len(chat_messages(driver))
-    box = wait(driver, lambda d: next((e for e in by_css(d, '[data-testid="stChatInputTextArea"]') if e.is_enabled()), None),
-               timeout, "the chat input")
-    box.click()
-    box.send_keys(text)
-    start = time.monotonic()
-    box.send_keys(Keys.ENTER)
+    for attempt in range(3):  # Streamlit may redraw the input between finding it and typing into it
+        box = wait(driver, lambda d: next((e for e in by_css(d, '[data-testid="stChatInputTextArea"]') if e.is_enabled()), None),
+                   timeout, "the chat input")
+        try:
+            box.click()
+            box.clear()
+            box.send_keys(text)
+            start = time.monotonic()
+            box.send_keys(Keys.ENTER)
+            break
+        except StaleElementReferenceException:
+            if attempt == 2:
+                raise
     wait(driver, lambda d: len(chat_messages(d)) >= before + 2 and not running(d) and _has_text(chat_messages(d)[-1]),
          timeout, "the persona's reply")
     return time.monotonic() - start
