@@ -206,15 +206,20 @@ class Director:
 
     def coach_note(self) -> str:
         """/hint where the persona has nothing to hint (a work simulation): a coach's note, outside
-        the persona's voice, on what is still unexplored (subjects only, never the facts)."""
+        the persona's voice, on what is still unexplored (subjects only, never the facts): the
+        hidden constraints first, then what else the persona tells only when asked."""
         p = self.lead()
         st = self.state
-        untold = [k.topic for k in p.knowledge()
-                  if (k.hidden and k.id not in st["disclosed"]) or (k.disclosure == "asked" and not k.hidden and k.id not in st["told"])]
-        if untold:
-            topics = untold[0] if len(untold) == 1 else ", ".join(untold[:-1]) + " and " + untold[-1]
-            return f"Coach's note ({p.name} does not hear this): you have not asked about {topics} yet."
-        return f"Coach's note ({p.name} does not hear this): you have asked about everything {p.name} knows; pull it together into your plan."
+        known = p.knowledge()
+        hidden = [k.topic for k in known if k.hidden and k.id not in st["disclosed"]]
+        other = [k.topic for k in known if not k.hidden and k.disclosure == "asked" and k.id not in st["told"]]
+        head = f"Coach's note ({p.name} does not hear this): "
+        if hidden:
+            note = head + f"you have not asked about {intent.listed(hidden)} yet."
+            return note + (f" Also worth asking: {intent.listed(other)}." if other else "")
+        if other:
+            return head + f"you have uncovered what {p.name} holds back; also worth asking: {intent.listed(other)}."
+        return head + f"you have asked about everything {p.name} knows; pull it together into your plan."
 
     def command(self, name: str, elapsed: float, last_said: str = "") -> list[Plan]:
         """hint, repeat, end (time is the session's clock, not a persona's line). `last_said`: the

@@ -24,6 +24,7 @@ from simulator.content.persona import Persona
 from simulator.content.rubric import Item
 from simulator.core.settings import is_embedded
 from simulator.core.transcript import CANDIDATE, Turn
+from simulator.dialogue import intent
 from simulator.dialogue.plan import Plan
 from simulator.models import scripted
 
@@ -101,8 +102,7 @@ def _line(p: Persona, act: str, plan: Plan, key: str, said: str = "") -> str:
 
 
 def _topics(p: Persona, ids: list[str]) -> str:
-    topics = [k.topic for k in p.knowledge() if k.id in ids]
-    return topics[0] if len(topics) == 1 else ", ".join(topics[:-1]) + " and " + topics[-1] if topics else ""
+    return intent.listed([k.topic for k in p.knowledge() if k.id in ids])
 
 
 def _moves(plan: Plan, said: str = "") -> str:
