@@ -108,7 +108,7 @@ def test_reports_show_the_scenario_and_cite_turns_as_the_candidate_saw_them() ->
     assert "## Hidden constraints uncovered: 2 of 3" in md
     assert f"you asked \u201c{TRAFFIC}\u201d (turn 4)" in md and f"you asked \u201c{WORRY}\u201d (turn 6)" in md
     assert "Feature flag infrastructure has a 5% traffic cap for new experiments" in md
-    assert "Ask Jordan Lee about what our historical usage data looks like." in md
+    assert "Ask Jordan Lee about what the historical usage data looks like." in md
     assert "Historical data shows high variance" not in md  # not uncovered: left for the next attempt
     assert f"  - turn 6: \u201c{WORRY}\u201d" in md and f"**6. candidate:**\n\n{WORRY}" in md
     page = report_html(g, t, item, scenario=sc)

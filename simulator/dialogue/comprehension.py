@@ -27,7 +27,7 @@ class Bars:
     """Thresholds (MiniLM cosine, lexical floor), tuned on the dev probes and cue negatives
     (`evals/data/probes/dev/`), never on the blind probes."""
 
-    ask: float = 0.72           # cues + 0.5 * lines for a clause to ask about a hidden constraint
+    ask: float = 0.66           # cues + 0.5 * lines for a clause to ask about a hidden constraint (evals/data/comprehension/hidden-tuning.yaml: 65 of 75 asks found, 0 false triggers in 75; 0.72 finds 64)
     ask_world: float = 0.60     # the same for a world fact (wrongly telling one leaks nothing hidden)
     ask_request: float = 0.95   # the same for a clause that also asks for the answer ("what should we...")
     near: float = 0.55          # below `ask`, above this: a near miss (not "I don't know")
@@ -139,7 +139,10 @@ class Comprehension:
         r.asks_for_answer = any(intent.asks_for_answer(s) for s in sents)
         for s in r.questions:
             request = intent.asks_for_answer(s)
-            for clause in intent.clauses(s):
+            parts = intent.clauses(s)
+            asking = [c for c in parts if intent.is_question(c)]
+            # "For the power calculation I need to know: how much ...?": the preamble asks nothing
+            for clause in (asking if 0 < len(asking) < len(parts) and len(parts) > 1 and s.strip().endswith("?") and asking[-1] == parts[-1] else parts):
                 k, score, bar = self.best(p, clause, context, request=request)
                 if k is not None:  # "any constraints on the rollout percentage?" asks about one thing
                     if score > r.asks.get(k.id, 0.0):

@@ -148,7 +148,11 @@ def _moves(plan: Plan, said: str = "") -> str:
             continue  # the closing line that follows says it
         else:
             parts.append(_line(p, act, plan, key, said))
-    said_parts = [x.strip()[0].upper() + x.strip()[1:] for x in parts if x and x.strip()]
+    said_parts: list[str] = []
+    for x in (x.strip() for x in parts if x and x.strip()):
+        after_lead = bool(said_parts) and said_parts[-1].endswith(",")
+        # "Like I said," + "our data shows...": a lead-in continues the sentence
+        said_parts.append(x[0].lower() + x[1:] if after_lead and x[:2] not in ("I ", "I'") and not x[:2].isupper() else x[0].upper() + x[1:])
     text = ""
     for n, x in enumerate(said_parts):  # code stands in its own paragraph
         sep = "" if n == 0 else ("\n\n" if "```" in x or "```" in said_parts[n - 1] else " ")
