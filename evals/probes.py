@@ -165,11 +165,13 @@ class Observed:
     invented: list[str] = field(default_factory=list)
 
 
-def observe(candidate: str, turns: Sequence[Any], persona: Persona) -> Observed:
-    """What the persona's turns in one reply disclosed, raised and broke."""
+def observe(candidate: str, turns: Sequence[Any], persona: Persona, room: Sequence[str] = ()) -> Observed:
+    """What the persona's turns in one reply disclosed, raised and broke. `room`: others who
+    answer for the persona (a panel's host answers a question put to the panel)."""
     from simulator.dialogue import intent
 
-    mine = [t for t in turns if (t.meta.get("plan") or {}).get("persona") == persona.id]
+    speakers = {persona.id, *room}
+    mine = [t for t in turns if (t.meta.get("plan") or {}).get("persona") in speakers]
     text = "\n".join(t.text for t in mine)
     obs = Observed(candidate=candidate, reply=text)
     for t in mine:
@@ -204,12 +206,14 @@ def play_probe(probe: Probe, lib: Library, seed: int) -> list[Observed]:
     persona = lib.personas[probe.persona]
     s = Session.start(probe.item, probe.variant, None, seed, store=open_store(":memory:"), lib=lib,
                       clock="virtual", ledger=Ledger())
-    out = [observe("", s.opening(), persona)]
+    room = [p for p in lib.items[probe.item].personas if lib.personas[p].archetype == "panel_member"] \
+        if persona.archetype == "panel_member" else []
+    out = [observe("", s.opening(), persona, room)]
     for line in probe.turns:
         if s.finished:
             out.append(Observed(candidate=line.say, reply=""))
             continue
-        out.append(observe(line.say, s.respond(line.say), persona))
+        out.append(observe(line.say, s.respond(line.say), persona, room))
     return out
 
 

@@ -34,6 +34,7 @@ class Bars:
     again: float = 0.35         # "what was that again?" against what was already said
     topic: float = 0.55         # a statement on a constraint's subject (for push back)
     unanchored: float = 0.2     # taken off a piece of knowledge none of whose own words the clause uses
+    anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses
     on_topic: float = 0.3       # similarity to the session's own subject below which a question is off-topic
 
 
@@ -105,6 +106,8 @@ class Comprehension:
             score = self.about(clause, k)
             if anchors[k.id] and not (words & anchors[k.id]) and not self._literal(clause, k):
                 score -= self.bars.unanchored  # none of its own words: alike in phrasing, maybe not in subject
+            elif anchors[k.id] and not k.hidden:
+                score += self.bars.anchored_world  # "can I assume...": a word only this world fact uses
             scored.append((score, k))
         if not scored:
             return None, 0.0, self.bars.ask
@@ -143,6 +146,11 @@ class Comprehension:
             asking = [c for c in parts if intent.is_question(c)]
             # "For the power calculation I need to know: how much ...?": the preamble asks nothing
             for clause in (asking if 0 < len(asking) < len(parts) and len(parts) > 1 and s.strip().endswith("?") and asking[-1] == parts[-1] else parts):
+                refers = set(intent.words(clause)) & {"it", "that", "this", "those", "them", "again", "bit", "part"}
+                if refers and len(intent.content_words(clause)) < 3 and len(intent.words(text)) <= 30:
+                    # "productivity. define it for me?", "say that again? the bit about X": the
+                    # subject is in the sentence next to it
+                    clause = " ".join(x for x in sents if x is s or not intent.is_question(x))
                 k, score, bar = self.best(p, clause, context, request=request)
                 if k is not None:  # "any constraints on the rollout percentage?" asks about one thing
                     if score > r.asks.get(k.id, 0.0):
@@ -158,8 +166,8 @@ class Comprehension:
                     r.asks[again] = max(r.asks.get(again, 0.0), round(score, 3))
                 elif intent.is_small_talk(clause):
                     r.small_talk = True
-                elif score >= self.bars.near:
-                    r.near.append(clause)
+                elif score >= self.bars.near or not intent.content_words(clause):
+                    r.near.append(clause)  # close to something, or too bare to tell ("why?")
                 elif self._off_topic(clause, scenario):
                     r.off_topic = True
                 else:
