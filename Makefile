@@ -2,7 +2,7 @@
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: app test bench lock clean train-judge
+.PHONY: app test bench lock clean train-judge train-intent
 
 $(STAMP): requirements.lock pyproject.toml
 	bash scripts/bootstrap
@@ -37,3 +37,10 @@ $(TRAIN_VENV)/.installed: requirements.lock requirements-train.lock
 train-judge: $(STAMP) $(TRAIN_VENV)/.installed
 	$(TRAIN_VENV)/bin/python -m training.judge --epochs 1 --val 0.05
 	$(VENV)/bin/python -m evals.tune_judge
+
+# The personas' intent encoder (about a minute on 2 cores): MiniLM fine-tuned so questions about the
+# same piece of a persona's knowledge lie close; writes simulator/data/intent/{intent.onnx,card.json}.
+# Rerun after changing any persona's ask_cues (tests/test_intent_model.py says when).
+train-intent: $(STAMP) $(TRAIN_VENV)/.installed
+	$(TRAIN_VENV)/bin/python -m training.intent
+	$(VENV)/bin/python -m evals.comprehension --card

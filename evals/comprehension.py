@@ -43,7 +43,7 @@ def score(bars: Any = None, rows: list[tuple[str, str, str | None]] | None = Non
     from simulator.dialogue.intent import Matcher
 
     lib = load_library()
-    comp = Comprehension(Matcher.shared(), bars or Bars())
+    comp = Comprehension(Matcher.shared(), bars or Bars(), Matcher.intent())
     rows = rows if rows is not None else labelled()
     out: dict[str, Any] = {}
     for pid in dict.fromkeys(r[0] for r in rows):
@@ -73,11 +73,56 @@ def score(bars: Any = None, rows: list[tuple[str, str, str | None]] | None = Non
     return out
 
 
+def hidden_tuning() -> dict[str, int]:
+    """On `hidden-tuning.yaml` (150 messages to Jordan Lee: 75 asking about a hidden constraint,
+    75 close but not): asks found, and hidden constraints triggered by a message not asking."""
+    from simulator.content.library import load_library
+    from simulator.dialogue.comprehension import Bars, Comprehension
+    from simulator.dialogue.intent import Matcher
+
+    lib = load_library()
+    p = lib.personas["jordan-lee"]
+    item = next(i for i in lib.items.values() if p.id in i.personas)
+    comp = Comprehension(Matcher.shared(), Bars(), Matcher.intent())
+    hidden = {k.id for k in p.knowledge() if k.hidden}
+    found = false = asking = 0
+    for row in yaml.safe_load((DEV / "hidden-tuning.yaml").read_text(encoding="utf-8")):
+        got = set(comp.read(p, row["say"], f"{item.title} {item.question}", []).asks) & hidden
+        if row["asks"] != "none":
+            asking += 1
+            found += row["asks"] in got
+            false += len(got - {row["asks"]})
+        else:
+            false += len(got)
+    return {"asking": asking, "found": found, "false_triggers": false}
+
+
+def write_card() -> None:
+    """The intent encoder's figures into its card: the tuning set, and the blind persona probes."""
+    import json
+
+    from evals.probes import run_probes
+    from simulator.models.embedding import INTENT_PATH
+
+    card_path = INTENT_PATH.parent / "card.json"
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    m = run_probes(Path(__file__).parent / "data" / "probes" / "blind")["metrics"]
+    keys = ("leaks", "leak_opportunities", "disclosed_when_asked", "asked", "answered", "asked_known", "false_denials",
+            "guidance_followed", "guidance_lines", "repeated_lines", "invented_facts", "do_not_violations", "replies")
+    card["figures"] = {"hidden_tuning": hidden_tuning(), "blind_probes": {k: m[k] for k in keys}}
+    card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(card["figures"], indent=2))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--grid", action="store_true")
     ap.add_argument("--show", action="store_true", help="list the questions mapped wrongly")
+    ap.add_argument("--card", action="store_true", help="measure the intent encoder and write its card's figures")
     args = ap.parse_args()
+    if args.card:
+        write_card()
+        return
     from simulator.dialogue.comprehension import Bars
 
     rows = labelled()

@@ -36,6 +36,7 @@ SHORT_NAMES = {
     "probes-dev": DATA_DIR / "probes" / "dev",
     "probes-blind": DATA_DIR / "probes" / "blind",
     "probes-reviewed": DATA_DIR / "probes" / "reviewed",
+    "probes-reviewed-2": DATA_DIR / "probes" / "reviewed-2",
     "recorded": DATA_DIR / "recorded",
 }
 RESULTS = "results.json"

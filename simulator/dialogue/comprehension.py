@@ -27,13 +27,14 @@ class Bars:
     """Thresholds (MiniLM cosine, lexical floor), tuned on the dev probes and cue negatives
     (`evals/data/probes/dev/`), never on the blind probes."""
 
-    ask: float = 0.66           # cues + 0.5 * lines for a clause to ask about a hidden constraint (evals/data/comprehension/hidden-tuning.yaml: 65 of 75 asks found, 0 false triggers in 75; 0.72 finds 64)
+    ask: float = 0.78           # cues + 0.5 * lines for a clause to ask about a hidden constraint (evals/data/comprehension/hidden-tuning.yaml, intent encoder: 71 of 75 asks found, 0 false triggers in 75; stock MiniLM at its best bar: 65)
     ask_world: float = 0.60     # the same for a world fact (wrongly telling one leaks nothing hidden)
     ask_request: float = 0.95   # the same for a clause that also asks for the answer ("what should we...")
     near: float = 0.55          # below `ask`, above this: a near miss (not "I don't know")
     again: float = 0.35         # "what was that again?" against what was already said
     topic: float = 0.55         # a statement on a constraint's subject (for push back)
     unanchored: float = 0.2     # taken off a piece of knowledge none of whose own words the clause uses
+    hidden_cue: float = 0.75    # with the intent encoder: least similarity to a hidden constraint's own asks (hidden-tuning.yaml: 66 of 75 found, 0 false; the reviewed probes' 'p99 of the settings database' and 'on call for the API' no longer disclose latency)
     anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses
     on_topic: float = 0.3       # similarity to the session's own subject below which a question is off-topic
 
@@ -63,8 +64,9 @@ class Reading:
 class Comprehension:
     """One per session (it caches per persona the words that tell its pieces of knowledge apart)."""
 
-    def __init__(self, matcher: Matcher, bars: Bars = Bars()) -> None:
+    def __init__(self, matcher: Matcher, bars: Bars = Bars(), knows: Matcher | None = None) -> None:
         self.matcher = matcher
+        self.knows = knows or matcher  # what a question asks: the trained intent encoder when there is one
         self.bars = bars
         self._anchors: dict[str, dict[str, frozenset[str]]] = {}
 
@@ -95,7 +97,7 @@ class Comprehension:
 
     def about(self, clause: str, k: Knowledge) -> float:
         """How much a clause is about a piece of knowledge: its ask cues, and what it says."""
-        return self.matcher.similarity(clause, list(k.ask_cues)) + 0.5 * self.matcher.similarity(clause, list(k.says))
+        return self.knows.similarity(clause, list(k.ask_cues)) + 0.5 * self.matcher.similarity(clause, list(k.says))
 
     def best(self, p: Persona, clause: str, context: str, *, request: bool = False) -> tuple[Knowledge | None, float, float]:
         """The piece of knowledge a clause asks about (None below the bar), its score, and the bar."""
@@ -112,6 +114,8 @@ class Comprehension:
         if not scored:
             return None, 0.0, self.bars.ask
         score, k = max(scored, key=lambda x: x[0])
+        if k.hidden and self.knows is not self.matcher and self.knows.similarity(clause, list(k.ask_cues)) < self.bars.hidden_cue:
+            return None, score, self.bars.ask  # the trained encoder does not place it among the asks for it
         bar = self.bars.ask if k.hidden else self.bars.ask_world
         if request and k.disclosure != "never":
             bar = self.bars.ask_request
@@ -151,7 +155,12 @@ class Comprehension:
                     # "productivity. define it for me?", "say that again? the bit about X": the
                     # subject is in the sentence next to it
                     clause = " ".join(x for x in sents if x is s or not intent.is_question(x))
+                if intent.is_small_talk(clause) and len(intent.words(clause)) <= 6:
+                    r.small_talk = True  # "hi Jordan, how are you?" is not "how am I doing?"
+                    continue
                 k, score, bar = self.best(p, clause, context, request=request)
+                if k is not None and not k.hidden and (intent.asks_everything(clause) or intent.asks_everything(s)):
+                    k = None  # "anything else I should know?" asks for everything, not for one world fact
                 if k is not None:  # "any constraints on the rollout percentage?" asks about one thing
                     if score > r.asks.get(k.id, 0.0):
                         r.asks[k.id] = round(score, 3)
@@ -196,13 +205,19 @@ class Comprehension:
         if not sentences:
             return out
         anchors = self.anchors(p, context)
+        scored: list[tuple[bool, float, str]] = []
         for k in p.knowledge():
             if not k.hidden:
                 continue
             for s in sentences:
-                if (anchors[k.id] and intent.content_words(s) & anchors[k.id]) or self.about(s, k) >= self.bars.topic:
-                    out.append(k.id)
-                    break
+                anchored = bool(anchors[k.id] and intent.content_words(s) & anchors[k.id])
+                about = self.about(s, k)
+                if anchored or about >= self.bars.topic:
+                    scored.append((anchored, about, k.id))
+        # the subject the statement names ("latency won't matter") before the merely similar
+        for _, _, kid in sorted(scored, reverse=True):
+            if kid not in out:
+                out.append(kid)
         return out
 
     def on_subject(self, p: Persona, sentences: list[str], context: str) -> tuple[Knowledge | None, float]:

@@ -47,6 +47,7 @@ class Limits:
 
     # How a message is read against what the persona knows (ask / near / topic / off-topic bars).
     bars: Bars = Bars()
+    intent: bool = True  # score questions with the trained intent encoder when it is installed
     restate: float = 0.36  # similarity of a question to a tension already raised (0.1 clear of the rest): say it again
     trigger: float = 0.6  # similarity to a tension's trigger_cues (besides literal cue phrases)
     leak: float = 0.72  # similarity of an LLM reply sentence to an undisclosed fact that counts as a leak
@@ -94,7 +95,7 @@ class Director:
         self.matcher = matcher or Matcher.shared()
         self.evidence = evidence  # injected by the practice session (the grader's live view); None: probe in order
         self.limits = limits
-        self.comprehension = Comprehension(self.matcher, limits.bars)
+        self.comprehension = Comprehension(self.matcher, limits.bars, Matcher.intent() if self.matcher.semantic and limits.intent else None)
         self._heard = ""  # what the candidate has said (a reply may repeat their figures)
         self._turns_seen = 0
         self.elsewhere = list(elsewhere or [])  # the library's other questions: an answer closer to one of them is off-question
@@ -115,6 +116,8 @@ class Director:
             for t in p.tensions:
                 texts += [*t.trigger_cues, t.text, *t.lines]
         self.matcher.warm(texts)
+        if self.comprehension.knows is not self.matcher:
+            self.comprehension.knows.warm([c for p in self.personas.values() for k in p.knowledge() for c in k.ask_cues])
 
     # --- who is in the room --------------------------------------------------------------------
 
@@ -292,7 +295,7 @@ class Director:
         p = self.lead()
         st = self.state
         r = self.comprehension.read(p, text, self._context(), self._scenario(p), set(st["disclosed"]) | set(st["told"]))
-        moves: list[dict[str, Any]] = [self._tell(p, kid, score) for kid, score in r.asks.items()]
+        moves: list[dict[str, Any]] = [self._tell(p, kid, score) for kid, score in self._fresh(r.asks, text).items()]
 
         if p.lines.deflect and r.asks_for_answer and not any(m["act"] == "withhold" for m in moves):
             moves.append(_deflect(p))
@@ -305,7 +308,9 @@ class Director:
                 st["clarified"].append(terms[0])
                 moves.append({"act": "clarify", "term": terms[0]})
 
-        if r.dismisses and intent.checks_premise(text) and not any(m["act"] == "disclose" for m in moves):
+        premise = next((k for k in p.knowledge() if r.dismisses and k.id == r.dismisses[0]), None)
+        if (premise is not None and intent.checks_premise(text) and not any(m["act"] == "disclose" for m in moves)
+                and self.comprehension.about(text, premise) >= self.limits.bars.ask):
             # "since we can put half the users in, that works, right?": asked to confirm a premise
             # about a constraint, she answers honestly with the fact
             moves.insert(0, self._tell(p, r.dismisses[0], 0.0))
@@ -370,6 +375,14 @@ class Director:
         if again:
             move["again"] = True
         return move
+
+    def _fresh(self, asks: dict[str, float], text: str) -> dict[str, float]:
+        """What to answer: a world fact already told is not told again unless the candidate asks
+        to hear it again (a hidden constraint asked about again is answered again)."""
+        if any(intent.asks_again(s) for s in intent.sentences(text) or [text]):
+            return asks
+        told = set(self.state["told"])
+        return {kid: v for kid, v in asks.items() if kid not in told}
 
     def _inventory(self, p: Persona) -> dict[str, Any]:
         """Asked for everything: the subjects of what is still hidden (never the facts), or, when
@@ -550,7 +563,7 @@ class Director:
         if not questions:
             return []
         r = self.comprehension.read(p, " ".join(questions), self._context(), [])
-        moves = [self._tell(p, kid, score) for kid, score in r.asks.items()]
+        moves = [self._tell(p, kid, score) for kid, score in self._fresh(r.asks, text).items()]
         if p.lines.deflect and r.asks_for_answer and not any(m["act"] == "withhold" for m in moves):
             moves.append(_deflect(p))
         if not moves and len(questions) == len(sents):  # a message that only asks

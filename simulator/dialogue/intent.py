@@ -136,12 +136,21 @@ def lexical(sentence: str, cue: str) -> float:
     cue_words = content_words(cue)
     if not cue_words:
         return 0.0
-    return len(cue_words & content_words(sentence)) / len(cue_words)
+    share = len(cue_words & content_words(sentence)) / len(cue_words)
+    # one shared word is weak evidence ("how many more rounds?" vs "a coffee spot round here")
+    return share if len(cue_words) > 1 else 0.5 * share
+
+
+_WH_STATEMENT = re.compile(r"^\W*(?:when|where|how|what|why|which|who)\s+(?:i|we|you|he|she|they|it|the|a|my|our|your|this|that)\b", re.I)
 
 
 def is_question(sentence: str) -> bool:
     s = sentence.strip()
-    return s.endswith("?") or bool(_QUESTION_START.match(s)) or bool(_REQUEST.search(s))
+    if s.endswith("?"):
+        return True
+    if _WH_STATEMENT.match(s):  # "When I built my last team, ..." tells, it does not ask
+        return bool(_REQUEST.search(s))
+    return bool(_QUESTION_START.match(s)) or bool(_REQUEST.search(s))
 
 
 def asks_for_answer(sentence: str) -> bool:
@@ -170,13 +179,18 @@ class Matcher:
     """Semantic similarity (the grader's MiniLM embedding, which caches vectors per sentence) with
     the lexical overlap as a floor; lexical alone when the embedding is unavailable or turned off."""
 
-    def __init__(self, semantic: bool | None = None) -> None:
+    def __init__(self, semantic: bool | None = None, model: str = "minilm") -> None:
         self._embed: Any = None
+        self.model = model
         if semantic is not False:
             try:
+                from functools import partial
+
                 from simulator.models import embedding
 
-                self._embed = embedding.embed
+                if model != "minilm" and not embedding.intent_available():
+                    raise LookupError(model)
+                self._embed = partial(embedding.embed, model=model)
             except Exception:  # the embedding helper is optional: lexical matching still works
                 self._embed = None
 
@@ -207,6 +221,7 @@ class Matcher:
                 self._embed = None
 
     _shared: Matcher | None = None
+    _intent: Matcher | None = None
 
     @classmethod
     def shared(cls) -> Matcher:
@@ -214,6 +229,17 @@ class Matcher:
         if cls._shared is None:
             cls._shared = Matcher()
         return cls._shared
+
+    @classmethod
+    def intent(cls) -> Matcher | None:
+        """The trained intent encoder's matcher (what a question asks of a persona), or None when
+        the model file is not there."""
+        if cls._intent is None:
+            m = Matcher(model="intent")
+            if not m.semantic:
+                return None
+            cls._intent = m
+        return cls._intent
 
 
 _EVERYTHING = re.compile(

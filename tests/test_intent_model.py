@@ -1,0 +1,53 @@
+"""The personas' intent encoder (`make train-intent`): shipped, carded, current, and used."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from simulator.content.library import load_library
+from simulator.dialogue.director import Director
+from simulator.dialogue.intent import Matcher
+from simulator.models import embedding
+from training.intent import read_cues
+
+CARD = json.loads((embedding.INTENT_PATH.parent / "card.json").read_text(encoding="utf-8"))
+
+
+def test_the_model_is_shipped_small_and_carded() -> None:
+    assert embedding.intent_available()
+    assert embedding.INTENT_PATH.stat().st_size < 30_000_000
+    for key in ("base_model", "data", "data_sha256", "command", "figures", "sha256"):
+        assert CARD[key], key
+    blind = CARD["figures"]["blind_probes"]
+    assert blind["leaks"] == 0 and blind["replies"] > 0
+
+
+def test_the_model_was_trained_on_the_current_cues() -> None:
+    """Changing any persona's ask_cues (or the dev negatives) needs `make train-intent`."""
+    _, digest = read_cues()
+    assert CARD["data_sha256"] == digest, "the persona cues changed since the intent encoder was trained: make train-intent"
+
+
+def test_questions_about_one_thing_lie_together() -> None:
+    v = embedding.embed([
+        "How much of our traffic can a new experiment get?",
+        "is there a cap on the share of users in the treatment group",
+        "How many engineers work on the feature?",
+    ], model="intent")
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+    assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.05  # the stock MiniLM has these backwards (0.19 vs 0.34)
+    stock = embedding.embed(["How much of our traffic can a new experiment get?",
+                             "is there a cap on the share of users in the treatment group",
+                             "How many engineers work on the feature?"])
+    assert float(stock[0] @ stock[1]) < float(stock[0] @ stock[2])
+
+
+def test_the_director_reads_questions_with_it() -> None:
+    lib = load_library()
+    item = next(i for i in lib.items.values() if "jordan-lee" in i.personas)
+    d = Director([item], lib.personas)
+    assert d.comprehension.knows is Matcher.intent() and d.comprehension.knows is not d.matcher
+    lexical = Director([item], lib.personas, matcher=Matcher(semantic=False))
+    assert lexical.comprehension.knows is lexical.matcher  # no model, no encoder
