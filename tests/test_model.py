@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 
 import pytest
 from pydantic import BaseModel, Field
@@ -520,38 +522,47 @@ def test_the_timeout_is_a_deadline_for_the_whole_call_retries_included(fake_mode
     assert caught.value.kind in ("server", "timeout")  # type: ignore[attr-defined]
 
 
-def test_sync_and_async_fail_alike_on_a_dropped_connection(sleeps: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
-    """A server on loopback that reads the request and closes the socket: both paths retry, both
-    report the same one-line error (the async one used to say 'no running event loop')."""
+@contextlib.contextmanager
+def loopback_server(handle: Callable[[socket.socket], None], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A server on 127.0.0.1 that hands each connection to `handle` (in its own thread), with
+    MOCKPANEL_API_BASE pointing at it for the duration."""
     import threading
 
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(16)
-    stop = threading.Event()
 
     def serve() -> None:
-        while not stop.is_set():
+        while True:
             try:
                 conn, _ = srv.accept()
             except OSError:
                 return
-            conn.recv(65536)
-            conn.close()
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
 
     threading.Thread(target=serve, daemon=True).start()
     monkeypatch.setenv("MOCKPANEL_API_BASE", f"http://127.0.0.1:{srv.getsockname()[1]}/v1")
-    monkeypatch.setenv("MOCKPANEL_MAX_RETRIES", "2")
     reset_settings()
     try:
+        yield
+    finally:
+        srv.close()
+
+
+def test_sync_and_async_fail_alike_on_a_dropped_connection(sleeps: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server on loopback that reads the request and closes the socket: both paths retry, both
+    report the same one-line error (the async one used to say 'no running event loop')."""
+    def drop(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.close()
+
+    monkeypatch.setenv("MOCKPANEL_MAX_RETRIES", "2")
+    with loopback_server(drop, monkeypatch):
         with pytest.raises(ModelError) as sync_err:
             chat(HI, model="openai/x")
         sync_pauses = len(sleeps)
         with pytest.raises(ModelError) as async_err:
             asyncio.run(achat(HI, model="openai/x"))
-    finally:
-        stop.set()
-        srv.close()
     assert str(sync_err.value) == str(async_err.value)
     assert "still after 3 attempts" in str(async_err.value) and "event loop" not in str(async_err.value)
     assert sync_pauses == 2 and len(sleeps) == 4
@@ -561,44 +572,29 @@ def test_a_server_trickling_bytes_cannot_hold_a_call_past_its_deadline(monkeypat
     """One byte every 50 ms never trips a per-read timeout; the 0.3 s deadline still ends the call.
     (Real time passes here, 0.3 s: the deadline is wall-clock by nature.)"""
     import threading
-    import time
 
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(4)
     stop = threading.Event()
 
     def trickle(conn: socket.socket) -> None:
         try:
             conn.recv(65536)
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
-            while not stop.wait(0.05):
+            for _ in range(100):  # 5 s at most, then the connection closes: a call the deadline did
+                if stop.wait(0.05):  # not end fails with another error, never hangs the suite
+                    break
                 conn.sendall(b" ")
         except OSError:
             pass
         finally:
             conn.close()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                return
-            threading.Thread(target=trickle, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    monkeypatch.setenv("MOCKPANEL_API_BASE", f"http://127.0.0.1:{srv.getsockname()[1]}/v1")
-    reset_settings()
     seam.litellm_module()
-    started = time.monotonic()
-    try:
-        with pytest.raises(ModelError, match=r"no reply within 0.3s"):
-            chat(HI, model="openai/x", timeout=0.3)
-    finally:
-        stop.set()
-        srv.close()
-    assert time.monotonic() - started < 5
+    with loopback_server(trickle, monkeypatch):
+        try:
+            with pytest.raises(ModelError, match=r"no reply within 0.3s"):
+                chat(HI, model="openai/x", timeout=0.3)
+        finally:
+            stop.set()
 
 
 def test_async_calls_in_new_event_loops_fail_like_sync_on_a_dropped_connection(sleeps: list[float], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -606,13 +602,8 @@ def test_async_calls_in_new_event_loops_fail_like_sync_on_a_dropped_connection(s
     Each later asyncio.run is a new loop: litellm's cached client of the closed loop used to be
     handed out again (the call hung, or said 'no running event loop'); now it retries and reports
     the dropped connection exactly as the sync path does."""
-    import threading
-
     body = (b'{"id":"x","object":"chat.completion","created":1,"model":"x","choices":[{"index":0,"message":'
             b'{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}')
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
     served = {"n": 0}
 
     def answer(conn: socket.socket) -> None:
@@ -627,19 +618,8 @@ def test_async_calls_in_new_event_loops_fail_like_sync_on_a_dropped_connection(s
                 pass
         conn.close()
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = srv.accept()
-            except OSError:
-                return
-            threading.Thread(target=answer, args=(conn,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    monkeypatch.setenv("MOCKPANEL_API_BASE", f"http://127.0.0.1:{srv.getsockname()[1]}/v1")
     monkeypatch.setenv("MOCKPANEL_MAX_RETRIES", "2")
-    reset_settings()
-    try:
+    with loopback_server(answer, monkeypatch):
         assert asyncio.run(achat(HI, model="openai/x", timeout=10)).text == "hi"
         errors = []
         for _ in range(2):
@@ -648,8 +628,6 @@ def test_async_calls_in_new_event_loops_fail_like_sync_on_a_dropped_connection(s
             errors.append(str(caught.value))
         with pytest.raises(ModelError) as sync_err:
             chat(HI, model="openai/x", timeout=10)
-    finally:
-        srv.close()
     assert all("cannot connect" in e and "still after 3 attempts" in e for e in errors), errors
     assert errors[0] == str(sync_err.value)
 

@@ -143,3 +143,13 @@ def test_probe_sets_hold_the_hard_lines(split: str) -> None:
     m = run_probes(Path(__file__).parents[1] / "evals" / "data" / "probes" / split, lib=LIB)["metrics"]
     assert m["leaks"] == 0 and m["do_not_violations"] == 0 and m["repeated_lines"] == 0
     assert m["invented_facts"] == 0
+
+
+def test_personas_show_lists_the_world_with_its_disclosure_rules(capsys: pytest.CaptureFixture[str]) -> None:
+    from simulator.cli.main import main
+
+    assert main(["personas", "show", "jordan-lee"]) == 0
+    out = capsys.readouterr().out
+    assert "Their world" in out and "the team building the feature  [free]" in out
+    assert "how the candidate is doing  [never]" in out
+    assert "5%" not in out.split("Their world")[1].split("Tensions")[0]  # topics, never the facts

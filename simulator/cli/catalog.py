@@ -117,6 +117,7 @@ def cmd_personas_show(args: argparse.Namespace) -> int:
         return 0
     print(f"{p.name}, {p.title}  ({p.id}; {p.archetype})\n\nMotivation. {p.motivation}\nVoice. {p.voice}")
     _bullets("Hidden facts (disclosed only when asked)", [f"{c.fact}  [when: {c.disclose_when}]" for c in p.constraints])
+    _bullets("Their world (free: said to anyone who asks; asked: only when asked; never)", [f"{w.topic}  [{w.disclosure}]" for w in p.world])
     _bullets("Tensions to introduce", [f"{t.text}  [{t.trigger}]" for t in p.tensions])
     _bullets("In-character guidance", list(p.guidance))
     _bullets("Do not", [r.text for r in p.do_not])

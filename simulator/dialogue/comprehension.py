@@ -55,11 +55,6 @@ class Reading:
     vague: list[str] = field(default_factory=list)         # vague metric terms used without a definition
     questions: list[str] = field(default_factory=list)
 
-    @property
-    def none(self) -> bool:
-        """Nothing the persona knows was asked (the honest outcome for an unrelated question)."""
-        return not self.asks
-
 
 class Comprehension:
     """One per session (it caches per persona the words that tell its pieces of knowledge apart)."""
@@ -146,26 +141,19 @@ class Comprehension:
         r.asks_for_answer = any(intent.asks_for_answer(s) for s in sents)
         for s in r.questions:
             request = intent.asks_for_answer(s)
-            parts = intent.clauses(s)
-            asking = [c for c in parts if intent.is_question(c)]
-            # "For the power calculation I need to know: how much ...?": the preamble asks nothing
-            for clause in (asking if 0 < len(asking) < len(parts) and len(parts) > 1 and s.strip().endswith("?") and asking[-1] == parts[-1] else parts):
-                refers = set(intent.words(clause)) & {"it", "that", "this", "those", "them", "again", "bit", "part"}
-                if refers and len(intent.content_words(clause)) < 3 and len(intent.words(text)) <= 30:
-                    # "productivity. define it for me?", "say that again? the bit about X": the
-                    # subject is in the sentence next to it
-                    clause = " ".join(x for x in sents if x is s or not intent.is_question(x))
+            for clause in _asking(s, sents, text):
                 if intent.is_small_talk(clause) and len(intent.words(clause)) <= 6:
                     r.small_talk = True  # "hi Jordan, how are you?" is not "how am I doing?"
                     continue
                 k, score, bar = self.best(p, clause, context, request=request)
-                if k is not None and not k.hidden and (intent.asks_everything(clause) or intent.asks_everything(s)):
-                    k = None  # "anything else I should know?" asks for everything, not for one world fact
-                if k is not None:  # "any constraints on the rollout percentage?" asks about one thing
+                everything = intent.asks_everything(clause) or intent.asks_everything(s)
+                if k is not None and (k.hidden or not everything):
+                    # "any constraints on the rollout percentage?" asks about one thing; "anything
+                    # else I should know?" asks for everything, not for one world fact
                     if score > r.asks.get(k.id, 0.0):
                         r.asks[k.id] = round(score, 3)
                     continue
-                if intent.asks_everything(clause) or intent.asks_everything(s):
+                if everything:
                     r.everything = True
                     continue
                 if request:
@@ -235,3 +223,23 @@ class Comprehension:
             return None, 0.0
         score, k = max(scored, key=lambda x: x[0])
         return k, score
+
+
+_POINTING = frozenset({"it", "that", "this", "those", "them", "again", "bit", "part"})
+
+
+def _asking(sentence: str, sents: list[str], text: str) -> list[str]:
+    """The clauses of a question to score. A preamble that asks nothing is left out ("for the power
+    calculation I need to know: how much ...?"); a short clause that points elsewhere ("define it
+    for me?", "say that again? the bit about X") is read with the statements beside it."""
+    parts = intent.clauses(sentence)
+    asking = [c for c in parts if intent.is_question(c)]
+    if 0 < len(asking) < len(parts) and sentence.strip().endswith("?") and asking[-1] == parts[-1]:
+        parts = asking
+    out = []
+    for clause in parts:
+        if (set(intent.words(clause)) & _POINTING and len(intent.content_words(clause)) < 3
+                and len(intent.words(text)) <= 30):
+            clause = " ".join(x for x in sents if x is sentence or not intent.is_question(x))
+        out.append(clause)
+    return out

@@ -103,7 +103,7 @@ class Director:
             "turn": 0, "cand": 0, "item": 0, "item_start": 0.0, "opened": False, "finished": False,
             "disclosed": [], "asked": {}, "tensions": [], "pushed": [], "clarified": [],
             "follow": 0, "probed": [], "warned": False, "last_question": "", "panel_next": 0,
-            "panel_asked": 0, "walked": False, "outcome": None, "assistant_opened": False,
+            "walked": False, "outcome": None, "assistant_opened": False,
             "assistant_tensions": [], "told": [], "wrapped": False, "item_turn": 0, "version": STATE_VERSION,
         }
         self.state.update(upgrade_state(state))  # a session saved by an older version lacks newer keys
@@ -581,7 +581,7 @@ class Director:
         if st["item"] + 1 >= len(self.items):
             return [self._close(speaker, moves)]
         st.update(item=st["item"] + 1, item_start=elapsed, follow=0, probed=[], warned=False,
-                  panel_next=0, panel_asked=0, walked=False, wrapped=False, item_turn=self._turns_seen)
+                  panel_next=0, walked=False, wrapped=False, item_turn=self._turns_seen)
         nxt = self.lead()
         if nxt.id != speaker.id:
             return [self._plan(speaker, moves + [{"act": "acknowledge"}]), self._plan(nxt, [{"act": "opening"}, *self._ask_item(self.item)])]
@@ -614,7 +614,6 @@ class Director:
             return self._next_item(panel[0], elapsed)
         if any(m["act"] in ("follow_up", "probe") for m in nxt):
             st["panel_next"] += 1
-            st["panel_asked"] += 1
         else:
             member = panel[0]
         self._maybe_warn(nxt, elapsed)
