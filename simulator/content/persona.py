@@ -146,6 +146,27 @@ class Lines(Content):
     )
 
 
+class Acts(Content):
+    """Examples of what a candidate *does* in a statement, for a persona whose seed guidance reacts to
+    it (push back when a constraint is waved away, question a premise, ask what a vague metric
+    means). The intent encoder is trained on them and a statement is read as the kind whose
+    examples it is closest to; `concrete` and `acknowledge` are the near misses that ask for no
+    reaction (a plan that respects a constraint, a defined metric, "got it, 5% it is")."""
+
+    dismissal: list[str] = Field(min_length=1, description="Waves a constraint or concern away.")
+    premise: list[str] = Field(min_length=1, description="States something about the persona's world as given, unasked.")
+    vague_metric: list[str] = Field(min_length=1, description="Proposes to measure something it does not define.")
+    concrete: list[str] = Field(min_length=1, description="Near misses: concrete plans, defined metrics, assumptions offered as such.")
+    acknowledge: list[str] = Field(min_length=1, description="Near misses: thanks, okays, accurate restatements.")
+
+    def kinds(self) -> dict[str, list[str]]:
+        return {k: list(getattr(self, k)) for k in ACT_KINDS}
+
+
+ACT_KINDS = ("dismissal", "premise", "vague_metric", "concrete", "acknowledge")
+REACTIONS = ("dismissal", "premise", "vague_metric")  # the kinds a persona reacts to; the rest are near misses
+
+
 class Persona(Content):
     id: Slug
     name: str
@@ -160,6 +181,7 @@ class Persona(Content):
     do_not: list[Rule] = Field(default_factory=list)
     world: list[WorldFact] = Field(default_factory=list)
     snippets: list[Snippet] = Field(default_factory=list)
+    acts: Acts | None = Field(default=None, description="What a candidate does in a statement, by example (see `Acts`).")
     lines: Lines
     source: Literal["seed", "authored"]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from simulator.content.persona import Knowledge, Persona
+from simulator.content.persona import REACTIONS, Knowledge, Persona
 from simulator.dialogue import intent
 from simulator.dialogue.intent import Matcher
 
@@ -34,9 +34,13 @@ class Bars:
     again: float = 0.35         # "what was that again?" against what was already said
     topic: float = 0.55         # a statement on a constraint's subject (for push back)
     unanchored: float = 0.2     # taken off a piece of knowledge none of whose own words the clause uses
-    hidden_cue: float = 0.75    # with the intent encoder: least similarity to a hidden constraint's own asks (hidden-tuning.yaml: 66 of 75 found, 0 false; the reviewed probes' 'p99 of the settings database' and 'on call for the API' no longer disclose latency)
+    hidden_cue: float = 0.75    # with the intent encoder: least similarity to a hidden constraint's own asks (hidden-tuning.yaml: 70 of 75 found, 0 false; at 0.78, which would stop reviewed-2's 'p99 of the settings database' disclosing latency, the reviewed probes lose 4-5 disclosures each)
     anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses
     on_topic: float = 0.3       # similarity to the session's own subject below which a question is off-topic
+    act: float = 0.75           # a statement is read as a kind of act (`Persona.acts`) when its examples are this close...
+    act_margin: float = 0.02    # ...and closer than any other kind's by this much (`python -m evals.comprehension --acts --grid`:
+    # on the tuning probes' statements 24 of 27 dismissals, 24 of 26 false premises, 28 of 30 vague metrics, no false alarm on
+    # 95 proposals, small talk and off-topic lines, 5 on 47 turns of dev answers rated meets or exceeds, 2 of them rightly)
 
 
 @dataclass
@@ -51,6 +55,8 @@ class Reading:
     off_topic: bool = False
     asks_for_answer: bool = False
     dismisses: list[str] = field(default_factory=list)     # constraint ids whose subject a statement waves away
+    contests: bool = False                                 # waves something away or takes a premise as given (subject or not)
+    corrects: list[str] = field(default_factory=list)      # world facts a premise gets wrong-footed on (told back)
     proposals: list[str] = field(default_factory=list)     # sentences that propose part of a plan
     vague: list[str] = field(default_factory=list)         # vague metric terms used without a definition
     questions: list[str] = field(default_factory=list)
@@ -174,10 +180,50 @@ class Comprehension:
         if not r.questions and any(intent.is_small_talk(s) for s in sents) and len(intent.words(text)) <= 12:
             r.small_talk = True
         r.proposals = [s for s in statements if intent.is_proposal(s)]
+        acts = {s: self.act(p, s)[0] for s in statements}
+        by_example = p.acts is not None and self.knows.semantic  # else the generic cues alone
         for s in sents:
-            r.vague += [t for t in intent.vague_terms(s) if t not in r.vague]
-        r.dismisses = self._dismissed(p, [s for s in statements if intent.is_dismissal(s) or intent.is_premise(s)], context)
+            terms = intent.vague_terms(s)
+            if not terms and acts.get(s) == "vague_metric" and not intent.is_defined(s):
+                terms = [intent.vague_phrase(s)]
+            r.vague += [t for t in terms if t not in r.vague]
+        waved = [s for s in statements if intent.is_dismissal(s) or acts[s] == "dismissal"]
+        # "since/because ..." opens reasons as often as premises: with examples, they decide
+        premises = [s for s in statements if acts[s] == "premise" or (not by_example and intent.is_premise(s))]
+        r.contests = bool(waved or premises)
+        r.dismisses = self._dismissed(p, waved + [s for s in premises if s not in waved], context)
+        r.corrects = self._corrected(p, premises, context)
         return r
+
+    def act(self, p: Persona, sentence: str) -> tuple[str | None, float]:
+        """What a statement does, read against the persona's act examples: a kind the persona reacts
+        to (dismissal, premise, vague metric) when its examples are the closest and close enough,
+        else None (a near miss or nothing like any). Needs an embedding: lexical overlap alone
+        cannot tell "latency won't matter" from "latency matters"."""
+        if p.acts is None or not self.knows.semantic:
+            return None, 0.0
+        # cosine alone: a short example ("two weeks, done.") would match any sentence with its words
+        scores = {kind: self.knows.similarity(sentence, cues, floor=False) for kind, cues in p.acts.kinds().items()}
+        kind = max(scores, key=lambda k: scores[k])
+        rival = max(v for k, v in scores.items() if k != kind)
+        if kind in REACTIONS and scores[kind] >= self.bars.act and scores[kind] - rival >= self.bars.act_margin:
+            return kind, scores[kind]
+        return None, scores[kind]
+
+    def _corrected(self, p: Persona, premises: list[str], context: str) -> list[str]:
+        """World facts (never hidden ones, never a `never` fact) that a premise is about: the persona
+        sets the record straight by telling the fact."""
+        out: list[str] = []
+        anchors = self.anchors(p, context)
+        for s in premises:
+            words = intent.content_words(s)
+            scored = [(self.about(s, k), k.id) for k in p.knowledge()
+                      if not k.hidden and k.disclosure != "never" and anchors[k.id] and words & anchors[k.id]]
+            if scored:
+                score, kid = max(scored)
+                if score >= self.bars.topic and kid not in out:
+                    out.append(kid)
+        return out
 
     def _off_topic(self, clause: str, scenario: list[str]) -> bool:
         """A question unlike anything the session is about, with no word of it either."""

@@ -314,12 +314,18 @@ class Director:
             # "since we can put half the users in, that works, right?": asked to confirm a premise
             # about a constraint, she answers honestly with the fact
             moves.insert(0, self._tell(p, r.dismisses[0], 0.0))
-        if p.lines.pushback and not any(m["act"] == "disclose" for m in moves):
+        answered = {m.get("id") for m in moves}
+        for kid in r.corrects:  # "as your users are mostly students...": she sets the record straight
+            if kid not in answered:
+                moves.append(self._tell(p, kid, 0.0))
+        if p.lines.pushback and not r.corrects and not any(m["act"] == "disclose" for m in moves):
             pushed = r.dismisses[0] if r.dismisses else self._pushback(p, r.proposals, text)
             if pushed:
                 if pushed not in st["pushed"]:
                     st["pushed"].append(pushed)
                 moves.append({"act": "pushback", "id": pushed})
+            elif r.contests:
+                moves.append({"act": "pushback"})  # waved away or assumed, on no subject she can name
 
         over = self._time_up(elapsed)
         tension = self._due_tension(p, text, closing=over)
@@ -561,6 +567,9 @@ class Director:
         sents = intent.sentences(text) or [text]
         questions = [x for x in sents if intent.is_question(x)]
         if not questions:
+            if (p.lines.small_talk and len(intent.words(text)) <= 12 and not intent.is_done(text)
+                    and any(intent.is_small_talk(x) for x in sents)):
+                return [{"act": "small_talk"}]  # "Hi Hannah, lovely to meet you.": no answer yet
             return []
         r = self.comprehension.read(p, " ".join(questions), self._context(), [])
         moves = [self._tell(p, kid, score) for kid, score in self._fresh(r.asks, text).items()]

@@ -162,13 +162,31 @@ def is_proposal(sentence: str) -> bool:
     return not sentence.strip().endswith("?") and bool(_PROPOSAL.search(sentence))
 
 
+def is_defined(sentence: str) -> bool:
+    """Names a number, a rate, a unit or a definition ("accepted suggestions per active hour")."""
+    return bool(_OPERATIONAL.search(sentence))
+
+
 def vague_terms(sentence: str) -> list[str]:
     """Abstract outcome words used as a metric without an operational definition."""
     tentative = bool(re.search(r"\b(we could|could we|maybe|how about|what about|is that okay|if that's okay)\b", sentence, re.I))
-    if (sentence.strip().endswith("?") and not tentative) or not _METRIC_INTENT.search(sentence) or _OPERATIONAL.search(sentence):
+    if (sentence.strip().endswith("?") and not tentative) or not _METRIC_INTENT.search(sentence) or is_defined(sentence):
         return []
     ws = set(words(sentence))
     return [t for t in VAGUE_TERMS if t in ws]
+
+
+_MEASURE = re.compile(r"\b(?:measure|measuring|track|tracking|watch|monitor|look at|see|judge|check|keep an eye on)\s+(?:whether |if )?(.{3,60}?)(?:[,.;!?]|$)", re.I)
+
+
+def vague_phrase(sentence: str) -> str:
+    """The words a vague metric is named by ("we measure whether devs are more engaged": "whether
+    devs are more engaged"), or "that" when none stand out."""
+    m = _MEASURE.search(sentence)
+    if not m:
+        return "that"
+    phrase = m.group(1).rstrip(",.;!? ")
+    return f"'{phrase}'" if 1 <= len(phrase.split()) <= 8 else "that"
 
 
 def mentions_any(text: str, phrases: Sequence[str]) -> bool:
@@ -198,11 +216,12 @@ class Matcher:
     def semantic(self) -> bool:
         return self._embed is not None
 
-    def similarity(self, sentence: str, cues: Sequence[str]) -> float:
-        """max over cues of max(cosine, lexical overlap)."""
+    def similarity(self, sentence: str, cues: Sequence[str], *, floor: bool = True) -> float:
+        """max over cues of max(cosine, lexical overlap); with floor=False, cosine alone (0.0
+        without the embedding)."""
         if not cues:
             return 0.0
-        best = max(lexical(sentence, c) for c in cues)
+        best = max(lexical(sentence, c) for c in cues) if floor else 0.0
         if self._embed is not None and best < 1.0:
             try:  # the cues are the product's own text (kept on disk between runs); the sentence is not
                 vec = self._embed([sentence])[0]
@@ -280,8 +299,8 @@ _DONE = re.compile(
 )
 
 
-_PREMISE = re.compile(r"^\W*(?:ok(?:ay)?,? |so,? |and )?(since|given (?:that)?|because|as we know|seeing as|now that|whatever)\b", re.I)
-_AGAIN = re.compile(r"\b(again|remind me|one more time|say that again|repeat that|what did you say|you said|you mentioned)\b", re.I)
+_PREMISE = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|but|well|right|also|alright),? ){0,3}(since|given (?:that)?|because|as we know|seeing as|now that|whatever)\b", re.I)
+_AGAIN = re.compile(r"\b(again|remind me|one more time|once more|say that again|repeat that|what did you say|you said|you mentioned)\b", re.I)
 
 
 def is_premise(sentence: str) -> bool:

@@ -15,6 +15,7 @@ chosen by a seed carried in the plan, so a seed gives the same session every tim
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,11 +62,20 @@ def pick(options: list[str], plan: Plan, key: str, said: str = "") -> str:
     them once every one has been)."""
     if not options:
         return ""
-    fresh = [o for o in options if o not in said] or options
+    fresh = [o for o in options if not _said(o, said)] or options
     if len(fresh) == 1:
         return fresh[0]
     rng = random.Random(f"{plan.seed}|{plan.persona}|{plan.turn}|{key}")
     return fresh[rng.randrange(len(fresh))]
+
+
+def _said(option: str, said: str) -> bool:
+    """Whether a line was said already; a template ("When you say {term}, ...") counts as said
+    once its fixed words were, whatever filled it."""
+    if option in said:
+        return True
+    fixed = [x.strip() for x in re.split(r"\{\w+\}", option) if len(x.strip()) >= 12]
+    return "{" in option and bool(fixed) and all(x in said for x in fixed)
 
 
 def said_by(history: list[Turn], persona_id: str) -> str:
