@@ -98,14 +98,14 @@ def hidden_tuning() -> dict[str, int]:
     return {"asking": asking, "found": found, "false_triggers": false}
 
 
-TUNING_PROBES = ("dev", "reviewed", "reviewed-2", "reviewed-3")  # never `blind`
+TUNING_PROBES = ("dev", "reviewed", "reviewed-2", "reviewed-3", "reviewed-4")  # never `blind`
 REACTS = {"dismissal": "contests", "false_premise": "contests", "vague_metric": "vague"}
 
 
 def act_rows() -> list[tuple[str, str]]:
-    """(statement, kind) for every candidate line to Jordan Lee in the tuning probe sets that asks
-    nothing: the kinds she reacts to (dismissal, false premise, vague metric) and the rest
-    (proposals, small talk...), which must not draw a reaction."""
+    """(line, kind) for every candidate line to Jordan Lee in the tuning probe sets: the kinds she
+    reacts to (dismissal, false premise, vague metric) and the rest (questions, proposals, small
+    talk...), which must not draw a reaction."""
     out: list[tuple[str, str]] = []
     for split in TUNING_PROBES:
         for f in sorted((Path(__file__).parent / "data" / "probes" / split).glob("*.yaml")):
@@ -116,6 +116,8 @@ def act_rows() -> list[tuple[str, str]]:
                     kind = t.get("kind") or "question"
                     if kind in REACTS or (kind in ("proposal", "small_talk", "off_topic") and not t.get("asks")):
                         out.append((t["say"], kind))
+                    elif kind in ("question", "definition", "repeat_request", "everything", "unrelated"):
+                        out.append((t["say"], "question"))  # a real question: no push back
     # and what candidates rated meets or exceeds said to her in the dev transcripts: no reaction due
     for line in (Path(__file__).parent / "data" / "dev.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(line)

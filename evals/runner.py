@@ -38,6 +38,7 @@ SHORT_NAMES = {
     "probes-reviewed": DATA_DIR / "probes" / "reviewed",
     "probes-reviewed-2": DATA_DIR / "probes" / "reviewed-2",
     "probes-reviewed-3": DATA_DIR / "probes" / "reviewed-3",
+    "probes-reviewed-4": DATA_DIR / "probes" / "reviewed-4",
     "recorded": DATA_DIR / "recorded",
 }
 RESULTS = "results.json"

@@ -74,6 +74,8 @@ def test_a_dismissed_constraint_gets_a_gentle_push_back_every_time() -> None:
     "We don't need a long test, the noise will average out in a week.",  # no regex cue: the act examples
     "If it gets a bit slower, meh, the suggestions are worth it.",
     "Two weeks is plenty. We're not extending past that, whatever the data looks like.",
+    "ok so we'll just ship it to all users anyway and watch the dashboard",  # the "ok so" says nothing
+    "Does anyone really care about a few hundred milliseconds, though?",  # a question that asks nothing
 ])
 def test_waving_a_concern_away_in_any_words_gets_a_push_back(line: str) -> None:
     assert "pushback" in [a for a, _ in _acts(_jordan().respond(line))]
@@ -99,6 +101,13 @@ def test_a_false_premise_about_her_world_is_set_straight() -> None:
     acts = _acts(_jordan().respond("Also, as your users are mostly students doing homework, sessions will be short."))
     assert ("tell", "customers") in acts or "pushback" in [a for a, _ in acts], acts
     assert not [a for a in acts if a[0] == "disclose"]
+
+
+def test_a_fact_already_told_is_told_again_when_asked_plainly() -> None:
+    s = _jordan()
+    assert ("tell", "stakeholders") in _acts(s.respond("Who are the stakeholders?"))
+    acts = _acts(s.respond("Also, who are the stakeholders here?"))
+    assert ("tell", "stakeholders") in acts and ("acknowledge", None) not in acts, acts
 
 
 def test_a_clarifying_question_is_not_asked_twice_in_the_same_words() -> None:

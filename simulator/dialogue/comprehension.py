@@ -37,10 +37,13 @@ class Bars:
     hidden_cue: float = 0.75    # with the intent encoder: least similarity to a hidden constraint's own asks (hidden-tuning.yaml: 70 of 75 found, 0 false; at 0.78, which would stop reviewed-2's 'p99 of the settings database' disclosing latency, the reviewed probes lose 4-5 disclosures each)
     anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses
     on_topic: float = 0.3       # similarity to the session's own subject below which a question is off-topic
-    act: float = 0.75           # a statement is read as a kind of act (`Persona.acts`) when its examples are this close...
-    act_margin: float = 0.02    # ...and closer than any other kind's by this much (`python -m evals.comprehension --acts --grid`:
-    # on the tuning probes' statements 24 of 27 dismissals, 24 of 26 false premises, 28 of 30 vague metrics, no false alarm on
-    # 95 proposals, small talk and off-topic lines, 5 on 47 turns of dev answers rated meets or exceeds, 2 of them rightly)
+    act: float = 0.8            # a statement is read as a kind of act (`Persona.acts`) when its examples are this close...
+    act_margin: float = 0.02    # ...and closer than any other kind's by this much (`python -m evals.comprehension --acts --grid`,
+    # on the tuning probes dev and reviewed-1..4 and dev answers: 33 of 39 dismissals, 29 of 38 false premises, 39 of 41
+    # vague metrics; reactions to 7 of 412 questions, 0 of 118 proposals, small talk and off-topic lines, 5 of 47 turns of
+    # dev answers rated meets or exceeds, 2 of them rightly)
+    rhetorical: float = 0.7     # a question that asks nothing she knows is read as waving a concern away with this bar...
+    rhetorical_margin: float = 0.08  # ...and this margin (the examples are statements: a question scores lower on all of them)
 
 
 @dataclass
@@ -127,13 +130,13 @@ class Comprehension:
         return bool(k.markers) and intent.mentions_any(clause, list(k.markers))
 
     def _again(self, p: Persona, clause: str, told: set[str]) -> str | None:
-        """Asked to hear something again: the best match among what was already said (no bar to
-        keep a secret: it is no longer one), if it is not far off."""
-        scored = [(self.about(clause, k), k.id) for k in p.knowledge() if k.id in told]
+        """Asked to hear something again: what was already said (no bar to keep a secret: it is no
+        longer one), if it is the best match of all she knows and not far off."""
+        scored = [(self.about(clause, k), k.id) for k in p.knowledge()]
         if not scored:
             return None
-        score, kid = max(scored)
-        return kid if score >= self.bars.again else None
+        score, kid = max(scored)  # of everything she knows: "you mentioned X - how slow is too slow?" may ask anew
+        return kid if kid in told and score >= self.bars.again else None
 
     def read(self, p: Persona, text: str, context: str, scenario: list[str], told: set[str] | None = None) -> Reading:
         """`context`: the session's subject in words (item title and question), left out of the
@@ -145,6 +148,7 @@ class Comprehension:
         sents = intent.sentences(text) or [text]
         r.questions = [s for s in sents if intent.is_question(s)]
         r.asks_for_answer = any(intent.asks_for_answer(s) for s in sents)
+        rhetorical: list[str] = []  # questions that ask nothing she knows and wave a concern away
         for s in r.questions:
             request = intent.asks_for_answer(s)
             for clause in _asking(s, sents, text):
@@ -164,6 +168,10 @@ class Comprehension:
                     continue
                 if request:
                     continue  # a request for the answer is deflected, not "I don't know"
+                if s not in rhetorical and self.act(p, s, question=True)[0] == "dismissal":
+                    rhetorical.append(s)  # "does anyone really care about a few hundred ms?"
+                if s in rhetorical:
+                    continue
                 again = self._again(p, clause, told) if intent.asks_again(s) else None
                 if again is not None:
                     r.asks[again] = max(r.asks.get(again, 0.0), round(score, 3))
@@ -187,28 +195,46 @@ class Comprehension:
             if not terms and acts.get(s) == "vague_metric" and not intent.is_defined(s):
                 terms = [intent.vague_phrase(s)]
             r.vague += [t for t in terms if t not in r.vague]
-        waved = [s for s in statements if intent.is_dismissal(s) or acts[s] == "dismissal"]
+        waved = [s for s in statements if intent.is_dismissal(s) or acts[s] == "dismissal"] + rhetorical
         # "since/because ..." opens reasons as often as premises: with examples, they decide
-        premises = [s for s in statements if acts[s] == "premise" or (not by_example and intent.is_premise(s))]
+        premises = [s for s in statements if acts[s] == "premise" or (intent.is_premise(s) and self._premise_like(p, s, by_example))]
         r.contests = bool(waved or premises)
         r.dismisses = self._dismissed(p, waved + [s for s in premises if s not in waved], context)
-        r.corrects = self._corrected(p, premises, context)
+        r.corrects = self._corrected(p, [s for s in premises if s not in waved], context)
         return r
 
-    def act(self, p: Persona, sentence: str) -> tuple[str | None, float]:
-        """What a statement does, read against the persona's act examples: a kind the persona reacts
-        to (dismissal, premise, vague metric) when its examples are the closest and close enough,
-        else None (a near miss or nothing like any). Needs an embedding: lexical overlap alone
+    def act(self, p: Persona, sentence: str, *, question: bool = False) -> tuple[str | None, float]:
+        """What a statement (or, with `question`, a question that asks nothing she knows) does, read
+        against the persona's act examples: a kind the persona reacts to (dismissal, premise, vague
+        metric) when its examples are the closest and close enough, else None (a near miss or
+        nothing like any). Needs an embedding: lexical overlap alone
         cannot tell "latency won't matter" from "latency matters"."""
-        if p.acts is None or not self.knows.semantic:
+        scores = self.act_scores(p, sentence)
+        if not scores:
             return None, 0.0
-        # cosine alone: a short example ("two weeks, done.") would match any sentence with its words
-        scores = {kind: self.knows.similarity(sentence, cues, floor=False) for kind, cues in p.acts.kinds().items()}
         kind = max(scores, key=lambda k: scores[k])
         rival = max(v for k, v in scores.items() if k != kind)
-        if kind in REACTIONS and scores[kind] >= self.bars.act and scores[kind] - rival >= self.bars.act_margin:
+        bar, margin = (self.bars.rhetorical, self.bars.rhetorical_margin) if question else (self.bars.act, self.bars.act_margin)
+        if kind in REACTIONS and scores[kind] >= bar and scores[kind] - rival >= margin:
             return kind, scores[kind]
         return None, scores[kind]
+
+    def _premise_like(self, p: Persona, sentence: str, by_example: bool) -> bool:
+        """A "since/given/because..." opening that reads more like a premise than like a reason in a
+        concrete plan or an acknowledgement ("because teammates share code, I'd randomise by team")."""
+        if not by_example:
+            return True
+        sc = self.act_scores(p, sentence)
+        return sc["premise"] - max(sc["concrete"], sc["acknowledge"]) >= self.bars.act_margin
+
+    def act_scores(self, p: Persona, sentence: str) -> dict[str, float]:
+        """How close a sentence is to each kind of act's examples (empty without examples or an
+        embedding). Cosine alone: a short example ("two weeks, done.") would match any sentence
+        with its words."""
+        if p.acts is None or not self.knows.semantic:
+            return {}
+        said = intent.without_lead(sentence)
+        return {kind: self.knows.similarity(said, cues, floor=False) for kind, cues in p.acts.kinds().items()}
 
     def _corrected(self, p: Persona, premises: list[str], context: str) -> list[str]:
         """World facts (never hidden ones, never a `never` fact) that a premise is about: the persona

@@ -383,12 +383,14 @@ class Director:
         return move
 
     def _fresh(self, asks: dict[str, float], text: str) -> dict[str, float]:
-        """What to answer: a world fact already told is not told again unless the candidate asks
-        to hear it again (a hidden constraint asked about again is answered again)."""
+        """What to answer: a world fact already told is told again only when the candidate asks to
+        hear it again or asks about it as plainly as a hidden fact must be asked (a loose match to
+        something already said is not worth saying twice); a hidden constraint asked about again
+        is answered again."""
         if any(intent.asks_again(s) for s in intent.sentences(text) or [text]):
             return asks
         told = set(self.state["told"])
-        return {kid: v for kid, v in asks.items() if kid not in told}
+        return {kid: v for kid, v in asks.items() if kid not in told or v >= self.limits.bars.ask}
 
     def _inventory(self, p: Persona) -> dict[str, Any]:
         """Asked for everything: the subjects of what is still hidden (never the facts), or, when

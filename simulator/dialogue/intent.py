@@ -28,7 +28,7 @@ STOP = frozenset(
 
 _QUESTION_START = re.compile(
     r"^(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question)?[\s,]*"
-    r"(what|what's|whats|how|how's|why|when|where|which|who|is|are|was|were|do|does|did|can|could|would|will|"
+    r"(what|what's|whats|wat|wats|how|how's|why|when|where|which|who|is|are|was|were|do|does|did|can|could|would|will|"
     r"should|have|has|any|anything|tell me|walk me|help me understand|i'd like to know|i want to understand|"
     r"i.m curious|i am curious|i wonder|i was wondering|i.m wondering|i am wondering|may i ask|let me ask|just to check|quick check)\b",
     re.I,
@@ -36,7 +36,8 @@ _QUESTION_START = re.compile(
 _REQUEST = re.compile(r"\b(tell me|could you (?:share|explain|clarify)|can you (?:share|explain|clarify)|"
                       r"(?:could|would|can) you (?:please )?(?:confirm|let me know|say|explain|clarify|share)|"
                       r"i(?: would|'d) be grateful if|i(?: would|'d) appreciate|i(?: would|'d) like to (?:ask|check|confirm)|"
-                      r"i'd like to (?:know|understand)|do you know|are there any|is there any|is there a)\b", re.I)
+                      r"i'd like to (?:know|understand)|(?:grateful|keen|glad|curious) to (?:know|learn|hear|understand)|"
+                      r"i should like to know|(?:i'd|i would) love to (?:know|hear)|do you know|are there any|is there any|is there a)\b", re.I)
 _ASK_FOR_ANSWER = re.compile(
     r"\b(what (?:should|would you suggest|do you suggest|would you recommend|do you recommend)|"
     r"(?:can|could|would) you (?:suggest|recommend|propose|design|give me the|tell me (?:what|which|how) (?:we|i) should)|"
@@ -54,6 +55,7 @@ _ASK_FOR_ANSWER = re.compile(
     r"(?:could|can|would) you (?:just )?(?:list|name|give me|walk me through) (?:the )?(?:usual|common|typical|main|standard|best|right)|"
     r"what are the (?:usual|common|typical|standard|main|right|best) (?:reasons|causes|ways|approaches|metrics|options|answers)|"
     r"what's the answer|which (?:one )?would you (?:pick|choose|use|go with)|"
+    r"should (?:it|we|i|the \w+) (?:be|use|go with|pick|run|randomi[sz]e)\b[^?]{0,60}\bor\b|"
     r"(?:the )?(?:standard|usual|normal|typical|textbook|best) (?:approach|way|practice|method|solution)|"
     r"how do (?:people|teams|companies|folks) (?:normally |usually |typically )?(?:do|handle|monitor|measure|approach|run|design|solve))\b",
     re.I,
@@ -160,6 +162,17 @@ def asks_for_answer(sentence: str) -> bool:
 
 def is_proposal(sentence: str) -> bool:
     return not sentence.strip().endswith("?") and bool(_PROPOSAL.search(sentence))
+
+
+_LEAD = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|but|right|great|well|honestly|whatever|meh|fine|i mean|basically|also|"
+                   r"alright|sure|yeah|yes|look|anyway|cool|hmm+|tbh)\b[\s,.!:;-]*)+", re.I)
+
+
+def without_lead(sentence: str) -> str:
+    """The sentence without the words that open it for the listener ("ok so", "honestly,", "right,
+    but"): they say how it is said, not what it does, and would read as an acknowledgement."""
+    rest = _LEAD.sub("", sentence, count=1)
+    return rest if len(words(rest)) >= 3 else sentence
 
 
 def is_defined(sentence: str) -> bool:
