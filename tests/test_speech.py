@@ -291,3 +291,6 @@ def test_the_slowed_decode_is_kept_when_it_scores_better(monkeypatch: pytest.Mon
     x = np.zeros(16000, dtype=np.float32)
     assert m(x) == "9" and seen == [16000, 20000]  # slowed to 0.8: 1.25 times as long, and better scored
     assert m(x, slowed=()) == "7"
+    monkeypatch.setattr(speech, "SLOW_BELOW", -6.0)  # a first reading scoring -5 a token is kept as it is
+    seen.clear()
+    assert m(x) == "7" and seen == [16000]
