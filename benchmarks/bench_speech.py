@@ -1,4 +1,4 @@
-"""Speech-to-text benchmark: Moonshine tiny-en on the committed speech set (evals/data/speech).
+"""Speech-to-text benchmark: Moonshine tiny-en on the committed clips of the speech set (evals/data/speech).
 
     python -m benchmarks.bench_speech
 
@@ -24,7 +24,7 @@ def main() -> None:
     from evals.speech import DIR, load
     from simulator.models import speech
 
-    clips = load(DIR)
+    clips = [c for c in load(DIR) if c.id < "a08"]  # the committed clips (8 answers x 2 speeds)
     audio = [speech.load_audio(DIR / c.file) for c in clips]
     total = sum(a.duration_s for a in audio)
     for threads in (2, 1):  # the default (1, MOCKPANEL_THREADS unset) last: the 2-minute answer uses it

@@ -1,18 +1,26 @@
 """The speech test set and its eval: word error rate, speed, and filler counts, per recogniser.
 
-    python -m evals.speech build [--n 10] [--dir evals/data/speech]   # needs espeak-ng and sox
-    MOCKPANEL_THREADS=2 python -m evals.speech run [--dir DIR] [--engine moonshine|pocketsphinx]
+    python -m evals.speech build [--n 48] [--dir evals/data/speech]   # needs espeak-ng and sox
+    MOCKPANEL_THREADS=2 python -m evals.speech run [--half tune|test] [--clean] [--show] [--engine moonshine|pocketsphinx]
 
-The set: candidate answers from `evals/data/dev.jsonl` (12-35 words, no digits or symbols, so the
-reference is what espeak-ng says), with 0-3 filler words inserted (um, uh, you know, basically,
-", like,"), spoken by espeak-ng's en-us voice at 150 and 210 words a minute, 16 kHz mono 16-bit.
-The committed set is `evals/data/speech/` (manifest.jsonl and the WAVs, kept under 5 MB); the
-noisy condition is made at eval time: white noise added with numpy at 10 dB SNR, seeded per clip.
+The set: 48 candidate answers from `evals/data/dev.jsonl` (12-35 words, no digits or symbols, so
+the reference is what espeak-ng says), with 0-3 filler words inserted (um, uh, you know, basically,
+", like,"), spoken by espeak-ng's en-us voice at 150 and 210 words a minute, 16 kHz mono 16-bit:
+96 clips. The manifest (`evals/data/speech/manifest.jsonl`) holds every clip's text, truth and
+sha256; only the first 8 answers' WAVs are committed (4.3 MB, what the tests use). `run` speaks the
+missing clips first when espeak-ng and sox are installed (sox without dither, so an uncommitted
+clip rebuilt on espeak-ng 1.51 is bit-exact: the sha256 is checked and a mismatch reported), and
+otherwise evaluates the clips it has. The noisy condition is made at eval time: white noise added with numpy
+at 10 dB SNR, seeded per clip.
+
+Halves: answers 0-3 are TUNING, 4-7 TEST, 8-11 tuning and so on (both speeds of an answer on one
+side, every filler count on each side). Anything about the recogniser is chosen on the tuning half;
+the test half is read to report, and the two are reported apart.
 
 Figures: WER (word-level edit distance over reference words, after lower-casing and dropping
-punctuation) per condition; x real time (seconds of audio / seconds transcribing, with the
-process's onnxruntime threads, MOCKPANEL_THREADS); filler count error against the truth (the
-same counter on the reference text), and the share of clips within 1.
+punctuation) per half, condition and speed; x real time (seconds of audio / seconds transcribing,
+with the process's onnxruntime threads, MOCKPANEL_THREADS); filler count error against the truth
+(the same counter on the reference text), and the share of clips within 1.
 """
 
 from __future__ import annotations
@@ -39,14 +47,24 @@ SNR_DB = 10.0
 FILLER_FORMS = ("um,", "uh,", "you know,", "basically,", "like,")
 
 
+HALVES = ("tune", "test")
+
+
 class Clip(BaseModel):
-    version: int = 1
+    version: int = 2
     id: str
     source: str  # dev row id and turn index
     text: str  # what espeak-ng was given: the reference
     speed_wpm: int
     file: str
     fillers: int  # the truth: count_fillers(text)
+    sha256: str = ""  # of the WAV as built; a rebuild on another espeak-ng may differ (reported, not fatal)
+    half: str = "tune"  # "tune" or "test", by answer: both speeds of an answer are on the same side
+
+
+def half_of(k: int) -> str:
+    """Answers 0-3 tune, 4-7 test, 8-11 tune...: each half gets every filler count (0-3, from k % 4)."""
+    return HALVES[(k // 4) % 2]
 
 
 def _answers(n: int) -> list[tuple[str, str]]:
@@ -79,11 +97,30 @@ def with_fillers(text: str, k: int, rng: random.Random) -> str:
     return " ".join(words)
 
 
+def _tools() -> tuple[str, str] | None:
+    espeak, sox = shutil.which("espeak-ng"), shutil.which("sox")
+    return (espeak, sox) if espeak and sox else None
+
+
+def speak(text: str, speed: int, path: Path, tools: tuple[str, str]) -> str:
+    """espeak-ng's en-us voice to a 16 kHz mono 16-bit WAV (sox without dither: bit-exact on rebuild); its sha256."""
+    espeak, sox = tools
+    with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
+        subprocess.run([espeak, "-v", "en-us", "-s", str(speed), "-w", tmp.name, text], check=True)
+        subprocess.run([sox, "-D", tmp.name, "-r", "16000", "-c", "1", "-b", "16", str(path)], check=True)
+    return sha256(path)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def build(n: int, out: Path) -> list[Clip]:
+    """The first n answers, both speeds; a WAV already there is kept (the committed ones), the rest spoken."""
     from simulator.grading.delivery import count_fillers
 
-    espeak, sox = shutil.which("espeak-ng"), shutil.which("sox")
-    if not espeak or not sox:
+    tools = _tools()
+    if tools is None:
         raise SystemExit("building the speech set needs espeak-ng and sox: apt-get install espeak-ng sox")
     out.mkdir(parents=True, exist_ok=True)
     clips: list[Clip] = []
@@ -91,11 +128,10 @@ def build(n: int, out: Path) -> list[Clip]:
         spoken = with_fillers(text, k % 4, random.Random(k))
         for speed in SPEEDS:
             cid = f"a{k:02d}-{speed}"
-            with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
-                subprocess.run([espeak, "-v", "en-us", "-s", str(speed), "-w", tmp.name, spoken], check=True)
-                subprocess.run([sox, tmp.name, "-r", "16000", "-c", "1", "-b", "16", str(out / f"{cid}.wav")], check=True)
-            clips.append(Clip(id=cid, source=source, text=spoken, speed_wpm=speed, file=f"{cid}.wav",
-                              fillers=sum(count_fillers(spoken).values())))
+            path = out / f"{cid}.wav"
+            digest = sha256(path) if path.is_file() else speak(spoken, speed, path, tools)
+            clips.append(Clip(id=cid, source=source, text=spoken, speed_wpm=speed, file=path.name,
+                              fillers=sum(count_fillers(spoken).values()), sha256=digest, half=half_of(k)))
     (out / "manifest.jsonl").write_text("".join(c.model_dump_json() + "\n" for c in clips), encoding="utf-8")
     size = sum((out / c.file).stat().st_size for c in clips)
     print(f"{len(clips)} clips, {size / 1e6:.1f} MB in {out}")
@@ -104,6 +140,24 @@ def build(n: int, out: Path) -> list[Clip]:
 
 def load(d: Path = DIR) -> list[Clip]:
     return [Clip.model_validate_json(line) for line in (d / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def ensure(d: Path = DIR) -> list[Clip]:
+    """The manifest's clips whose WAV is here, speaking the missing ones when espeak-ng and sox are
+    installed (only the first 8 answers' WAVs are committed); a rebuilt clip whose sha256 differs
+    from the manifest's (another espeak-ng) is kept and reported on stderr."""
+    tools = _tools()
+    here: list[Clip] = []
+    for c in load(d):
+        path = d / c.file
+        if not path.is_file() and tools is not None:
+            if speak(c.text, c.speed_wpm, path, tools) != c.sha256:
+                print(f"  {c.id}: rebuilt, but its sha256 differs from the manifest's (another espeak-ng?)", file=sys.stderr)
+        if path.is_file():
+            here.append(c)
+    if len(here) < len(load(d)):
+        print(f"  {len(load(d)) - len(here)} clips missing (apt-get install espeak-ng sox to speak them)", file=sys.stderr)
+    return here
 
 
 def normalise(text: str) -> list[str]:
@@ -161,41 +215,46 @@ def pocketsphinx_engine() -> Callable[..., str]:
 ENGINES = {"moonshine": moonshine_engine, "pocketsphinx": pocketsphinx_engine}
 
 
-def evaluate(d: Path = DIR, engine: str = "moonshine", show: bool = False, snr_db: float = SNR_DB) -> dict[str, dict[str, float]]:
+def evaluate(d: Path = DIR, engine: str = "moonshine", show: bool = False, snr_db: float = SNR_DB,
+             halves: tuple[str, ...] = HALVES, conditions: tuple[str, ...] = ("clean", "noisy")) -> dict[str, dict[str, float]]:
+    """Figures per half, condition and speed (rows named like "test clean 150 wpm")."""
     from simulator.grading.delivery import count_fillers
     from simulator.models.speech import load_audio
 
-    clips = load(d)
+    clips = [c for c in ensure(d) if c.half in halves]
     run = ENGINES[engine]()
     run(load_audio(d / clips[0].file).samples, "warm-up")
     rows: dict[str, dict[str, float]] = {}
-    for cond in ("clean", "noisy"):
-        for speed in SPEEDS:
-            edits = words = 0
-            audio_s = took = 0.0
-            fill_err: list[int] = []
-            for c in (c for c in clips if c.speed_wpm == speed):
-                x = load_audio(d / c.file).samples
-                if cond == "noisy":
-                    x = add_noise(x, snr_db, int(hashlib.sha256(c.id.encode()).hexdigest()[:8], 16))
-                t0 = time.perf_counter()
-                try:
-                    hyp = run(x, c.id)
-                except Exception as exc:  # a clip the recogniser gives up on counts as all words missed
-                    hyp = ""
-                    print(f"  {c.id} {cond}: {exc}", file=sys.stderr)
-                took += time.perf_counter() - t0
-                audio_s += len(x) / 16000
-                e, n = word_errors(c.text, hyp)
-                edits, words = edits + e, words + n
-                fill_err.append(abs(sum(count_fillers(hyp).values()) - c.fillers))
-                if show:
-                    print(f"  {c.id} {cond} wer {e / n:.0%}\n    ref: {c.text}\n    hyp: {hyp}")
-            rows[f"{cond} {speed} wpm"] = {
-                "clips": len(fill_err), "wer": round(edits / max(words, 1), 4), "x_real_time": round(audio_s / max(took, 1e-9), 1),
-                "filler_mae": round(sum(fill_err) / max(len(fill_err), 1), 2),
-                "fillers_within_1": round(sum(e <= 1 for e in fill_err) / max(len(fill_err), 1), 3),
-            }
+    for half in halves:
+        for cond in conditions:
+            for speed in SPEEDS:
+                edits = words = 0
+                audio_s = took = 0.0
+                fill_err: list[int] = []
+                for c in (c for c in clips if c.speed_wpm == speed and c.half == half):
+                    x = load_audio(d / c.file).samples
+                    if cond == "noisy":
+                        x = add_noise(x, snr_db, int(hashlib.sha256(c.id.encode()).hexdigest()[:8], 16))
+                    t0 = time.perf_counter()
+                    try:
+                        hyp = run(x, c.id)
+                    except Exception as exc:  # a clip the recogniser gives up on counts as all words missed
+                        hyp = ""
+                        print(f"  {c.id} {cond}: {exc}", file=sys.stderr)
+                    took += time.perf_counter() - t0
+                    audio_s += len(x) / 16000
+                    e, n = word_errors(c.text, hyp)
+                    edits, words = edits + e, words + n
+                    fill_err.append(abs(sum(count_fillers(hyp).values()) - c.fillers))
+                    if show:
+                        print(f"  {c.id} {cond} wer {e / n:.0%}\n    ref: {c.text}\n    hyp: {hyp}")
+                if not fill_err:
+                    continue
+                rows[f"{half} {cond} {speed} wpm"] = {
+                    "clips": len(fill_err), "wer": round(edits / max(words, 1), 4), "x_real_time": round(audio_s / max(took, 1e-9), 1),
+                    "filler_mae": round(sum(fill_err) / max(len(fill_err), 1), 2),
+                    "fillers_within_1": round(sum(e <= 1 for e in fill_err) / max(len(fill_err), 1), 3),
+                }
     return rows
 
 
@@ -203,28 +262,31 @@ def print_table(engine: str, rows: dict[str, dict[str, float]]) -> None:
     from simulator.models.crossencoder import threads
 
     print(f"engine {engine}, {threads()} onnxruntime thread(s)")
-    print(f"{'condition':<18} {'clips':>5} {'WER':>7} {'x real time':>12} {'filler MAE':>11} {'fillers within 1':>17}")
+    print(f"{'half, condition':<24} {'clips':>5} {'WER':>7} {'x real time':>12} {'filler MAE':>11} {'fillers within 1':>17}")
     for name, r in rows.items():
-        print(f"{name:<18} {r['clips']:>5} {r['wer']:>7.1%} {r['x_real_time']:>12.1f} {r['filler_mae']:>11.2f} {r['fillers_within_1']:>17.0%}")
+        print(f"{name:<24} {r['clips']:>5} {r['wer']:>7.1%} {r['x_real_time']:>12.1f} {r['filler_mae']:>11.2f} {r['fillers_within_1']:>17.0%}")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m evals.speech", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="speak the set with espeak-ng")
-    b.add_argument("--n", type=int, default=10)
+    b.add_argument("--n", type=int, default=48)
     b.add_argument("--dir", type=Path, default=DIR)
     r = sub.add_parser("run", help="WER, speed and filler counts")
     r.add_argument("--dir", type=Path, default=DIR)
     r.add_argument("--engine", choices=sorted(ENGINES), default="moonshine")
     r.add_argument("--show", action="store_true", help="print each reference and hypothesis")
     r.add_argument("--snr", type=float, default=SNR_DB, help="signal-to-noise ratio of the noisy condition, dB")
+    r.add_argument("--half", choices=HALVES, help="only this half (default: both, reported apart)")
+    r.add_argument("--clean", action="store_true", help="only the clean condition")
     r.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.cmd == "build":
         build(args.n, args.dir)
         return 0
-    rows = evaluate(args.dir, args.engine, args.show, args.snr)
+    rows = evaluate(args.dir, args.engine, args.show, args.snr, (args.half,) if args.half else HALVES,
+                    ("clean",) if args.clean else ("clean", "noisy"))
     if args.json:
         print(json.dumps({"engine": args.engine, "rows": rows}, indent=2))
     else:

@@ -19,6 +19,12 @@ from simulator.core.errors import UserError
 from simulator.grading.delivery import count_fillers, delivery, from_turns
 from simulator.models import speech
 
+
+def shutil_which(name: str) -> str | None:
+    import shutil
+
+    return shutil.which(name)
+
 SET = Path(__file__).resolve().parent.parent / "evals" / "data" / "speech"
 CLIP = SET / "a00-150.wav"  # "Small dips in performance don't matter, I'd ignore anything under a few percent."
 
@@ -210,14 +216,81 @@ def test_say_in_terminal_practice_keeps_the_audio_and_loses_nothing(
 
 def test_the_speech_set_and_its_measures() -> None:
     import random
+    import subprocess
 
-    from evals.speech import load, with_fillers, word_errors
+    from evals.speech import half_of, load, with_fillers, word_errors
 
     clips = load(SET)
-    assert len(clips) == 16 and {c.speed_wpm for c in clips} == {150, 210}
-    assert sum((SET / c.file).stat().st_size for c in clips) < 5_000_000
+    assert len(clips) == 96 and {c.speed_wpm for c in clips} == {150, 210}
     assert all(sum(count_fillers(c.text).values()) == c.fillers for c in clips)
+    assert all(len(c.sha256) == 64 for c in clips) and len({c.sha256 for c in clips}) == 96
+    # tuning and test halves by answer: both speeds on one side, every filler count on each side
+    by_answer: dict[str, set[str]] = {}
+    for c in clips:
+        by_answer.setdefault(c.id.split("-")[0], set()).add(c.half)
+    assert all(len(h) == 1 for h in by_answer.values()) and len(by_answer) == 48
+    for half in ("tune", "test"):
+        assert {0, 1, 2, 3} <= {c.fillers for c in clips if c.half == half}
+        assert sum(c.half == half for c in clips) == 48
+    assert [half_of(k) for k in range(9)] == ["tune"] * 4 + ["test"] * 4 + ["tune"]
+    # only the first 8 answers' WAVs are committed; the rest are spoken on demand
+    tracked = subprocess.run(["git", "ls-files", "--", "*.wav"], cwd=SET, capture_output=True, text=True).stdout.split()
+    if tracked:
+        assert len(tracked) == 16 and sum((SET / f).stat().st_size for f in tracked) < 6_000_000
     assert word_errors("I'd randomise by team-level units.", "i'd randomise by team level units") == (0, 6)
     assert word_errors("one two three four", "one too three") == (2, 4)
     spoken = with_fillers("we would randomise by team to contain spill over", 3, random.Random(1))
     assert sum(count_fillers(spoken).values()) == 3 and len(spoken.split()) > 9
+
+
+def test_missing_clips_are_skipped_without_espeak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    from evals import speech as sset
+
+    for c in sset.load(SET)[:4]:
+        if c.id.startswith("a00"):
+            shutil.copy(SET / c.file, tmp_path / c.file)
+    (tmp_path / "manifest.jsonl").write_text("".join(c.model_dump_json() + "\n" for c in sset.load(SET)[:4]), encoding="utf-8")
+    monkeypatch.setattr(sset.shutil, "which", lambda name: None)
+    here = sset.ensure(tmp_path)
+    assert [c.id for c in here] == ["a00-150", "a00-210"]
+    assert "2 clips missing" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not (shutil_which("espeak-ng") and shutil_which("sox")), reason="needs espeak-ng and sox")
+def test_a_missing_clip_is_spoken_again_bit_exact(tmp_path: Path) -> None:
+    from evals import speech as sset
+
+    clip = sset.load(SET)[16]  # a08-150: not committed, built with sox -D (no dither)
+    (tmp_path / "manifest.jsonl").write_text(clip.model_dump_json() + "\n", encoding="utf-8")
+    assert [c.id for c in sset.ensure(tmp_path)] == [clip.id]
+    assert sset.sha256(tmp_path / clip.file) == clip.sha256
+
+
+def test_the_best_hypothesis_is_scored_per_token() -> None:
+    short = speech.Hypothesis(logp=-2.0, ids=[5])  # -1.0 a token
+    long = speech.Hypothesis(logp=-3.0, ids=[5, 6, 7, 8, 9])  # -0.5 a token
+    assert speech.best([short, long]) is long and short.score == -1.0
+
+
+def test_the_slowed_decode_is_kept_when_it_scores_better(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    m = speech.model()
+    seen: list[int] = []
+
+    def fake(samples: object, beam: int | None = None) -> list[speech.Hypothesis]:
+        n = len(samples)  # type: ignore[arg-type]
+        seen.append(n)
+        ids = [7] if n == 16000 else [9]
+        return [speech.Hypothesis(logp=-5.0 if n == 16000 else -1.0, ids=ids)]
+
+    monkeypatch.setattr(m, "hypotheses", fake)
+    monkeypatch.setattr(m, "decode_tokens", lambda ids: str(ids[0]))
+    x = np.zeros(16000, dtype=np.float32)
+    assert m(x) == "9" and seen == [16000, 20000]  # slowed to 0.8: 1.25 times as long, and better scored
+    assert m(x, slowed=()) == "7"
+    monkeypatch.setattr(speech, "SLOW_BELOW", -6.0)  # a first reading scoring -5 a token is kept as it is
+    seen.clear()
+    assert m(x) == "7" and seen == [16000]
