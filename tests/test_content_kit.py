@@ -631,10 +631,13 @@ def test_jordan_is_unaware_of_network_effects(jordan: Persona) -> None:
 
 def test_jordan_facts_are_asked_for_and_disclosed_alone(jordan: Persona) -> None:
     for c in jordan.constraints:
-        assert 5 <= len(c.ask_cues) <= 60, c.id
+        assert 5 <= len(c.ask_cues) <= 120, c.id
         from simulator.dialogue import intent
 
-        assert all(intent.is_question(q) for q in c.ask_cues), [q for q in c.ask_cues if not intent.is_question(q)]
+        def asks(q: str) -> bool:  # a message that asks, somewhere in it
+            return any(intent.is_question(x) for x in intent.sentences(q) or [q])
+
+        assert all(asks(q) for q in c.ask_cues), [q for q in c.ask_cues if not asks(q)]
         assert len(set(c.ask_cues)) == len(c.ask_cues)
         assert len(c.disclosures) >= 3 and c.leak_markers, c.id
         assert "ask" in c.disclose_when.lower()

@@ -34,14 +34,14 @@ class Bars:
     again: float = 0.35         # "what was that again?" against what was already said
     topic: float = 0.55         # a statement on a constraint's subject (for push back)
     unanchored: float = 0.2     # taken off a piece of knowledge none of whose own words the clause uses
-    hidden_cue: float = 0.75    # with the intent encoder: least similarity to a hidden constraint's own asks (hidden-tuning.yaml: 70 of 75 found, 0 false; at 0.78, which would stop reviewed-2's 'p99 of the settings database' disclosing latency, the reviewed probes lose 4-5 disclosures each)
+    hidden_cue: float = 0.8     # with the intent encoder: least similarity to a hidden constraint's own asks (hidden-tuning.yaml: 66 of 75 found, 0 false; the tuning probes: 0 leaks, 89 of 113 disclosed; at 0.78: 70, 0, but 1 leak and 3 false triggers on the dev questions)
     anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses
     on_topic: float = 0.3       # similarity to the session's own subject below which a question is off-topic
     act: float = 0.8            # a statement is read as a kind of act (`Persona.acts`) when its examples are this close...
-    act_margin: float = 0.02    # ...and closer than any other kind's by this much (`python -m evals.comprehension --acts --grid`,
-    # on the tuning probes dev and reviewed-1..4 and dev answers: 33 of 39 dismissals, 29 of 38 false premises, 39 of 41
-    # vague metrics; reactions to 7 of 412 questions, 0 of 118 proposals, small talk and off-topic lines, 5 of 47 turns of
-    # dev answers rated meets or exceeds, 2 of them rightly)
+    act_margin: float = 0.03    # ...and closer than any other kind's by this much (`python -m evals.comprehension --acts --grid`,
+    # on the tuning probes dev and reviewed-1..4 and dev answers: 35 of 39 dismissals, 33 of 38 false premises, 39 of 41
+    # vague metrics; reactions to 10 of 412 questions, 0 of 118 proposals, small talk and off-topic lines, 5 of 47 turns
+    # of dev answers rated meets or exceeds, 2 of them rightly)
     rhetorical: float = 0.7     # a question that asks nothing she knows is read as waving a concern away with this bar...
     rhetorical_margin: float = 0.08  # ...and this margin (the examples are statements: a question scores lower on all of them)
 
@@ -103,8 +103,12 @@ class Comprehension:
         """How much a clause is about a piece of knowledge: its ask cues, and what it says."""
         return self.knows.similarity(clause, list(k.ask_cues)) + 0.5 * self.matcher.similarity(clause, list(k.says))
 
-    def best(self, p: Persona, clause: str, context: str, *, request: bool = False) -> tuple[Knowledge | None, float, float]:
-        """The piece of knowledge a clause asks about (None below the bar), its score, and the bar."""
+    def best(self, p: Persona, clause: str, context: str, *, request: bool = False,
+             sentence: str | None = None) -> tuple[Knowledge | None, float, float]:
+        """The piece of knowledge a clause asks about (None below the bar), its score, and the bar.
+        `sentence`: the whole question the clause is part of, which the intent encoder may place
+        among a hidden constraint's asks when its halves alone fall short ("can we put everyone
+        in, or is there some ceiling on exposure?")."""
         anchors = self.anchors(p, context)
         words = intent.content_words(clause)
         scored: list[tuple[float, Knowledge]] = []
@@ -118,7 +122,8 @@ class Comprehension:
         if not scored:
             return None, 0.0, self.bars.ask
         score, k = max(scored, key=lambda x: x[0])
-        if k.hidden and self.knows is not self.matcher and self.knows.similarity(clause, list(k.ask_cues)) < self.bars.hidden_cue:
+        placed = max(self.knows.similarity(x, list(k.ask_cues)) for x in {clause, sentence or clause})
+        if k.hidden and self.knows is not self.matcher and placed < self.bars.hidden_cue:
             return None, score, self.bars.ask  # the trained encoder does not place it among the asks for it
         bar = self.bars.ask if k.hidden else self.bars.ask_world
         if request and k.disclosure != "never":
@@ -155,7 +160,7 @@ class Comprehension:
                 if intent.is_small_talk(clause) and len(intent.words(clause)) <= 6:
                     r.small_talk = True  # "hi Jordan, how are you?" is not "how am I doing?"
                     continue
-                k, score, bar = self.best(p, clause, context, request=request)
+                k, score, bar = self.best(p, clause, context, request=request, sentence=s)
                 everything = intent.asks_everything(clause) or intent.asks_everything(s)
                 if k is not None and (k.hidden or not everything):
                     # "any constraints on the rollout percentage?" asks about one thing; "anything
@@ -213,7 +218,9 @@ class Comprehension:
         if not scores:
             return None, 0.0
         kind = max(scores, key=lambda k: scores[k])
-        rival = max(v for k, v in scores.items() if k != kind)
+        # a dismissal and a premise draw the same push back: neither is the other's rival
+        same = {"dismissal", "premise"} if kind in ("dismissal", "premise") else {kind}
+        rival = max(v for k, v in scores.items() if k not in same)
         bar, margin = (self.bars.rhetorical, self.bars.rhetorical_margin) if question else (self.bars.act, self.bars.act_margin)
         if kind in REACTIONS and scores[kind] >= bar and scores[kind] - rival >= margin:
             return kind, scores[kind]
