@@ -212,6 +212,7 @@ class Matcher:
 
     def __init__(self, semantic: bool | None = None, model: str = "minilm") -> None:
         self._embed: Any = None
+        self._matrices: dict[tuple[str, ...], Any] = {}
         self.model = model
         if semantic is not False:
             try:
@@ -238,12 +239,26 @@ class Matcher:
         if self._embed is not None and best < 1.0:
             try:  # the cues are the product's own text (kept on disk between runs); the sentence is not
                 vec = self._embed([sentence])[0]
-                cue_vecs = self._embed(list(cues), keep=True)
+                cue_vecs = self._matrix(cues)
             except Exception:  # a broken model must not break a practice session
                 self._embed = None
                 return best
             best = max(best, float((cue_vecs @ vec).max()))
         return best
+
+    def _matrix(self, cues: Sequence[str]) -> Any:
+        """The cues' vectors as one matrix, kept per list of cues: a persona's act examples are a
+        thousand texts, and looking each up in the vector cache on every sentence cost more than
+        the model (the short lists the director builds from a transcript are not kept)."""
+        if len(cues) < 8:
+            return self._embed(list(cues), keep=True)
+        key = tuple(cues)
+        got = self._matrices.get(key)
+        if got is None:
+            if len(self._matrices) >= 256:
+                self._matrices.clear()
+            got = self._matrices[key] = self._embed(list(cues), keep=True)
+        return got
 
     def warm(self, texts: Sequence[str]) -> None:
         if self._embed is not None and texts:
