@@ -186,10 +186,10 @@ def main() -> None:
 
     if args.acts:
         act_data = act_rows()
-        grid = itertools.product((0.5, 0.6, 0.65, 0.7, 0.75), (0.0, 0.02, 0.05)) if args.grid else [(Bars().act, Bars().act_margin)]
+        grid = itertools.product((0.7, 0.75, 0.8, 0.85), (0.01, 0.02, 0.03, 0.04)) if args.grid else [(Bars().act, Bars().act_margin)]
         for bar, margin in grid:
             res = act_scores(replace(Bars(), act=bar, act_margin=margin), act_data)
-            cells = "  ".join(f"{k} {v[0]}/{v[1]}" for k, v in res.items() if isinstance(v, list) and len(v) == 2 and isinstance(v[0], int))
+            cells = "  ".join(f"{k} {v[0]}/{v[1]}" for k, v in res.items() if k not in ("missed", "false_alarms"))
             print(f"act {bar:.2f} margin {margin:.2f}  {cells}")
             if args.show:
                 for line in res["missed"] + res["false_alarms"]:

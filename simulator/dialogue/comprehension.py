@@ -34,7 +34,7 @@ class Bars:
     again: float = 0.35         # "what was that again?" against what was already said
     topic: float = 0.55         # a statement on a constraint's subject (for push back)
     unanchored: float = 0.2     # taken off a piece of knowledge none of whose own words the clause uses
-    hidden_cue: float = 0.8     # with the intent encoder: least similarity to a hidden constraint's own asks (hidden-tuning.yaml: 66 of 75 found, 0 false; the tuning probes: 0 leaks, 89 of 113 disclosed; at 0.78: 70, 0, but 1 leak and 3 false triggers on the dev questions)
+    hidden_cue: float = 0.8     # with the intent encoder: least similarity to a hidden constraint's own asks, of the clause or its whole question (hidden-tuning.yaml: 69 of 75 found, 0 false; the tuning probes: 0 leaks, 89 of 113 disclosed; at 0.78: 1 leak and 3 false triggers on the dev questions)
     anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses
     on_topic: float = 0.3       # similarity to the session's own subject below which a question is off-topic
     act: float = 0.8            # a statement is read as a kind of act (`Persona.acts`) when its examples are this close...
@@ -122,8 +122,8 @@ class Comprehension:
         if not scored:
             return None, 0.0, self.bars.ask
         score, k = max(scored, key=lambda x: x[0])
-        placed = max(self.knows.similarity(x, list(k.ask_cues)) for x in {clause, sentence or clause})
-        if k.hidden and self.knows is not self.matcher and placed < self.bars.hidden_cue:
+        if (k.hidden and self.knows is not self.matcher
+                and max(self.knows.similarity(x, list(k.ask_cues)) for x in {clause, sentence or clause}) < self.bars.hidden_cue):
             return None, score, self.bars.ask  # the trained encoder does not place it among the asks for it
         bar = self.bars.ask if k.hidden else self.bars.ask_world
         if request and k.disclosure != "never":
@@ -153,7 +153,7 @@ class Comprehension:
         sents = intent.sentences(text) or [text]
         r.questions = [s for s in sents if intent.is_question(s)]
         r.asks_for_answer = any(intent.asks_for_answer(s) for s in sents)
-        rhetorical: list[str] = []  # questions that ask nothing she knows and wave a concern away
+        waves: dict[str, bool] = {}  # per question that asks nothing she knows: does it wave a concern away?
         for s in r.questions:
             request = intent.asks_for_answer(s)
             for clause in _asking(s, sents, text):
@@ -173,9 +173,9 @@ class Comprehension:
                     continue
                 if request:
                     continue  # a request for the answer is deflected, not "I don't know"
-                if s not in rhetorical and self.act(p, s, question=True)[0] == "dismissal":
-                    rhetorical.append(s)  # "does anyone really care about a few hundred ms?"
-                if s in rhetorical:
+                if s not in waves:  # "does anyone really care about a few hundred ms?"
+                    waves[s] = self.act(p, s, question=True) == "dismissal"
+                if waves[s]:
                     continue
                 again = self._again(p, clause, told) if intent.asks_again(s) else None
                 if again is not None:
@@ -193,46 +193,46 @@ class Comprehension:
         if not r.questions and any(intent.is_small_talk(s) for s in sents) and len(intent.words(text)) <= 12:
             r.small_talk = True
         r.proposals = [s for s in statements if intent.is_proposal(s)]
-        acts = {s: self.act(p, s)[0] for s in statements}
-        by_example = p.acts is not None and self.knows.semantic  # else the generic cues alone
+        scored = {s: self.act_scores(p, s) for s in statements}  # empty without examples or an embedding
+        acts = {s: self._kind(sc) for s, sc in scored.items()}
         for s in sents:
             terms = intent.vague_terms(s)
             if not terms and acts.get(s) == "vague_metric" and not intent.is_defined(s):
                 terms = [intent.vague_phrase(s)]
             r.vague += [t for t in terms if t not in r.vague]
-        waved = [s for s in statements if intent.is_dismissal(s) or acts[s] == "dismissal"] + rhetorical
+        waved = [s for s in statements if intent.is_dismissal(s) or acts[s] == "dismissal"] + [s for s, w in waves.items() if w]
         # "since/because ..." opens reasons as often as premises: with examples, they decide
-        premises = [s for s in statements if acts[s] == "premise" or (intent.is_premise(s) and self._premise_like(p, s, by_example))]
+        premises = [s for s in statements if acts[s] == "premise" or (intent.is_premise(s) and self._premise_like(scored[s]))]
         r.contests = bool(waved or premises)
         r.dismisses = self._dismissed(p, waved + [s for s in premises if s not in waved], context)
         r.corrects = self._corrected(p, [s for s in premises if s not in waved], context)
         return r
 
-    def act(self, p: Persona, sentence: str, *, question: bool = False) -> tuple[str | None, float]:
+    def act(self, p: Persona, sentence: str, *, question: bool = False) -> str | None:
         """What a statement (or, with `question`, a question that asks nothing she knows) does, read
         against the persona's act examples: a kind the persona reacts to (dismissal, premise, vague
         metric) when its examples are the closest and close enough, else None (a near miss or
-        nothing like any). Needs an embedding: lexical overlap alone
-        cannot tell "latency won't matter" from "latency matters"."""
-        scores = self.act_scores(p, sentence)
+        nothing like any). Needs an embedding: lexical overlap alone cannot tell "latency won't
+        matter" from "latency matters"."""
+        return self._kind(self.act_scores(p, sentence), question=question)
+
+    def _kind(self, scores: dict[str, float], *, question: bool = False) -> str | None:
         if not scores:
-            return None, 0.0
+            return None
         kind = max(scores, key=lambda k: scores[k])
         # a dismissal and a premise draw the same push back: neither is the other's rival
         same = {"dismissal", "premise"} if kind in ("dismissal", "premise") else {kind}
         rival = max(v for k, v in scores.items() if k not in same)
         bar, margin = (self.bars.rhetorical, self.bars.rhetorical_margin) if question else (self.bars.act, self.bars.act_margin)
-        if kind in REACTIONS and scores[kind] >= bar and scores[kind] - rival >= margin:
-            return kind, scores[kind]
-        return None, scores[kind]
+        return kind if kind in REACTIONS and scores[kind] >= bar and scores[kind] - rival >= margin else None
 
-    def _premise_like(self, p: Persona, sentence: str, by_example: bool) -> bool:
+    def _premise_like(self, scores: dict[str, float]) -> bool:
         """A "since/given/because..." opening that reads more like a premise than like a reason in a
-        concrete plan or an acknowledgement ("because teammates share code, I'd randomise by team")."""
-        if not by_example:
+        concrete plan or an acknowledgement ("because teammates share code, I'd randomise by team");
+        without examples to tell, the opening alone."""
+        if not scores:
             return True
-        sc = self.act_scores(p, sentence)
-        return sc["premise"] - max(sc["concrete"], sc["acknowledge"]) >= self.bars.act_margin
+        return scores["premise"] - max(scores["concrete"], scores["acknowledge"]) >= self.bars.act_margin
 
     def act_scores(self, p: Persona, sentence: str) -> dict[str, float]:
         """How close a sentence is to each kind of act's examples (empty without examples or an

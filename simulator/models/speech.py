@@ -3,9 +3,9 @@
 The weights ship inside the `moonshine-voice` 0.0.4 wheel (MIT): `encoder_model.ort`,
 `decoder_model_merged.ort` and `tokenizer.bin`. Its own runtime library links to libraries the
 wheel lacks, so the package is never imported: its two models run here on the onnxruntime the
-project already uses, decoded by beam search (width 4) with the key/value cache. Each window is
-decoded twice, as recorded and slowed to 0.8 of its speed (resampled, so its pitch drops too), and
-the better-scored hypothesis kept: chosen on the speech set's tuning half, where it cut WER more
+project already uses, decoded by beam search (width 4) with the key/value cache. A window whose
+first reading is unsure (SLOW_BELOW) is decoded again slowed to 0.8 of its speed (resampled, so its
+pitch drops too), and the better-scored hypothesis kept: chosen on the speech set's tuning half, where it cut WER more
 than beam 8 or rescoring with pocketsphinx's trigram LM. Chosen by measurement over whisper-base
 and pocketsphinx 5.1.1 (README, "Speaking your answers"; `python -m evals.speech`).
 
@@ -29,6 +29,7 @@ import subprocess
 import threading
 import time
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -425,7 +426,8 @@ class Moonshine:
         return done
 
 
-class Hypothesis(BaseModel):
+@dataclass
+class Hypothesis:
     """One of the beam's token sequences and its summed log-probability (EOT included when finished)."""
 
     logp: float
