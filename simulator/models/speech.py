@@ -31,7 +31,7 @@ import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from pydantic import BaseModel, Field
 
@@ -39,6 +39,8 @@ from simulator.core.errors import ModelError, UserError
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from simulator.models.whisper import Whisper
 
 MODEL = "moonshine-tiny-en"
 RATE = 16_000
@@ -330,6 +332,8 @@ def read_vocab(path: Path) -> list[bytes]:
 class Moonshine:
     """The encoder and the merged decoder, loaded once per process (thread-safe; one decode at a time)."""
 
+    name = MODEL
+
     def __init__(self, directory: Path | None = None) -> None:
         try:
             import onnxruntime as ort
@@ -426,6 +430,9 @@ class Moonshine:
         return done
 
 
+Engine: TypeAlias = "Moonshine | Whisper"  # the two recognisers: a name, read_window, and their model
+
+
 @dataclass
 class Hypothesis:
     """One of the beam's token sequences and its summed log-probability (EOT included when finished)."""
@@ -443,35 +450,72 @@ def best(hyps: list[Hypothesis]) -> Hypothesis:
     return max(hyps, key=lambda h: h.score)
 
 
-_model: Moonshine | None = None
+_models: dict[str, Engine] = {}
 _model_lock = threading.Lock()
+ENGINES = ("whisper-base", MODEL)
 
 
-def model() -> Moonshine:
-    global _model
+def default_engine() -> str:
+    """whisper-base when ctranslate2 and its weight packages are installed (the better by measurement:
+    README, "Speaking your answers"), else Moonshine tiny-en."""
+    from simulator.models import whisper
+
+    return whisper.MODEL if whisper.available() else MODEL
+
+
+def model(name: str | None = None) -> Engine:
+    """The recogniser, loaded once per process: `name` one of ENGINES, the default when None."""
+    name = name or default_engine()
     with _model_lock:
-        if _model is None:
-            _model = Moonshine()
-    return _model
+        if name not in _models:
+            if name == MODEL:
+                _models[name] = Moonshine()
+            elif name == "whisper-base":
+                from simulator.models.whisper import Whisper
+
+                _models[name] = Whisper()
+            else:
+                raise UserError(f"no speech engine {name!r}; one of {', '.join(ENGINES)}")
+    return _models[name]
 
 
-def transcribe(audio: Audio | str | Path | bytes, *, name: str | None = None) -> Transcription:
-    """The words in the audio, segment by segment. UserError on silence, noise or no words."""
+def read_window(m: Engine, samples: np.ndarray, context: str | None = None) -> str:
+    """One window's words. Whisper is prompted with the context (the question being answered) and,
+    when its reading scores under its SLOW_BELOW, reads the window again slowed to SLOWED, keeping
+    the better-scored reading; Moonshine has no prompt and runs its own slowed decode."""
+    if isinstance(m, Moonshine):
+        return m(samples)
+    from simulator.models import whisper
+
+    text, score = m.read(samples, context)
+    if score < whisper.SLOW_BELOW:
+        again, second = m.read(_resample(samples, int(RATE * whisper.SLOWED)), context)
+        if second > score:
+            text = again
+    return text
+
+
+def transcribe(audio: Audio | str | Path | bytes, *, name: str | None = None, context: str | None = None,
+               engine: str | None = None) -> Transcription:
+    """The words in the audio, segment by segment. UserError on silence, noise or no words.
+
+    `context`: what the speaker is answering (the item's question), which Whisper reads as the text
+    before; never the answer itself. `engine`: one of ENGINES (the default: `default_engine()`)."""
     if not isinstance(audio, Audio):
         audio = load_audio(audio, name)
     segments = speech_segments(audio)
-    m = model()
+    m = model(engine)
     t0 = time.perf_counter()
     for window in windows(segments):
         # decoded with more silence around it than the segments keep (the pauses stay measured tight)
         a = max(0, int((window[0].start_s - WINDOW_PAD_S) * RATE))
         b = min(len(audio.samples), int((window[-1].end_s + WINDOW_PAD_S) * RATE))
-        window[0].text = m(audio.samples[a:b])  # the window's words go on its first segment
+        window[0].text = read_window(m, audio.samples[a:b], context)  # the window's words go on its first segment
     took = time.perf_counter() - t0
     text = " ".join(s.text for s in segments if s.text).strip()
     if not text:
         raise UserError(f"{audio.source}: no words recognised (speak closer to the microphone, or type your answer)")
-    return Transcription(source=audio.source, text=text, duration_s=audio.duration_s, segments=segments,
+    return Transcription(source=audio.source, model=m.name, text=text, duration_s=audio.duration_s, segments=segments,
                          seconds_to_transcribe=round(took, 3))
 
 
