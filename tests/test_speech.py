@@ -358,3 +358,21 @@ def test_whisper_reads_again_slowed_when_unsure_and_keeps_the_better(monkeypatch
     first = -0.5
     monkeypatch.setattr(Fake, "read", lambda self, s, p=None, b=None: ("first", -0.5) if len(s) == 16000 else ("slowed", -0.9))
     assert speech.read_window(Fake(), x) == "first"  # the slowed reading scored worse
+
+
+def test_the_question_being_answered_reaches_the_recogniser(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from simulator.content.library import load_library
+
+    seen: list[str | None] = []
+    real = speech.transcribe
+
+    def spy(source: object, *, name: str | None = None, context: str | None = None, engine: str | None = None) -> speech.Transcription:
+        seen.append(context)
+        return real(source, name=name, context=context, engine=speech.MODEL)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(speech, "transcribe", spy)
+    item = next(iter(load_library().items.values()))
+    assert main(["transcribe", str(CLIP), "--item", item.id, "--json"]) == 0
+    assert main(["transcribe", str(CLIP), "--json"]) == 0
+    assert seen == [item.question, None]
+    capsys.readouterr()

@@ -18,7 +18,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
     from simulator.practice.recording import hear
 
-    minutes = None
+    minutes = question = None
     if getattr(args, "item", None):
         from simulator.content.library import load_library
 
@@ -28,7 +28,8 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         from simulator.grading.delivery import target_for
 
         minutes = target_for(lib.items[args.item])
-    heard = hear(args.audio, target_minutes=minutes)
+        question = lib.items[args.item].question
+    heard = hear(args.audio, target_minutes=minutes, question=question)
     if args.json:
         print(json.dumps({"transcription": heard.transcription.model_dump(), "delivery": heard.delivery.model_dump()}, indent=2))
         return 0

@@ -118,7 +118,8 @@ def hear_file(session: Session, console: Console, path: str) -> tuple[str, dict[
     file = Path(path).expanduser()
     from simulator.grading.delivery import target_for
 
-    heard = hear(file, target_minutes=target_for(session.director.item))
+    item = session.director.item
+    heard = hear(file, target_minutes=target_for(item), question=item.question)
     console.print(f"[bold cyan]You (spoken):[/] {escape(heard.transcription.text)}")
     print_delivery(console, heard)
     return heard.transcription.text, heard.meta(str(file.resolve()))

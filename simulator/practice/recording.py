@@ -1,6 +1,6 @@
 """A spoken answer: the audio heard, kept, and described, for the terminal and the app alike.
 
-    heard = hear(path_or_bytes, name=..., target_minutes=item.response_time_minutes)
+    heard = hear(path_or_bytes, name=..., target_minutes=item.response_time_minutes, question=item.question)
     heard.transcription.text, heard.delivery.wpm
     session.respond(edited_text, meta={"speech": heard.meta(audio_ref, sent_text=edited_text)})
 
@@ -43,11 +43,13 @@ class Heard:
         }}
 
 
-def hear(source: str | Path | bytes, *, name: str | None = None, target_minutes: float | None = None) -> Heard:
-    """Transcribes one recording (UserError, one line, on bad audio) and measures its delivery."""
+def hear(source: str | Path | bytes, *, name: str | None = None, target_minutes: float | None = None,
+         question: str | None = None) -> Heard:
+    """Transcribes one recording (UserError, one line, on bad audio) and measures its delivery.
+    `question`: what the recording answers (the item's question), which the recogniser reads as context."""
     from simulator.models.speech import transcribe
 
-    t = transcribe(source, name=name)
+    t = transcribe(source, name=name, context=question)
     return Heard(t, from_transcription(t, target_minutes), target_minutes)
 
 

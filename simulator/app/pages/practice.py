@@ -563,7 +563,7 @@ def microphone(s: Session, who: dict[str, str], chat: Any) -> bool:
             if len(data) > MAX_AUDIO_MB * 1024 * 1024:
                 raise UserError(f"the recording is {len(data) / 1e6:.0f} MB; the limit is {MAX_AUDIO_MB} MB")
             with st.spinner("Transcribing on this machine..."):
-                heard = hear(data, name="the recording", target_minutes=target_for(s.director.item))
+                heard = hear(data, name="the recording", target_minutes=target_for(s.director.item), question=s.director.item.question)
         except UserError as exc:
             st.session_state[heard_key] = (digest, None, str(exc))
         else:
