@@ -1,23 +1,28 @@
-"""Speech to text, offline: Moonshine tiny-en run by onnxruntime, with the audio checks before it.
+"""Speech to text, offline, with the audio checks before it: whisper-base (the default when its
+packages are installed: `simulator/models/whisper.py`) or Moonshine tiny-en run by onnxruntime (the
+fallback, and what `engine="moonshine-tiny-en"` asks for).
 
-The weights ship inside the `moonshine-voice` 0.0.4 wheel (MIT): `encoder_model.ort`,
+whisper-base was chosen by measurement: 11.5% WER on the whole clean speech set against Moonshine's
+19.0% (README, "Speaking your answers"; `python -m evals.speech`). It is prompted with the question
+being answered (`context`) and reads a window again slowed to 0.8 when unsure (`read_window`).
+
+Moonshine's weights ship inside the `moonshine-voice` 0.0.4 wheel (MIT): `encoder_model.ort`,
 `decoder_model_merged.ort` and `tokenizer.bin`. Its own runtime library links to libraries the
 wheel lacks, so the package is never imported: its two models run here on the onnxruntime the
 project already uses, decoded by beam search (width 4) with the key/value cache. A window whose
 first reading is unsure (SLOW_BELOW) is decoded again slowed to 0.8 of its speed (resampled, so its
 pitch drops too), and the better-scored hypothesis kept: chosen on the speech set's tuning half, where it cut WER more
-than beam 8 or rescoring with pocketsphinx's trigram LM. Chosen by measurement over whisper-base
-and pocketsphinx 5.1.1 (README, "Speaking your answers"; `python -m evals.speech`).
+than beam 8 or rescoring with pocketsphinx's trigram LM.
 
     audio = load_audio("answer.wav")          # 16 kHz mono float32, checked and bounded
-    heard = transcribe(audio)                 # Transcription: text, segments, pauses, timing
+    heard = transcribe(audio, context=item.question)   # Transcription: text, segments, pauses, timing, model
 
 Long audio is cut at its pauses (an energy detector over 30 ms frames) into segments of at most
 `MAX_SEGMENT_S`, each decoded on its own; the same segments give the delivery figures their pauses.
 
 Bad audio is a `UserError` with one line: not audio / corrupt, a format that needs ffmpeg, too big
-(`MAX_BYTES`), too long (`MAX_SECONDS`), silent, or noise without speech. numpy and onnxruntime
-load on first use, never at import.
+(`MAX_BYTES`), too long (`MAX_SECONDS`), silent, or noise without speech. numpy, onnxruntime and
+ctranslate2 load on first use, never at import.
 """
 
 from __future__ import annotations
