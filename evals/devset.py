@@ -128,6 +128,13 @@ def check_row(row: Row, lib: object, path: Path, n: int) -> None:
         raise InputError(path, n, "transcript.turns", "no candidate turn")
 
 
+def heldout_items() -> set[str]:
+    """Items the judge and the blend are never fitted on (`data/judge/heldout_items.txt`): the blind
+    split's measure of how the grader does on a rubric it never saw, such as a user's own."""
+    text = (Path(__file__).resolve().parent / "data" / "judge" / "heldout_items.txt").read_text(encoding="utf-8")
+    return {ln.split("#")[0].strip() for ln in text.splitlines() if ln.split("#")[0].strip()}
+
+
 def load_all(library: object | None = None) -> tuple[list[Row], list[Row]]:
     """(dev, heldout); an id in both is an error, since the held-out figures would then be fitted."""
     from simulator.content.library import load_library

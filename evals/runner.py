@@ -31,6 +31,7 @@ SHORT_NAMES = {
     "dev": DATA_DIR / "dev.jsonl",
     "heldout": DATA_DIR / "heldout.jsonl",
     "blind": DATA_DIR / "blind",
+    "tuning": DATA_DIR / "tuning",
     "calibration": DATA_DIR / "calibration",
     "probes": DATA_DIR / "probes",
     "probes-dev": DATA_DIR / "probes" / "dev",
@@ -376,6 +377,16 @@ def compute_metrics(predictions: Sequence[dict[str, Any]], transcripts: dict[str
             "indicator_accuracy": (sum(1 for g, q in pairs if g == q) / len(pairs)) if pairs else 1.0,
             "macro_f1": macro_of(rows),
         }
+    held = devset.heldout_items()
+
+    def subset(rows: list[dict[str, Any]]) -> dict[str, Any]:
+        g, q = [p["gold"]["rating"] for p in rows], [p["pred"]["rating"] for p in rows]
+        return {"n": len(rows), "macro_f1": macro_of(rows) if rows else 0.0, "exact": M.exact_agreement(g, q) if rows else 0.0,
+                "qwk": M.quadratic_kappa(g, q) if rows else 0.0, "extreme_error_rate": M.extreme_error_rate(g, q) if rows else 0.0}
+
+    # items the judge and the blend were never fitted on (a rubric the grader never saw) and the rest
+    by_training = {"never_fitted": subset([p for p in done if p["item"] in held]),
+                   "fitted": subset([p for p in done if p["item"] not in held])}
     by_level = {lvl: M.exact_agreement([p["gold"]["rating"] for p in done if (p["level"] or "(none)") == lvl],
                                        [p["pred"]["rating"] for p in done if (p["level"] or "(none)") == lvl])
                 for lvl in sorted({p["level"] or "(none)" for p in done})}
@@ -410,6 +421,7 @@ def compute_metrics(predictions: Sequence[dict[str, Any]], transcripts: dict[str
         "pass_rate": (sum(1 for p in done if p["passed"]) / len(done)) if done else 0.0,
         "by_item": by_item,
         "by_level": by_level,
+        "by_training": by_training,
         "latency_s": M.summary([sum(a["latency_s"] for a in p["repeats"]) / max(len(p["repeats"]), 1) for p in predictions]),
         "cost_usd": M.summary(per_row_cost) if has_cost else None,
         "tokens": M.summary([a["tokens"] for a in attempts if a["tokens"] is not None]) if any(a["tokens"] is not None for a in attempts) else None,
@@ -534,6 +546,11 @@ def _grader_table(m: dict[str, Any], title: str, repeats: int = 1) -> Any:
     table.add_row("rating QWK", f"{rat['qwk']:.3f}", _ci(rat["qwk_ci"]))
     table.add_row("exceeds<->below errors", f"{rat['extreme_error_rate']:.3f}", "")
     table.add_row("verbatim-quote rate", f"{m['verbatim']['rate']:.3f} ({m['verbatim']['quotes']} quotes)", "")
+    for key, label in (("never_fitted", "items never fitted on"), ("fitted", "items fitted on")):
+        sub = (m.get("by_training") or {}).get(key)
+        if sub and sub["n"] and sub["n"] < m["graded"]:
+            table.add_row(f"{label} ({sub['n']} rows): F1 / exact / QWK",
+                          f"{sub['macro_f1']:.3f} / {sub['exact']:.3f} / {sub['qwk']:.3f}", "")
     if repeats > 1:
         table.add_row("flip rate (rating / indicators)", f"{m['flip_rate']['rating']:.3f} / {m['flip_rate']['indicators']:.3f}", "")
     for fam, v in m["families"].items():

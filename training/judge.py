@@ -23,15 +23,12 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from evals.devset import heldout_items
+
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_DIR = ROOT / "evals" / "data" / "judge" / "train"
-HELDOUT_ITEMS = ROOT / "evals" / "data" / "judge" / "heldout_items.txt"
 OUT_DIR = ROOT / "simulator" / "data" / "judge"
 FIELDS = {"item", "indicator", "context", "passage", "label", "family", "voice"}
-
-
-def heldout_items() -> set[str]:
-    return {ln.split("#")[0].strip() for ln in HELDOUT_ITEMS.read_text(encoding="utf-8").splitlines() if ln.split("#")[0].strip()}
 
 
 def read_rows(train_dir: Path = TRAIN_DIR) -> tuple[list[dict], str]:
