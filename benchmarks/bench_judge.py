@@ -1,8 +1,8 @@
-"""The trained judge's speed: grading a 20-turn transcript (10 candidate answers) with a cold
-cache each run, p50/p90 over repeats, for 1 and 2 onnxruntime threads; the first grade in a
-process (model load included); and raw pairs per second. Prints figures; asserts nothing.
+"""The offline engines' speed: grading a 20-turn transcript (10 candidate answers) with cold
+caches each run, p50/p90 over repeats, for 1 and 2 onnxruntime threads; the first grade in a
+process (model load included); and the judge's raw pairs per second. Prints figures; asserts nothing.
 
-    .venv/bin/python -m benchmarks.bench_judge
+    .venv/bin/python -m benchmarks.bench_judge [ENGINE ...]    # default: trained blend semantic
 """
 
 from __future__ import annotations
@@ -34,15 +34,20 @@ import json, sys, time, statistics
 from simulator.content.library import load_library
 from simulator.core.transcript import Transcript
 from simulator.grading.grader import grade
-from simulator.models import crossencoder
+from simulator.models import crossencoder, embedding
 lib = load_library()
 t = Transcript.model_validate(json.loads(sys.argv[1]))
+engine = sys.argv[3]
 item = lib.items[t.item]
-t0 = time.perf_counter(); grade(t, item, engine="trained", library=lib); first = time.perf_counter() - t0
+def cold():
+    crossencoder._get().cache.clear()
+    embedding.clear_cache()
+cold()
+t0 = time.perf_counter(); grade(t, item, engine=engine, library=lib); first = time.perf_counter() - t0
 times = []
 for _ in range(int(sys.argv[2])):
-    crossencoder._get().cache.clear()
-    t0 = time.perf_counter(); grade(t, item, engine="trained", library=lib); times.append(time.perf_counter() - t0)
+    cold()
+    t0 = time.perf_counter(); grade(t, item, engine=engine, library=lib); times.append(time.perf_counter() - t0)
 times.sort()
 pairs = [crossencoder.pair_text("Tracks usage metrics post-launch", "How did you know it worked?", f"After launch I counted weekly viewers of each tab, week {i}.") for i in range(256)]
 crossencoder._get().cache.clear()
@@ -51,17 +56,19 @@ print(json.dumps({"first": first, "p50": statistics.median(times), "p90": times[
 """
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    engines = (argv if argv is not None else sys.argv[1:]) or ["trained", "blend", "semantic"]
     t = json.dumps(twenty_turns())
-    for threads in ("1", "2"):
-        env = {**os.environ, "MOCKPANEL_THREADS": threads}
-        out = subprocess.run([sys.executable, "-c", CHILD, t, str(REPEATS)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=900)
-        if out.returncode != 0:
-            print(f"threads={threads}: failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
-            continue
-        r = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"trained judge, 20-turn transcript, {threads} thread(s): p50 {r['p50']:.3f}s, p90 {r['p90']:.3f}s over {REPEATS} cold-cache runs; "
-              f"first grade in a process (model load included) {r['first']:.2f}s; {r['pairs_per_s']:.0f} pairs/s")
+    for engine in engines:
+        for threads in ("1", "2"):
+            env = {**os.environ, "MOCKPANEL_THREADS": threads}
+            out = subprocess.run([sys.executable, "-c", CHILD, t, str(REPEATS), engine], capture_output=True, text=True, env=env, cwd=ROOT, timeout=900)
+            if out.returncode != 0:
+                print(f"{engine}, threads={threads}: failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
+                continue
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            print(f"{engine}, 20-turn transcript, {threads} thread(s): p50 {r['p50']:.3f}s, p90 {r['p90']:.3f}s over {REPEATS} cold-cache runs; "
+                  f"first grade in a process (model load included) {r['first']:.2f}s; judge {r['pairs_per_s']:.0f} pairs/s")
 
 
 if __name__ == "__main__":

@@ -455,7 +455,11 @@ def test_feedback_shows_indicators_with_quotes_and_the_change_since_the_last_att
 def test_feedback_on_the_work_simulation_says_which_hidden_constraints_were_uncovered() -> None:
     at = app()
     traffic = "How much traffic can we allocate to this experiment?"
-    sid = practise(at, ["/hint", traffic, "Which primary metric would you accept for developer productivity?"])
+    sid = practise(at, ["/hint", traffic, "Which primary metric would you accept for developer productivity?",
+                        "Then I'd make the primary metric accepted suggestions that are still in the code a day later, "
+                        "per active developer per week, with time from first commit to merged pull request as the secondary. "
+                        "Both are counted from the IDE and repository logs we already have, so we can read them weekly "
+                        "and compare the treated teams with the control teams on exactly the same definitions."])
     at.switch_page(PAGES["feedback"]).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="fb_session").value == sid

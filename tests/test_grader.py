@@ -89,14 +89,15 @@ def test_unknown_engine_is_an_input_error() -> None:
         grade(transcript("hello"), ITEM, engine="nope")
 
 
-def test_default_engine_is_semantic_without_a_real_grader_model(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_engine_is_the_offline_winner_without_a_real_grader_model(monkeypatch: pytest.MonkeyPatch) -> None:
     from simulator.core.settings import reset_settings
 
     monkeypatch.setenv("MOCKPANEL_ENV_FILE", "")
     monkeypatch.delenv("MOCKPANEL_MODEL", raising=False)
     monkeypatch.delenv("MOCKPANEL_GRADER_MODEL", raising=False)
     reset_settings()
-    assert engines.default_engine() == "semantic"
+    assert engines.default_engine() == engines.OFFLINE_DEFAULT == "blend"
+    assert engines.OFFLINE_DEFAULT in engines.OFFLINE_ENGINES
     monkeypatch.setenv("MOCKPANEL_GRADER_MODEL", "openai/gpt-4o-mini")
     reset_settings()
     assert engines.default_engine() == "llm"

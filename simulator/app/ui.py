@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import streamlit as st
 
+from simulator.grading.engine import OFFLINE_ENGINES
+
 if TYPE_CHECKING:
     from simulator.content.library import Library
     from simulator.grading.verdict import Grade
@@ -127,11 +129,11 @@ def auth_configured() -> bool:
 
 def _load_grader_models(engine: str) -> None:
     """The offline models a grade needs: sentence embeddings (the semantic engine and the
-    director's matcher) and, for the trained engine, the judge."""
+    director's matcher) and, for the trained and blend engines, the judge."""
     from simulator.models.embedding import embed
 
     embed(["warm up"])
-    if engine == "trained":
+    if engine in ("trained", "blend"):
         from simulator.models import crossencoder
 
         crossencoder.warm()
@@ -156,7 +158,7 @@ def assessed(session_id: str) -> list[Assessed]:
     from simulator.practice.assessment import assess
 
     engine = grader_engine()
-    if engine in ("semantic", "trained"):
+    if engine in OFFLINE_ENGINES:
         warm_grader(engine)
     return assess(store(), session_id, library(), user_id=user_id(), engine=engine, ledger=ledger())
 
@@ -357,7 +359,7 @@ def grade_sample(sample_id: str) -> Grade:
     from evals import library as calibration
 
     engine = grader_engine()
-    if engine in ("semantic", "trained"):
+    if engine in OFFLINE_ENGINES:
         warm_grader(engine)
     return _grade_sample(str(calibration.CALIBRATION_DIR), sample_id, engine, _content_key(), ledger())
 
@@ -407,7 +409,7 @@ def warm_item(item_id: str, variant: str | None) -> None:
     engine = grader_engine()
     key = (item_id, variant, engine)
     done = _warmed_items()
-    if engine not in ("semantic", "trained") or key in done:
+    if engine not in OFFLINE_ENGINES or key in done:
         return
     done.add(key)
     lib = library()

@@ -31,7 +31,7 @@ def a(*flags: str, **kw: Any) -> Arg:
 
 
 JSON = a("--json", action="store_true", help="print JSON instead of a readable report")
-ENGINE = a("--engine", default=None, metavar="NAME", help="grader engine: semantic, trained, llm or a plugin (default: semantic offline, llm when MOCKPANEL_GRADER_MODEL/MOCKPANEL_MODEL names a real model)")
+ENGINE = a("--engine", default=None, metavar="NAME", help="grader engine: semantic, trained, blend, llm or a plugin (default: the offline default, llm when MOCKPANEL_GRADER_MODEL/MOCKPANEL_MODEL names a real model)")
 SEED = a("--seed", type=int, default=0, help="random seed for the offline voice (deterministic runs)")
 
 COMMANDS: list[Command] = [

@@ -19,6 +19,7 @@ _ENGINE_MODULES = {
     "semantic": "simulator.grading.semantic",
     "llm": "simulator.grading.llm",
     "trained": "simulator.grading.trained",
+    "blend": "simulator.grading.blend",
 }
 ENTRY_POINT_GROUP = "mockpanel.engines"
 
@@ -70,13 +71,20 @@ def get_engine(name: str) -> EngineFn:
         raise InputError("<grader>", None, "engine", f"no grading engine {name!r}; known: {', '.join(known)}") from None
 
 
+#: The engines that grade offline, on models that ship with the product.
+OFFLINE_ENGINES = ("semantic", "trained", "blend")
+#: The offline default: whichever wins on the blind split (`mockpanel eval run blind --engine NAME`;
+#: README, "How good is the grade").
+OFFLINE_DEFAULT = "blend"
+
+
 def default_engine() -> str:
-    """semantic unless the settings name a real (not embedded) grader model."""
+    """The offline default unless the settings name a real (not embedded) grader model."""
     try:
         from simulator.core.settings import get_settings
     except ImportError:
-        return "semantic"
+        return OFFLINE_DEFAULT
     try:
-        return "semantic" if get_settings().is_embedded("grader") else "llm"
+        return OFFLINE_DEFAULT if get_settings().is_embedded("grader") else "llm"
     except Exception:  # settings that cannot be read must not stop an offline grade
-        return "semantic"
+        return OFFLINE_DEFAULT

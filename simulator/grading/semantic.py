@@ -44,7 +44,7 @@ from simulator.grading.verdict import (
     Evidence,
     IndicatorVerdict,
     Judgement,
-    is_injection,
+    addresses_grader,
     load_thresholds,
     short_hash,
 )
@@ -278,7 +278,7 @@ def _turn_texts(transcript: Transcript) -> list[tuple[int, str]]:
     return out
 
 
-def _prior_words(transcript: Transcript, idx: int) -> set[str]:
+def prior_words(transcript: Transcript, idx: int) -> set[str]:
     """Content words of the non-candidate turns since the candidate last spoke (at least one)."""
     seen: set[str] = set()
     j = idx - 1
@@ -300,8 +300,8 @@ def blocked_reason(transcript: Transcript, turn: int, quote: str, params: dict[s
     the semantic engine's units, so the llm engine's evidence passes the same checks."""
     p = {**DEFAULTS, **(params or {})}
     cw = content_words(quote)
-    prior = _prior_words(transcript, turn)
-    if is_injection(quote) or re.search(r"\b(?:grader|evaluator|scorer)\b", quote, re.I):
+    prior = prior_words(transcript, turn)
+    if addresses_grader(quote):
         return "addressed to the grader"
     if is_agreement(quote):
         return "agreement only"
@@ -320,7 +320,7 @@ def units(transcript: Transcript, params: dict[str, float] | None = None) -> lis
     prior_cache: dict[int, set[str]] = {}
     for idx, text in _turn_texts(transcript):
         if idx not in prior_cache:
-            prior_cache[idx] = _prior_words(transcript, idx)
+            prior_cache[idx] = prior_words(transcript, idx)
         prior = prior_cache[idx]
         for sentence in spans(text):
             # a clause of a question is still part of a question ("When you say productivity, ...?")
@@ -331,7 +331,7 @@ def units(transcript: Transcript, params: dict[str, float] | None = None) -> lis
                          shielded=sentence_shield or bool(_CONTRAST.search(span)) or pushes_back(span),
                          parent=-1 if span is sentence else head)
                 cw = content_words(span)
-                if is_injection(span) or re.search(r"\b(?:grader|evaluator|scorer)\b", span, re.I):
+                if addresses_grader(span):
                     u.blocked = "addressed to the grader"
                 elif is_agreement(span):
                     u.blocked = "agreement only"
@@ -356,6 +356,7 @@ class _Scored:
     best: float
     unit: Unit | None
     ranked: list[tuple[float, Unit]]
+    raw: float = 0.0  # its best score over all units, eligible or not (a blend's feature)
 
 
 def _phrases(ind: Indicator) -> list[str]:
@@ -461,7 +462,7 @@ def score(transcript: Transcript, inds: list[Indicator], params: dict[str, float
 
     us, per_ind, topic_sim = unit_scores(transcript, inds, params, topic)
     if not us:
-        return [_Scored(i, 0.0, None, []) for i in inds], us
+        return [_Scored(i, 0.0, None, [], 0.0) for i in inds], us
     blocked = np.array([bool(u.blocked) for u in us])
     positive = np.array([i.polarity == "positive" for i in inds])
     shielded = np.array([u.shielded for u in us])
@@ -473,7 +474,7 @@ def score(transcript: Transcript, inds: list[Indicator], params: dict[str, float
         order = np.argsort(-col, kind="stable")
         ranked = [(float(col[r]), us[r]) for r in order if ok[r, k]]
         best, unit = (ranked[0][0], ranked[0][1]) if ranked else (0.0, None)
-        out.append(_Scored(ind, best, unit, ranked))
+        out.append(_Scored(ind, best, unit, ranked, float(col.max())))
     return out, us
 
 
@@ -489,6 +490,12 @@ def verdicts(transcript: Transcript, item: Item, p: dict[str, float] | None = No
     p = p or params()
     inds = item.indicators_for(transcript.variant)
     scored, us = score(transcript, inds, p, topic_of(item, transcript.variant))
+    return decide(scored, p), us
+
+
+def decide(scored: list[_Scored], p: dict[str, float]) -> list[IndicatorVerdict]:
+    """Each indicator's verdict from its scores: shown with up to two quotes at or over its
+    polarity's threshold; undecided just under it (within `band`); otherwise not shown."""
     out: list[IndicatorVerdict] = []
     for s in scored:
         thr = p["positive"] if s.indicator.polarity == "positive" else p["negative"]
@@ -513,7 +520,7 @@ def verdicts(transcript: Transcript, item: Item, p: dict[str, float] | None = No
             note = f"closest sentence {s.best:.2f} < {thr:.2f}"
         out.append(IndicatorVerdict(id=s.indicator.id, text=s.indicator.text, polarity=s.indicator.polarity,
                                     present=present, evidence=ev, note=note))
-    return out, us
+    return out
 
 
 def prompt_version(p: dict[str, float]) -> str:

@@ -9,8 +9,8 @@ How a verdict is reached:
    Every passage is a verbatim span of its turn, so its quote checks. Its context is the last
    thing the interviewer, a persona or the assistant said before the turn.
 2. Passages that can never be evidence, flagged: text addressed to the grader (the shared
-   detector, plus the judge's own reading of "speaks to the grader" in any language or disguise)
-   and restatements of the item's own text (indicators, cues, anchors, question, follow-ups,
+   detector every engine uses; the judge's own "speaks to the grader" reading is not used: on real
+   answers it fired on most sentences, blocking evidence and flagging honest candidates) and restatements of the item's own text (indicators, cues, anchors, question, follow-ups,
    reference answer) word for word or nearly.
 3. An indicator is shown when its best passage's P(shows) reaches the threshold for its
    polarity; that passage is the quote. No passage, no credit: an indicator with no passage over
@@ -27,14 +27,17 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from simulator.content.rubric import Item
+from simulator.content.rubric import Indicator, Item
 from simulator.core.transcript import Transcript
 from simulator.grading.engine import engine
 from simulator.grading.semantic import spans
-from simulator.grading.verdict import Evidence, IndicatorVerdict, Judgement, is_injection, restatement_share, short_hash
+from simulator.grading.verdict import Evidence, IndicatorVerdict, Judgement, addresses_grader, restatement_share, short_hash
 from simulator.models import crossencoder
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ENGINE_VERSION = "trained-1"
 THRESHOLDS_PATH = crossencoder.DATA / "judge" / "thresholds.json"
@@ -42,7 +45,6 @@ DEFAULTS: dict[str, float] = {
     "positive": 0.5,       # P(shows) a positive needs
     "negative": 0.6,       # P(shows) a negative needs to fire
     "retract": 0.85,       # P(rejects) of a later passage that takes a shown indicator back
-    "grader_address": 0.6, # P(shows) of the grader-address reading that blocks a passage
     "restatement": 0.6,    # share of a passage's word trigrams found in the item's own text
 }
 MAX_WHOLE_SENTENCES = 6
@@ -63,6 +65,7 @@ class Passage:
     text: str
     context: str
     blocked: str = ""
+    whole: bool = False  # the whole turn, read together beside its sentences
 
 
 def _context_before(transcript: Transcript, idx: int) -> str:
@@ -90,26 +93,41 @@ def passages(transcript: Transcript) -> list[Passage]:
         sents = spans(turn.text)
         out += [Passage(idx, s, context) for s in sents]
         if 2 <= len(sents) <= MAX_WHOLE_SENTENCES:
-            out.append(Passage(idx, turn.text.strip(), context))
+            out.append(Passage(idx, turn.text.strip(), context, whole=True))
     return out
 
 
-def judge(transcript: Transcript, item: Item, p: dict[str, float] | None = None) -> tuple[list[IndicatorVerdict], list[str]]:
-    """The verdicts for the item's applicable indicators, and the flags."""
+@dataclass
+class Reading:
+    """What the judge read: the passages that may be evidence, P(none/shows/rejects) for each
+    applicable indicator beside each of them (indicators x passages x labels), and the flags."""
+
+    indicators: list[Indicator]
+    usable: list[Passage]
+    probs: np.ndarray | None
+    flags: list[str]
+    blocked: list[Passage]
+
+
+def read(transcript: Transcript, item: Item, p: dict[str, float] | None = None) -> Reading:
+    """Blocks the passages that can never be evidence (flagged), then reads every applicable
+    indicator beside every other passage."""
     p = {**params(), **(p or {})}
     ps = passages(transcript)
     flags: set[str] = set()
     for x in ps:
-        if is_injection(x.text):
+        if addresses_grader(x.text):
             x.blocked = "addressed to the grader"
         elif restatement_share(x.text, item) >= p["restatement"]:
             x.blocked = "restates the item's own text"
-    open_ = [x for x in ps if not x.blocked]
-    if open_:
-        probe = crossencoder.score([crossencoder.pair_text(crossencoder.GRADER_ADDRESS, x.context, x.text) for x in open_])
-        for x, row in zip(open_, probe):
-            if float(row[1]) >= p["grader_address"]:
-                x.blocked = "addressed to the grader"
+    for x in ps:
+        # a whole turn is no better than its sentences: one whose sentences are mostly the item's
+        # own text restated is blocked with them, though the glue between them dilutes its overlap
+        if x.whole and not x.blocked:
+            parts = [y for y in ps if y.turn == x.turn and not y.whole]
+            restated = sum(len(y.text) for y in parts if y.blocked == "restates the item's own text")
+            if parts and restated >= 0.5 * sum(len(y.text) for y in parts):
+                x.blocked = "restates the item's own text"
     for x in ps:
         if x.blocked == "addressed to the grader":
             flags.add("injection")
@@ -117,9 +135,17 @@ def judge(transcript: Transcript, item: Item, p: dict[str, float] | None = None)
             flags.add("rubric-restatement")
     usable = [x for x in ps if not x.blocked]
     indicators = item.indicators_for(transcript.variant)
-    n = len(usable)
     pairs = [crossencoder.pair_text(ind.text, x.context, x.text) for ind in indicators for x in usable]
-    probs = crossencoder.score(pairs).reshape(len(indicators), n, len(crossencoder.LABELS)) if pairs else None
+    probs = crossencoder.score(pairs).reshape(len(indicators), len(usable), len(crossencoder.LABELS)) if pairs else None
+    return Reading(indicators, usable, probs, sorted(flags), [x for x in ps if x.blocked])
+
+
+def judge(transcript: Transcript, item: Item, p: dict[str, float] | None = None) -> tuple[list[IndicatorVerdict], list[str]]:
+    """The verdicts for the item's applicable indicators, and the flags."""
+    p = {**params(), **(p or {})}
+    r = read(transcript, item, p)
+    indicators, usable, probs = r.indicators, r.usable, r.probs
+    n = len(usable)
     verdicts: list[IndicatorVerdict] = []
     for k, ind in enumerate(indicators):
         present = False
@@ -140,7 +166,7 @@ def judge(transcript: Transcript, item: Item, p: dict[str, float] | None = None)
                     note = f"shown, then rejected in turn {usable[later[0]].turn}"
         verdicts.append(IndicatorVerdict(id=ind.id, text=ind.text, polarity=ind.polarity, present=present,
                                          evidence=evidence, note=note, confidence=round(confidence, 4)))
-    return verdicts, sorted(flags)
+    return verdicts, r.flags
 
 
 def _fingerprint() -> str:

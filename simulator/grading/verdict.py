@@ -237,6 +237,12 @@ def is_injection(text: str) -> bool:
     return joined != text and bool(_INJECTION.search(joined) or re.search(r"\b(?:grader|evaluator)\b", joined, re.I))
 
 
+def addresses_grader(text: str) -> bool:
+    """Text to the grader rather than the interviewer: an injection in any disguise, or a sentence
+    that names a grader, evaluator or scorer. Never evidence, whatever the engine."""
+    return is_injection(text) or bool(re.search(r"\b(?:grader|evaluator|scorer)\b", text, re.I))
+
+
 def rate(verdicts: list[IndicatorVerdict], rules: dict[str, float] | None = None) -> tuple[Rating, int, int, int]:
     """(rating, positives shown, applicable positives, negatives fired) by the rule in the docstring."""
     rules = {**DEFAULT_RATING, **(rules or {})}
