@@ -37,6 +37,7 @@ $(TRAIN_VENV)/.installed: requirements.lock requirements-train.lock
 train-judge: $(STAMP) $(TRAIN_VENV)/.installed
 	$(TRAIN_VENV)/bin/python -m training.judge --epochs 1 --val 0.05
 	$(VENV)/bin/python -m evals.tune_judge
+	$(VENV)/bin/python -m evals.fit_blend  # the blend reads the judge: its weights are fitted again
 
 # The personas' intent encoder (about a minute on 2 cores): MiniLM fine-tuned so questions about the
 # same piece of a persona's knowledge lie close; writes simulator/data/intent/{intent.onnx,card.json}.
