@@ -111,7 +111,7 @@ def figures(recs: list[dict[str, Any]], decisions: list[list[bool]]) -> dict[str
         gold_r.append(r["rating"])
         pred_r.append(rate(vs)[0])
     return {"macro_f1": round(M.macro_f1(M.per_key_prf(pairs)), 4),
-            "rating_exact": round(sum(g == p for g, p in zip(gold_r, pred_r)) / max(1, len(gold_r)), 4),
+            "rating_exact": round(M.exact_agreement(gold_r, pred_r), 4),
             "rating_qwk": round(M.quadratic_kappa(gold_r, pred_r), 4),
             "exceeds_below": round(M.extreme_error_rate(gold_r, pred_r), 4)}
 

@@ -10,8 +10,9 @@ How a verdict is reached:
    thing the interviewer, a persona or the assistant said before the turn.
 2. Passages that can never be evidence, flagged: text addressed to the grader (the shared
    detector every engine uses; the judge's own "speaks to the grader" reading is not used: on real
-   answers it fired on most sentences, blocking evidence and flagging honest candidates) and restatements of the item's own text (indicators, cues, anchors, question, follow-ups,
-   reference answer) word for word or nearly.
+   answers it fired on most sentences, blocking evidence and flagging honest candidates) and
+   restatements of the item's own text (indicators, cues, anchors, question, follow-ups, reference
+   answer) word for word or nearly; a whole turn whose sentences are mostly restated goes with them.
 3. An indicator is shown when its best passage's P(shows) reaches the threshold for its
    polarity; that passage is the quote. No passage, no credit: an indicator with no passage over
    the threshold is not shown, and a fired negative quotes the passage that shows it. A later
@@ -100,13 +101,18 @@ def passages(transcript: Transcript) -> list[Passage]:
 @dataclass
 class Reading:
     """What the judge read: the passages that may be evidence, P(none/shows/rejects) for each
-    applicable indicator beside each of them (indicators x passages x labels), and the flags."""
+    applicable indicator beside each of them (indicators x passages x labels), and the passages
+    that can never be evidence."""
 
     indicators: list[Indicator]
     usable: list[Passage]
     probs: np.ndarray | None
-    flags: list[str]
     blocked: list[Passage]
+
+    @property
+    def flags(self) -> list[str]:
+        """`injection` for text to the grader, `rubric-restatement` for the item's own text restated."""
+        return sorted({"injection" if x.blocked == "addressed to the grader" else "rubric-restatement" for x in self.blocked})
 
 
 def read(transcript: Transcript, item: Item, p: dict[str, float] | None = None) -> Reading:
@@ -114,7 +120,6 @@ def read(transcript: Transcript, item: Item, p: dict[str, float] | None = None) 
     indicator beside every other passage."""
     p = {**params(), **(p or {})}
     ps = passages(transcript)
-    flags: set[str] = set()
     for x in ps:
         if addresses_grader(x.text):
             x.blocked = "addressed to the grader"
@@ -128,16 +133,11 @@ def read(transcript: Transcript, item: Item, p: dict[str, float] | None = None) 
             restated = sum(len(y.text) for y in parts if y.blocked == "restates the item's own text")
             if parts and restated >= 0.5 * sum(len(y.text) for y in parts):
                 x.blocked = "restates the item's own text"
-    for x in ps:
-        if x.blocked == "addressed to the grader":
-            flags.add("injection")
-        elif x.blocked:
-            flags.add("rubric-restatement")
     usable = [x for x in ps if not x.blocked]
     indicators = item.indicators_for(transcript.variant)
     pairs = [crossencoder.pair_text(ind.text, x.context, x.text) for ind in indicators for x in usable]
     probs = crossencoder.score(pairs).reshape(len(indicators), len(usable), len(crossencoder.LABELS)) if pairs else None
-    return Reading(indicators, usable, probs, sorted(flags), [x for x in ps if x.blocked])
+    return Reading(indicators, usable, probs, [x for x in ps if x.blocked])
 
 
 def judge(transcript: Transcript, item: Item, p: dict[str, float] | None = None) -> tuple[list[IndicatorVerdict], list[str]]:

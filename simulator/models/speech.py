@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from pydantic import BaseModel, Field
 
 from simulator.core.errors import ModelError, UserError
+from simulator.models import whisper
 
 if TYPE_CHECKING:
     import numpy as np
@@ -457,14 +458,12 @@ def best(hyps: list[Hypothesis]) -> Hypothesis:
 
 _models: dict[str, Engine] = {}
 _model_lock = threading.Lock()
-ENGINES = ("whisper-base", MODEL)
+ENGINES = (whisper.MODEL, MODEL)
 
 
 def default_engine() -> str:
     """whisper-base when ctranslate2 and its weight packages are installed (the better by measurement:
     README, "Speaking your answers"), else Moonshine tiny-en."""
-    from simulator.models import whisper
-
     return whisper.MODEL if whisper.available() else MODEL
 
 
@@ -475,10 +474,8 @@ def model(name: str | None = None) -> Engine:
         if name not in _models:
             if name == MODEL:
                 _models[name] = Moonshine()
-            elif name == "whisper-base":
-                from simulator.models.whisper import Whisper
-
-                _models[name] = Whisper()
+            elif name == whisper.MODEL:
+                _models[name] = whisper.Whisper()
             else:
                 raise UserError(f"no speech engine {name!r}; one of {', '.join(ENGINES)}")
     return _models[name]
@@ -490,8 +487,6 @@ def read_window(m: Engine, samples: np.ndarray, context: str | None = None) -> s
     the better-scored reading; Moonshine has no prompt and runs its own slowed decode."""
     if isinstance(m, Moonshine):
         return m(samples)
-    from simulator.models import whisper
-
     text, score = m.read(samples, context)
     if score < whisper.SLOW_BELOW:
         again, second = m.read(_resample(samples, int(RATE * whisper.SLOWED)), context)
