@@ -130,3 +130,36 @@ def test_eval_figures_split_items_never_fitted_on_from_the_rest() -> None:
     m = compute_metrics(preds, {p["id"]: empty for p in preds}, bootstrap=10)
     assert m["by_training"]["never_fitted"]["n"] == 2 and m["by_training"]["never_fitted"]["exact"] == 1.0
     assert m["by_training"]["fitted"]["n"] == 1 and m["by_training"]["fitted"]["exact"] == 0.0
+
+
+def test_the_judge_reads_each_indicator_beside_only_its_nearest_passages() -> None:
+    """Grading speed: with `top_k` the judge reads k passages per indicator (those the sentence
+    encoder finds nearest its text and cues), so the passage that speaks to an indicator is still read
+    and the far ones count as not addressed."""
+    from simulator.grading import trained
+
+    filler = [f"On day {n} I tidied up the office plants and answered email." for n in range(12)]
+    t = _t(*filler, "After launch I checked weekly active viewers of each tab and cut the two nobody opened.")
+    full = trained.read(t, DASH)
+    some = trained.read(t, DASH, top_k=3)
+    assert full.probs is not None and some.probs is not None and len(some.usable) > 3
+    read = some.probs[:, :, 0] < 1.0  # cells the judge read (the rest are P(none) = 1)
+    assert (read.sum(axis=1) == 3).all()
+    usage = [k for k, i in enumerate(some.indicators) if i.polarity == "positive" and "usage" in i.text.lower()]
+    assert usage
+    k = usage[0]
+    best = int(full.probs[k, :, 1].argmax())
+    assert read[k, best]  # the passage the full reading found best is among the nearest
+    assert np.allclose(some.probs[k, best], full.probs[k, best])
+
+
+@pytest.mark.parametrize(("item", "past"), [("senior-failed-project", 1.0), ("mle-poor-quality-data", 1.0),
+                                            ("viva-memory-leak", 0.0), ("lead-ml-architecture", 0.0)])
+def test_a_question_about_what_was_done_is_told_from_one_about_what_one_would_do(item: str, past: float) -> None:
+    it = LIB.items[item]
+    t = Transcript(item=item, turns=[Turn(speaker="interviewer", text=it.prompt_for(None)),
+                                     Turn(speaker="candidate", text="Next time I would write the runbook first.")])
+    a = blend.analyse(t, it)
+    col = blend.FEATURES.index
+    assert (a.features[:, col("past_question")] == past).all()
+    assert (a.features[:, col("semantic_hypothetical_past")] <= past).all()

@@ -5,7 +5,10 @@ Each reader alone fails in its own way on text written unlike the rubric's cues:
 engine matches topics, so it over-credits positives and rarely fires negatives; the judge finds
 nearly every indicator "shown" somewhere in a long transcript. What separates them is relative:
 how far an indicator's best evidence stands above the item's other indicators, in both readers.
-The blend reads those figures (`FEATURES`) and a logistic model per polarity decides.
+The blend reads those figures (`FEATURES`) and a logistic model per polarity decides. The judge
+reads each indicator beside only the `JUDGE_TOP_K` passages the sentence encoder finds nearest to it
+(leave-one-item-out on the tuning split: as good as reading every passage; a 20-turn grade in half
+the time).
 
 The model is data (`simulator/data/judge/blend.json`, a `BlendModel` with its provenance), fitted
 by `python -m evals.fit_blend` on labelled transcripts whose voices are unlike the cues (the
@@ -37,7 +40,7 @@ from simulator.models import crossencoder
 if TYPE_CHECKING:
     import numpy as np
 
-ENGINE_VERSION = "blend-1"
+ENGINE_VERSION = "blend-2"  # 2: the judge reads each indicator beside its JUDGE_TOP_K nearest passages
 MODEL_PATH = crossencoder.DATA / "judge" / "blend.json"
 
 #: What the logistic model reads for each indicator (its row of the feature matrix), in order.
@@ -64,7 +67,22 @@ FEATURES = (
     "judge_hypothetical",
     "judge_hedged",
     "judge_echo",
+    "past_question",         # the question asks what the candidate did (where "next time I'd..." is not what happened)
+    "semantic_hypothetical_past",  # semantic_hypothetical in such a question
+    "judge_hypothetical_past",
+    "semantic_rubric_words", # share of the quote's content words that are the indicator's own words (a claim in the rubric's words)
+    "judge_rubric_words",
+    "semantic_number",       # the quote has a figure in it (concrete, not a paraphrase of the rubric)
+    "judge_number",
 )
+#: Questions about what the candidate did, not what they would do.
+PAST_QUESTION = re.compile(r"\b(?:tell me about (?:a|an|the)|describe (?:a|an|your)|walk (?:me|us) through (?:a|an|one)|"
+                           r"(?:give|share) (?:me )?(?:a specific|an) example|have you|how have you|did you|you've faced|"
+                           r"a time (?:when|you)|a past|your experience)\b", re.I)
+NUMBER = re.compile(r"\d")
+#: The judge reads each indicator beside this many passages, the nearest by the sentence encoder
+#: (None: beside every passage).
+JUDGE_TOP_K: int | None = 8
 HYPOTHETICAL = re.compile(r"\b(?:would|could|next time|ideally|i'd|we'd|should have|plan to|going to|if i (?:had|were)|in hindsight)\b", re.I)
 HEDGED = re.compile(r"\b(?:maybe|perhaps|probably|possibly|i think|i guess|i suppose|not sure|kind of|sort of|might)\b", re.I)
 
@@ -119,7 +137,7 @@ class Analysis:
         self.indicators = inds
         self.scored, units = semantic.score(transcript, inds, sp, semantic.topic_of(item, transcript.variant))
         self.semantic = semantic.decide(self.scored, sp)
-        self.reading = trained.read(transcript, item)
+        self.reading = trained.read(transcript, item, top_k=JUDGE_TOP_K)
         flags = set(self.reading.flags)
         if any(u.blocked == "addressed to the grader" for u in units):
             flags.add("injection")
@@ -143,16 +161,21 @@ class Analysis:
         else:
             js = jr = distinct = share = second = rej_at = np.zeros(n)
             self.best_passage = np.zeros(n, dtype=int)
+        past = float(bool(PAST_QUESTION.search(item.prompt_for(transcript.variant))))
         rows = []
         for k in range(n):
             same = pos == pos[k]
             unit = self.scored[k].unit
             passage = self.reading.usable[int(self.best_passage[k])] if self.reading.usable else None
+            sem = _manner(transcript, unit.turn, unit.text, question=True) if unit else (0.0,) * 4
+            jud = _manner(transcript, passage.turn, passage.text) if passage else (0.0,) * 3
+            own = set(semantic.content_words(inds[k].text))
             rows.append([best[k], raw[k], shown[k], raw[k] - raw[same].mean(), best[k] - best[same].mean(),
                          js[k], jr[k], js[k] - js[same].mean(), distinct[k], share[k], second[k], rej_at[k],
-                         math.log1p(len(self.reading.usable)), math.log1p(words),
-                         *(_manner(transcript, unit.turn, unit.text, question=True) if unit else (0.0,) * 4),
-                         *(_manner(transcript, passage.turn, passage.text) if passage else (0.0,) * 3)])
+                         math.log1p(len(self.reading.usable)), math.log1p(words), *sem, *jud,
+                         past, sem[0] * past, jud[0] * past,
+                         _share_in(unit.text, own) if unit else 0.0, _share_in(passage.text, own) if passage else 0.0,
+                         float(bool(unit and NUMBER.search(unit.text))), float(bool(passage and NUMBER.search(passage.text)))])
         self.features = np.array(rows, dtype=np.float64).reshape(n, len(FEATURES))
 
     def evidence(self, k: int) -> Evidence | None:
@@ -196,6 +219,11 @@ def _manner(transcript: Transcript, turn: int, text: str, question: bool = False
     echo = sum(1 for w in cw if w in prior) / max(1, len(cw))
     head = (float(bool(HYPOTHETICAL.search(text))), float(bool(HEDGED.search(text))))
     return (*head, float(text.rstrip().endswith("?")), echo) if question else (*head, echo)
+
+
+def _share_in(text: str, words: set[str]) -> float:
+    cw = semantic.content_words(text)
+    return sum(1 for w in cw if w in words) / max(1, len(cw))
 
 
 def probabilities(features: np.ndarray, polarity_positive: np.ndarray, model: BlendModel) -> np.ndarray:

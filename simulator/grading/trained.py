@@ -115,9 +115,11 @@ class Reading:
         return sorted({"injection" if x.blocked == "addressed to the grader" else "rubric-restatement" for x in self.blocked})
 
 
-def read(transcript: Transcript, item: Item, p: dict[str, float] | None = None) -> Reading:
+def read(transcript: Transcript, item: Item, p: dict[str, float] | None = None, top_k: int | None = None) -> Reading:
     """Blocks the passages that can never be evidence (flagged), then reads every applicable
-    indicator beside every other passage."""
+    indicator beside every other passage; with `top_k`, beside only the `top_k` passages the
+    sentence encoder finds nearest to the indicator's own text and cues (the rest read as
+    P(none) = 1: a passage far from every phrasing of an indicator does not show it)."""
     p = {**params(), **(p or {})}
     ps = passages(transcript)
     for x in ps:
@@ -135,9 +137,35 @@ def read(transcript: Transcript, item: Item, p: dict[str, float] | None = None) 
                 x.blocked = "restates the item's own text"
     usable = [x for x in ps if not x.blocked]
     indicators = item.indicators_for(transcript.variant)
-    pairs = [crossencoder.pair_text(ind.text, x.context, x.text) for ind in indicators for x in usable]
-    probs = crossencoder.score(pairs).reshape(len(indicators), len(usable), len(crossencoder.LABELS)) if pairs else None
+    cells = _nearest(indicators, usable, top_k) if top_k and len(usable) > top_k else [
+        (k, j) for k in range(len(indicators)) for j in range(len(usable))]
+    probs = None
+    if cells:
+        import numpy as np
+
+        scores = crossencoder.score([crossencoder.pair_text(indicators[k].text, usable[j].context, usable[j].text) for k, j in cells])
+        probs = np.zeros((len(indicators), len(usable), len(crossencoder.LABELS)), dtype=np.float32)
+        probs[:, :, 0] = 1.0
+        ks, js = zip(*cells)
+        probs[list(ks), list(js)] = scores
     return Reading(indicators, usable, probs, [x for x in ps if x.blocked])
+
+
+def _nearest(indicators: list[Indicator], usable: list[Passage], top_k: int) -> list[tuple[int, int]]:
+    """(indicator, passage) cells: for each indicator, the `top_k` passages most similar to any of
+    its phrasings (its text and cues) by the sentence encoder."""
+    import numpy as np
+
+    from simulator.models.embedding import embed
+
+    phrases = [(k, ph) for k, ind in enumerate(indicators) for ph in (ind.text, *ind.cues)]
+    sims = embed([x.text for x in usable]) @ embed([ph for _, ph in phrases], keep=True).T  # passages x phrases
+    owner = np.array([k for k, _ in phrases])
+    cells: list[tuple[int, int]] = []
+    for k in range(len(indicators)):
+        best = sims[:, owner == k].max(axis=1)
+        cells += [(k, int(j)) for j in np.argsort(-best, kind="stable")[:top_k]]
+    return cells
 
 
 def judge(transcript: Transcript, item: Item, p: dict[str, float] | None = None) -> tuple[list[IndicatorVerdict], list[str]]:
