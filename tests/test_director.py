@@ -40,6 +40,35 @@ def test_intent_cues() -> None:
     assert asks_for_answer("Could you suggest a design?")
     assert not asks_for_answer("What metric are you tracking today?")
     assert vague_terms("Success means better productivity.") == ["productivity", "success"]
+
+
+@pytest.mark.parametrize("text", [
+    "not sure how big a rollout the tooling allows for something new",
+    "I need a sense of how much engagement bounces around before I can say how long to run this.",
+    "r the devs on the platform team ok with waiting on the model",
+    "which brings me to the thing I actually need from you: is engineering worried about the wait",
+])
+def test_a_hint_or_a_typo_still_asks(text: str) -> None:
+    assert is_question(text)
+
+
+@pytest.mark.parametrize("text", ["R and D is where I worked.", "I need to leave at five.", "Not sure it matters."])
+def test_a_statement_does_not_ask(text: str) -> None:
+    assert not is_question(text)
+
+
+@pytest.mark.parametrize(("text", "wants_answer"), [
+    ("How would you have instrumented it if it were your team?", True),
+    ("Would you use a feature store here or not?", True),
+    ("Which duration you recommend for us?", True),
+    ("what holdout size would you pick", True),
+    ("What sample size do you think we need?", True),
+    ("What tools do you use on the team?", False),
+    ("Which cloud do you use?", False),
+    ("What would you like me to focus on?", False),
+])
+def test_a_request_for_the_answer_is_told_from_a_question_about_the_work(text: str, wants_answer: bool) -> None:
+    assert asks_for_answer(text) is wants_answer
     assert vague_terms("Success is the acceptance rate per suggestion.") == []
     assert vague_terms("What do you mean by productivity?") == []
 

