@@ -161,6 +161,17 @@ def test_an_interviewer_answers_questions_about_the_round_and_the_question_stand
     assert ("withhold", "scoring") in _acts(s.respond("How am I doing so far?"))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_fact_told_again_does_not_open_with_the_same_word_twice(seed: int) -> None:
+    s = Session.start("lead-team-conflict", store=open_store(":memory:"), clock="virtual", seed=seed)
+    s.opening()
+    for _ in range(3):
+        [t] = s.respond("Is it fine if I assume the company was a startup?")
+        words = [w.strip(",.:!").lower() for w in t.text.split()]
+        assert not any(a == b and a in ("sure", "of") and n < 3 for n, (a, b) in enumerate(zip(words, words[2:]))), t.text
+        assert "sure, again: sure" not in t.text.lower()
+
+
 def test_an_interviewer_greeted_before_the_answer_greets_back_and_waits() -> None:
     s = Session.start("lead-team-conflict", store=open_store(":memory:"), clock="virtual")
     s.opening()

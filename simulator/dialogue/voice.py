@@ -111,6 +111,11 @@ def _line(p: Persona, act: str, plan: Plan, key: str, said: str = "") -> str:
     return ""
 
 
+def _first_word(text: str) -> str:
+    words = re.findall(r"[a-z']+", text.lower())
+    return words[0] if words else ""
+
+
 def _topics(p: Persona, ids: list[str]) -> str:
     return intent.listed([k.topic for k in p.knowledge() if k.id in ids])
 
@@ -126,9 +131,12 @@ def _moves(plan: Plan, said: str = "") -> str:
             parts.append(pick(getattr(p.lines, act), plan, key, said))
         elif act in ("disclose", "tell", "withhold"):
             k = known[m.id or ""]
+            line = pick(list(k.says), plan, key, said)
             if m.again and p.lines.again:
-                parts.append(pick(p.lines.again, plan, key + ":again", said))
-            parts.append(pick(list(k.says), plan, key, said))
+                lead = pick(p.lines.again, plan, key + ":again", said)
+                if _first_word(lead) != _first_word(line):  # not "Sure, again: Sure. State the assumption..."
+                    parts.append(lead)
+            parts.append(line)
         elif act == "inventory":
             parts.append(pick(p.lines.inventory, plan, key, said).replace("{topics}", _topics(p, m.ids or [])))
         elif act == "recap":
