@@ -161,6 +161,12 @@ def test_an_interviewer_answers_questions_about_the_round_and_the_question_stand
     assert ("withhold", "scoring") in _acts(s.respond("How am I doing so far?"))
 
 
+def test_a_shared_word_does_not_outrank_the_encoders_clear_choice() -> None:
+    """"writes" is one of the team's own words, but the question is about trust (reviewed probes)."""
+    acts = _acts(_jordan().respond("Have developers told you whether they actually trust code the AI writes?"))
+    assert ("tell", "user-trust") in acts and ("tell", "team") not in acts, acts
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_a_fact_told_again_does_not_open_with_the_same_word_twice(seed: int) -> None:
     s = Session.start("lead-team-conflict", store=open_store(":memory:"), clock="virtual", seed=seed)
