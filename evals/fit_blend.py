@@ -98,7 +98,7 @@ def fit_model(recs: list[dict[str, Any]], fitted: dict[str, Any] | None = None) 
             ys.append(1.0 if r["gold"][iid] else 0.0)
     models = {pol: fit(np.array(xs), np.array(ys)) for pol, (xs, ys) in parts.items()}
     return blend.BlendModel(features=list(blend.FEATURES), positive=models[True], negative=models[False],
-                            judge_model=crossencoder.model_id(), fitted=fitted or {})
+                            judge_model=crossencoder.model_id(), judge_top_k=blend.JUDGE_TOP_K, fitted=fitted or {})
 
 
 def figures(recs: list[dict[str, Any]], decisions: list[list[bool]]) -> dict[str, float]:

@@ -66,6 +66,12 @@ def test_missing_or_stale_weights_are_one_clear_error(tmp_path: Path, monkeypatc
         (tmp_path / "blend.json").write_text(json.dumps(data), encoding="utf-8")
         with pytest.raises(ModelError, match="not this engine's"):
             blend.load_model()
+        data = json.loads((ROOT / "simulator" / "data" / "judge" / "blend.json").read_text(encoding="utf-8"))
+        data["judge_top_k"] = None  # fitted on a judge that read every passage
+        (tmp_path / "blend.json").write_text(json.dumps(data), encoding="utf-8")
+        blend.load_model.cache_clear()
+        with pytest.raises(ModelError, match="passages per indicator"):
+            blend.load_model()
     finally:
         blend.load_model.cache_clear()
 

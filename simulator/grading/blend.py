@@ -109,6 +109,7 @@ class BlendModel(BaseModel):
     positive: PolarityModel
     negative: PolarityModel
     judge_model: str = ""  # the judge the features were read with (its model id)
+    judge_top_k: int | None = None  # the passages it read per indicator (JUDGE_TOP_K when fitted)
     fitted: dict[str, Any] = Field(default_factory=dict)  # data, its sha256, command, cross-validated figures
 
 
@@ -122,6 +123,9 @@ def load_model() -> BlendModel:
     if tuple(model.features) != FEATURES:
         raise ModelError("mockpanel-blend", f"{MODEL_PATH}: features {model.features} are not this engine's",
                          "run `python -m evals.fit_blend`")
+    if model.judge_top_k != JUDGE_TOP_K:
+        raise ModelError("mockpanel-blend", f"{MODEL_PATH}: fitted with the judge reading {model.judge_top_k} passages per "
+                         f"indicator, the engine reads {JUDGE_TOP_K}", "run `python -m evals.fit_blend`")
     return model
 
 
