@@ -284,17 +284,23 @@ _WORD = re.compile(r"[a-z0-9]+")
 _ITEM_TRIGRAMS: dict[str, frozenset[tuple[str, ...]]] = {}
 
 
+#: Words a claim about oneself adds to the rubric's text ("I always simplify complex data for clarity").
+_CLAIM_WORDS = frozenset({"i", "we", "my", "our", "always", "also", "really", "just", "so", "and", "um", "uh",
+                          "yeah", "then", "usually", "basically", "actually"})
+
+
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
+    for suffix, rest in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
+            return word[: -len(suffix)] + rest
     return word
 
 
 def _trigrams(text: str) -> set[tuple[str, ...]]:
-    ws = [_stem(w) for w in _WORD.findall(text.lower())]
+    """Word trigrams, stemmed, without the words a claim about oneself adds: "I simplify complex data
+    for clarity" is the indicator "Simplifies complex data for clarity" restated."""
+    ws = [_stem(w) for w in _WORD.findall(text.lower()) if w not in _CLAIM_WORDS]
     return {tuple(ws[i : i + 3]) for i in range(len(ws) - 2)}
-
 
 
 
