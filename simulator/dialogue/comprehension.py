@@ -112,6 +112,7 @@ class Comprehension:
         in, or is there some ceiling on exposure?")."""
         anchors = self.anchors(p, context)
         words = intent.content_words(clause)
+
         def adjusted(k: Knowledge, score: float) -> float:
             if anchors[k.id] and not (words & anchors[k.id]) and not self._literal(clause, k):
                 return score - self.bars.unanchored  # none of its own words: alike in phrasing, maybe not in subject
@@ -119,14 +120,14 @@ class Comprehension:
                 return score + self.bars.anchored_world  # "can I assume...": a word only this world fact uses
             return score
 
-        scored = [(adjusted(k, raw), raw, k) for k in p.knowledge() for raw in (self.about(clause, k),)]
-        if not scored:
+        raws = [(self.about(clause, k), k) for k in p.knowledge()]
+        if not raws:
             return None, 0.0, self.bars.ask
-        score, raw, k = max(scored, key=lambda x: x[0])
+        score, raw, k = max(((adjusted(k, r), r, k) for r, k in raws), key=lambda x: x[0])
         if self.knows is not self.matcher:
             # the trained encoder ranks what is asked about; a word the clause happens to share with
             # another fact ("write" in "trust code the AI writes") never outranks a clear lead
-            top_raw, _, top = max(((r, -n, kk) for n, (_, r, kk) in enumerate(scored)), key=lambda x: (x[0], x[1]))
+            top_raw, top = max(raws, key=lambda x: x[0])
             if top is not k and top_raw - raw >= self.bars.lead:
                 k, score = top, adjusted(top, top_raw)
         if (k.hidden and self.knows is not self.matcher

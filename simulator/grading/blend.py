@@ -218,14 +218,13 @@ def _without_blocked(transcript: Transcript, blocked: list[trained.Passage]) -> 
 
 def _manner(transcript: Transcript, turn: int, text: str, question: bool = False) -> tuple[float, ...]:
     """Hypothetical, hedged, (a question,) and the share of its content words just said to the candidate."""
-    cw = semantic.content_words(text)
-    prior = semantic.prior_words(transcript, turn)
-    echo = sum(1 for w in cw if w in prior) / max(1, len(cw))
+    echo = _share_in(text, semantic.prior_words(transcript, turn))
     head = (float(bool(HYPOTHETICAL.search(text))), float(bool(HEDGED.search(text))))
     return (*head, float(text.rstrip().endswith("?")), echo) if question else (*head, echo)
 
 
 def _share_in(text: str, words: set[str]) -> float:
+    """Share of the text's content words that are among `words`."""
     cw = semantic.content_words(text)
     return sum(1 for w in cw if w in words) / max(1, len(cw))
 

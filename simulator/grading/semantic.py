@@ -359,7 +359,8 @@ class _Scored:
     raw: float = 0.0  # its best score over all units, eligible or not (a blend's feature)
 
 
-def _phrases(ind: Indicator) -> list[str]:
+def phrases(ind: Indicator) -> list[str]:
+    """What an indicator is matched against: its text and its cues."""
     return [ind.text, *ind.cues]
 
 
@@ -373,24 +374,24 @@ def unit_scores(transcript: Transcript, inds: list[Indicator], params: dict[str,
     from simulator.models.embedding import embed
 
     us = units(transcript, params)
-    phrases: list[str] = []
+    texts: list[str] = []
     owner: list[int] = []
     for k, ind in enumerate(inds):
-        for ph in _phrases(ind):
-            phrases.append(ph)
+        for ph in phrases(ind):
+            texts.append(ph)
             owner.append(k)
     topic_sim = np.full(len(us), -1.0, dtype=np.float32)
-    if not us or not phrases:
+    if not us or not texts:
         return us, np.full((len(us), len(inds)), -1.0, dtype=np.float32), topic_sim
-    ph_neg = np.array([is_negated(p) for p in phrases])
-    ph_dis = np.array([is_dismissal(p) for p in phrases])
+    ph_neg = np.array([is_negated(p) for p in texts])
+    ph_dis = np.array([is_dismissal(p) for p in texts])
     pol_pos = np.array([inds[o].polarity == "positive" for o in owner])
     # Units that can earn nothing are not embedded: it is the expensive step.
     live = [r for r, u in enumerate(us) if not u.blocked]
-    sims = np.full((len(us), len(phrases)), -1.0, dtype=np.float32)
+    sims = np.full((len(us), len(texts)), -1.0, dtype=np.float32)
     if live:
         unit_vecs = embed([us[r].text for r in live])
-        sims[live] = unit_vecs @ embed(phrases, keep=True).T  # units x phrases (the rubric's text: kept on disk)
+        sims[live] = unit_vecs @ embed(texts, keep=True).T  # units x phrases (the rubric's text: kept on disk)
         if topic:
             topic_sim[live] = unit_vecs @ embed([topic], keep=True)[0]
     u_neg = np.array([u.negated for u in us])[:, None]

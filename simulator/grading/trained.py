@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.content.rubric import Indicator, Item
 from simulator.core.transcript import Transcript
 from simulator.grading.engine import engine
-from simulator.grading.semantic import spans
+from simulator.grading.semantic import phrases, spans
 from simulator.grading.verdict import Evidence, IndicatorVerdict, Judgement, addresses_grader, restatement_share, short_hash
 from simulator.models import crossencoder
 
@@ -158,9 +158,9 @@ def _nearest(indicators: list[Indicator], usable: list[Passage], top_k: int) -> 
 
     from simulator.models.embedding import embed
 
-    phrases = [(k, ph) for k, ind in enumerate(indicators) for ph in (ind.text, *ind.cues)]
-    sims = embed([x.text for x in usable]) @ embed([ph for _, ph in phrases], keep=True).T  # passages x phrases
-    owner = np.array([k for k, _ in phrases])
+    owned = [(k, ph) for k, ind in enumerate(indicators) for ph in phrases(ind)]
+    sims = embed([x.text for x in usable]) @ embed([ph for _, ph in owned], keep=True).T  # passages x phrases
+    owner = np.array([k for k, _ in owned])
     cells: list[tuple[int, int]] = []
     for k in range(len(indicators)):
         best = sims[:, owner == k].max(axis=1)
