@@ -128,6 +128,17 @@ def check_row(row: Row, lib: object, path: Path, n: int) -> None:
         raise InputError(path, n, "transcript.turns", "no candidate turn")
 
 
+def files_sha256(paths: list[Path]) -> str:
+    """The sha256 of data files, by name and content, in the order given: what a model's card or
+    a fitted file records of the data it came from."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def heldout_items() -> set[str]:
     """Items the judge and the blend are never fitted on (`data/judge/heldout_items.txt`): the blind
     split's measure of how the grader does on a rubric it never saw, such as a user's own."""

@@ -15,13 +15,12 @@ for the best macro-F1 + QWK. `--check` fits and prints the figures without writi
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 from typing import Any
 
 from evals import metrics as M
-from evals.devset import heldout_items
+from evals.devset import files_sha256, heldout_items
 from evals.runner import load_rows
 from simulator.content.library import load_library
 from simulator.grading import blend
@@ -36,18 +35,25 @@ GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)  # P(shown) thresholds tried, per 
 
 
 def files(paths: list[Path]) -> list[Path]:
+    """The data files, less those the judge learned from (its card's `transcripts`): the blend
+    weighs the judge by how it does on transcripts it never saw."""
+    seen = judge_transcripts()
     out: list[Path] = []
     for p in paths:
         out += sorted(p.glob("*.jsonl")) if p.is_dir() else [p]
-    return out
+    return [p for p in out if p.resolve() not in seen]
+
+
+def judge_transcripts() -> set[Path]:
+    """The labelled transcripts the shipped judge was trained on (paths from its card)."""
+    root = Path(__file__).resolve().parent.parent
+    card = crossencoder.card()
+    return {(root / f).resolve() for f in card.get("transcripts", [])}
 
 
 def digest(paths: list[Path]) -> str:
     """The sha256 of the data files (by name and content, in order)."""
-    h = hashlib.sha256()
-    for path in files(paths):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()
+    return files_sha256(files(paths))
 
 
 def analyse(paths: list[Path]) -> tuple[list[dict[str, Any]], str]:

@@ -87,6 +87,10 @@ def test_the_rubric_pasted_back_earns_nothing_and_is_flagged(engine: str) -> Non
     ("We always track usage metrics post-launch.", True),
     ("I interviewed the ops leads first and cut the report to three numbers they act on.", False),
     ("After launch I counted weekly viewers of each tab and retired the two nobody opened.", False),
+    ("I track usage metrics.", True),                               # short: every trigram is the rubric's
+    ("We simplify complex data", True),
+    ("I track usage weekly.", False),
+    ("We interviewed stakeholders.", False),                       # under three words once "we" goes
 ])
 def test_the_rubric_in_the_first_person_is_a_restatement(sentence: str, restated: bool) -> None:
     from simulator.grading.verdict import RESTATEMENT_SHARE, restatement_share
@@ -132,3 +136,43 @@ def test_thresholds_are_data_tuned_on_the_dev_set() -> None:
     data = json.loads(THRESHOLDS_PATH.read_text(encoding="utf-8"))
     assert data["_tuned_on"] == "evals/data/dev.jsonl"
     assert 0 < params()["positive"] < 1 and 0 < params()["negative"] < 1
+
+
+def test_whole_transcripts_teach_the_judge_what_their_gold_says(tmp_path: Path) -> None:
+    """A labelled transcript's evidence quotes are `shows` for their indicator; the passages nearest
+    an indicator its gold says is not shown are `none or rejects`; a held-out item teaches nothing."""
+    sys.path.insert(0, str(ROOT))
+    from training.judge import NOT_SHOWS, transcript_examples
+
+    tuning = ROOT / "evals" / "data" / "tuning"
+    row = json.loads((tuning / "transcripts-t5.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    held = next(json.loads(line) for line in (tuning / "retired-blind-b.jsonl").read_text(encoding="utf-8").splitlines()
+                if json.loads(line)["transcript"]["item"] in crossencoder.card()["heldout_items"])
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps(row) + "\n" + json.dumps(held) + "\n", encoding="utf-8")
+    examples, stats, digest = transcript_examples([path], nearest_k=2)
+    item = LIB.items[row["transcript"]["item"]]
+    texts = {ind.text: ind.id for ind in item.indicators}
+    assert {a for a, *_ in examples} <= set(texts)  # nothing from the held-out item
+    shows = [(texts[a], b) for a, b, label, _ in examples if label == crossencoder.LABELS.index("shows")]
+    not_shows = {texts[a] for a, _b, label, _ in examples if label == NOT_SHOWS}
+    gold = row["gold"]["indicators"]
+    assert shows and all(gold[i] for i, _ in shows)
+    for ind, quotes in row["evidence"].items():
+        assert any(q in b for i, b in shows if i == ind for q in quotes), ind
+    assert not_shows == {i for i, v in gold.items() if not v}
+    assert stats["transcript-not-shows"] == 2 * len(not_shows)
+    assert len(digest) == 64
+
+
+def test_the_judges_own_transcripts_never_fit_the_blend() -> None:
+    """The blend weighs the judge by transcripts it never saw; the card hashes those it did."""
+    from evals.devset import files_sha256
+    from evals.fit_blend import judge_transcripts
+    from simulator.grading import blend
+
+    card = crossencoder.card()
+    listed = [ROOT / f for f in card.get("transcripts", [])]
+    assert card.get("transcripts_sha256", "") == (files_sha256(listed) if listed else "")
+    fitted = json.loads(blend.MODEL_PATH.read_text(encoding="utf-8"))["fitted"]["data"]
+    assert fitted and not {(ROOT / f).resolve() for f in fitted} & judge_transcripts()

@@ -115,17 +115,14 @@ class Reading:
         return sorted({"injection" if x.blocked == "addressed to the grader" else "rubric-restatement" for x in self.blocked})
 
 
-def read(transcript: Transcript, item: Item, p: dict[str, float] | None = None, top_k: int | None = None) -> Reading:
-    """Blocks the passages that can never be evidence (flagged), then reads every applicable
-    indicator beside every other passage; with `top_k`, beside only the `top_k` passages the
-    sentence encoder finds nearest to the indicator's own text and cues (the rest read as
-    P(none) = 1: a passage far from every phrasing of an indicator does not show it)."""
-    p = {**params(), **(p or {})}
+def sort_passages(transcript: Transcript, item: Item, restatement: float) -> tuple[list[Passage], list[Passage]]:
+    """The candidate's passages in two piles: those that may be evidence, and those that never can
+    (text to the grader; the item's own text restated, by at least `restatement` of its trigrams)."""
     ps = passages(transcript)
     for x in ps:
         if addresses_grader(x.text):
             x.blocked = "addressed to the grader"
-        elif restatement_share(x.text, item) >= p["restatement"]:
+        elif restatement_share(x.text, item) >= restatement:
             x.blocked = "restates the item's own text"
     for x in ps:
         # a whole turn is no better than its sentences: one whose sentences are mostly the item's
@@ -135,9 +132,18 @@ def read(transcript: Transcript, item: Item, p: dict[str, float] | None = None, 
             restated = sum(len(y.text) for y in parts if y.blocked == "restates the item's own text")
             if parts and restated >= 0.5 * sum(len(y.text) for y in parts):
                 x.blocked = "restates the item's own text"
-    usable = [x for x in ps if not x.blocked]
+    return [x for x in ps if not x.blocked], [x for x in ps if x.blocked]
+
+
+def read(transcript: Transcript, item: Item, p: dict[str, float] | None = None, top_k: int | None = None) -> Reading:
+    """Blocks the passages that can never be evidence (flagged), then reads every applicable
+    indicator beside every other passage; with `top_k`, beside only the `top_k` passages the
+    sentence encoder finds nearest to the indicator's own text and cues (the rest read as
+    P(none) = 1: a passage far from every phrasing of an indicator does not show it)."""
+    p = {**params(), **(p or {})}
+    usable, blocked = sort_passages(transcript, item, p["restatement"])
     indicators = item.indicators_for(transcript.variant)
-    cells = _nearest(indicators, usable, top_k) if top_k and len(usable) > top_k else [
+    cells = nearest(indicators, usable, top_k) if top_k and len(usable) > top_k else [
         (k, j) for k in range(len(indicators)) for j in range(len(usable))]
     probs = None
     if cells:
@@ -148,10 +154,10 @@ def read(transcript: Transcript, item: Item, p: dict[str, float] | None = None, 
         probs[:, :, 0] = 1.0
         ks, js = zip(*cells)
         probs[list(ks), list(js)] = scores
-    return Reading(indicators, usable, probs, [x for x in ps if x.blocked])
+    return Reading(indicators, usable, probs, blocked)
 
 
-def _nearest(indicators: list[Indicator], usable: list[Passage], top_k: int) -> list[tuple[int, int]]:
+def nearest(indicators: list[Indicator], usable: list[Passage], top_k: int) -> list[tuple[int, int]]:
     """(indicator, passage) cells: for each indicator, the `top_k` passages most similar to any of
     its phrasings (its text and cues) by the sentence encoder."""
     import numpy as np

@@ -324,10 +324,12 @@ def _item_trigrams(item: Item) -> frozenset[tuple[str, ...]]:
 
 
 def restatement_share(text: str, item: Item) -> float:
-    """Share of the passage's word trigrams that come from the item's own text (0 for short text)."""
+    """Share of the passage's word trigrams that come from the item's own text. Short text (one or
+    two trigrams once the words a claim adds are dropped: "I simplify complex data") is all or
+    nothing: 1 when every trigram is the item's, else 0; text under three such words, 0."""
     mine = _trigrams(text)
     if len(mine) < 3:
-        return 0.0
+        return 1.0 if mine and mine <= _item_trigrams(item) else 0.0
     return len(mine & _item_trigrams(item)) / len(mine)
 
 
