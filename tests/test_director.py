@@ -73,6 +73,17 @@ def test_a_request_for_the_answer_is_told_from_a_question_about_the_work(text: s
     assert vague_terms("What do you mean by productivity?") == []
 
 
+@pytest.mark.parametrize(("text", "terms"), [
+    ("ok, say, usage goes up = win", ["usage"]),
+    ("Let's just say 'productivity goes up'.", ["productivity"]),
+    ("We'll just keep an eye on performance in general.", ["performance"]),
+    ("If p95 latency goes up by more than 50 ms we stop.", []),
+    ("Performance matters to engineering, I know.", []),
+])
+def test_a_metric_named_in_passing_is_still_vague(text: str, terms: list[str]) -> None:
+    assert vague_terms(text) == terms
+
+
 def test_opening_brings_the_opening_tension_and_no_fact() -> None:
     s = _session()
     [turn] = s.opening()

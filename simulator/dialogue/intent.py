@@ -75,7 +75,7 @@ _PROPOSAL = re.compile(
 _METRIC_INTENT = re.compile(
     r"\b(metric|metrics|measure|measuring|measured|success|kpi|kpis|track|tracking|north star|goal|"
     r"optimi[sz]e|improve|improving|increase|increasing|boost|lift|primary|look at|focus on|monitor|watch|"
-    r"go with|judge|see if|secondary|guardrail)\b",
+    r"go with|judge|see if|secondary|guardrail|keep an eye on|goes up|go up|going up|went up|win|counts as)\b",
     re.I,
 )
 _OPERATIONAL = re.compile(
@@ -87,7 +87,7 @@ _OPERATIONAL = re.compile(
 VAGUE_TERMS = ("productivity", "engagement", "satisfaction", "happiness", "quality", "value", "impact",
                "experience", "efficiency", "usefulness", "adoption", "success", "usage", "stickiness", "output",
                "activity", "delight", "sentiment", "happy", "happier", "helpfulness", "effectiveness", "velocity",
-               "improvement")
+               "improvement", "performance")
 
 
 def listed(items: list[str]) -> str:
