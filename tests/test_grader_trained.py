@@ -176,3 +176,36 @@ def test_the_judges_own_transcripts_never_fit_the_blend() -> None:
     assert card.get("transcripts_sha256", "") == (files_sha256(listed) if listed else "")
     fitted = json.loads(blend.MODEL_PATH.read_text(encoding="utf-8"))["fitted"]["data"]
     assert fitted and not {(ROOT / f).resolve() for f in fitted} & judge_transcripts()
+
+
+@pytest.mark.parametrize(("sentence", "wished"), [
+    ("Next time I would write a proper post-mortem with the team.", True),
+    ("Ideally I'd have set him quarterly goals.", True),
+    ("If I were doing it again I'd compare two cleaning approaches on a holdout.", True),
+    ("I should have looped the data engineers in at kickoff.", True),
+    ("We rolled back within the hour and wrote the post-mortem two days later.", False),
+    ("On last year's data the model would have caught 80% of the fraud.", False),
+    ("I'd randomise by team.", False),
+])
+def test_what_did_not_happen_is_told_from_what_did(sentence: str, wished: bool) -> None:
+    from simulator.grading.verdict import counterfactual
+
+    assert counterfactual(sentence) is wished
+
+
+@pytest.mark.parametrize("engine", ["semantic", "trained", "blend"])
+def test_next_time_earns_no_positive_but_a_lesson(engine: str) -> None:
+    """'Next time I'd do a post-mortem' is not a post-mortem (labelling rule 3); for an indicator
+    about the lesson drawn, what one would do next time may be the evidence itself."""
+    acct = LIB.items["ds2-accountability-production-model"]
+    t = _t(acct.id, "Accuracy dropped and I retrained the model the same week.",
+           "Next time I would write a proper post-mortem analysis with the team, with the root cause and the follow-ups.")
+    post_mortem = next(v for v in grade(t, acct, engine=engine, library=LIB).indicators if v.id == "post-mortem")
+    assert not post_mortem.present
+    assert all("Next time" not in e.quote for e in post_mortem.evidence)
+    from simulator.grading.verdict import credits_counterfactual
+
+    lesson = next(i for i in LIB.items["mle-prototype-to-production"].indicators if i.id == "p-lesson")
+    assert credits_counterfactual(lesson.polarity, lesson.text)
+    assert not credits_counterfactual("positive", "Notes post-mortem analysis")
+    assert credits_counterfactual("negative", "No monitoring after launch")

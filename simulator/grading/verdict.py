@@ -279,6 +279,29 @@ def short_hash(text: str) -> str:
 # --- The item's own words earn nothing ----------------------------------------------------------
 
 #: Share of a passage's word trigrams that, when found in the item's own text, make it a restatement.
+#: What did not happen: "next time I'd...", "if I were doing it again", "ideally...", "I should have...".
+#: In an account of what was done it is none (docs/labelling.md, rule 3); in a plan it is a wish.
+COUNTERFACTUAL = re.compile(
+    r"\b(?:next time|if i (?:were|was) (?:doing|to do) (?:it|this|that) again|if i did (?:it|this|that) again|"
+    r"doing it (?:again|over)|in hindsight|with hindsight|in a perfect world|ideally|"
+    r"(?:i|we) (?:would|should|could|might)(?: not)? have|(?:i|we)'d have|(?:i|we) would like to|i'd like to|i wish)\b", re.I)
+#: Indicators about looking back ("Draws a lesson...", "Reflects on whether it was the right call"):
+#: for them "next time I'd..." is the evidence itself.
+REFLECTION = re.compile(r"\b(?:lessons?|learn\w*|reflect\w*|differently|hindsight|retrospect\w*)\b", re.I)
+
+
+def counterfactual(text: str) -> bool:
+    """The text says what did not happen (or is only wished for)."""
+    return bool(COUNTERFACTUAL.search(text))
+
+
+def credits_counterfactual(polarity: str, text: str) -> bool:
+    """Whether what did not happen may be evidence for an indicator: for a negative (an admission,
+    "I should have written a spec", may show it) and for one about looking back, yes; for any other
+    positive, no."""
+    return polarity == "negative" or bool(REFLECTION.search(text))
+
+
 RESTATEMENT_SHARE = 0.6
 _WORD = re.compile(r"[a-z0-9]+")
 _ITEM_TRIGRAMS: dict[str, frozenset[tuple[str, ...]]] = {}
@@ -290,10 +313,12 @@ _CLAIM_WORDS = frozenset({"i", "we", "my", "our", "always", "also", "really", "j
 
 
 def _stem(word: str) -> str:
+    """A crude stem, the same for a verb's forms: "traces", "traced", "tracing" and "trace" are "trac"."""
     for suffix, rest in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)] + rest
-    return word
+            word = word[: -len(suffix)] + rest
+            break
+    return word[:-1] if word.endswith("e") and len(word) >= 4 else word
 
 
 def _trigrams(text: str) -> set[tuple[str, ...]]:
