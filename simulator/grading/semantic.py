@@ -45,10 +45,9 @@ from simulator.grading.verdict import (
     IndicatorVerdict,
     Judgement,
     addresses_grader,
-    counterfactual,
-    credits_counterfactual,
     load_thresholds,
     short_hash,
+    wished,
 )
 
 if TYPE_CHECKING:
@@ -473,15 +472,15 @@ def score(transcript: Transcript, inds: list[Indicator], params: dict[str, float
     ok = eligible(per_ind, blocked, positive, params, topic_sim, shielded, parent)
     # what did not happen ("next time I'd...") shows no positive but one about looking back: not
     # even as the raw best match
-    wished = np.outer([counterfactual(u.text) for u in us], [not credits_counterfactual(i.polarity, i.text) for i in inds])
-    ok &= ~wished
+    wish = wished([u.text for u in us], inds)
+    ok &= ~wish
     out: list[_Scored] = []
     for k, ind in enumerate(inds):
         col = per_ind[:, k]
         order = np.argsort(-col, kind="stable")
         ranked = [(float(col[r]), us[r]) for r in order if ok[r, k]]
         best, unit = (ranked[0][0], ranked[0][1]) if ranked else (0.0, None)
-        said = col[~wished[:, k]]
+        said = col[~wish[:, k]]
         out.append(_Scored(ind, best, unit, ranked, float(said.max()) if said.size else 0.0))
     return out, us
 

@@ -34,16 +34,7 @@ from simulator.content.rubric import Indicator, Item
 from simulator.core.transcript import Transcript
 from simulator.grading.engine import engine
 from simulator.grading.semantic import phrases, spans
-from simulator.grading.verdict import (
-    Evidence,
-    IndicatorVerdict,
-    Judgement,
-    addresses_grader,
-    counterfactual,
-    credits_counterfactual,
-    restatement_share,
-    short_hash,
-)
+from simulator.grading.verdict import Evidence, IndicatorVerdict, Judgement, addresses_grader, restatement_share, short_hash, wished
 from simulator.models import crossencoder
 
 if TYPE_CHECKING:
@@ -164,8 +155,7 @@ def read(transcript: Transcript, item: Item, p: dict[str, float] | None = None, 
         ks, js = zip(*cells)
         probs[list(ks), list(js)] = scores
         # what did not happen ("next time I'd...") shows no positive but one about looking back
-        wished = np.outer([not credits_counterfactual(i.polarity, i.text) for i in indicators], [counterfactual(x.text) for x in usable])
-        probs[wished] = (1.0, 0.0, 0.0)
+        probs[wished([x.text for x in usable], indicators).T] = (1.0, 0.0, 0.0)
     return Reading(indicators, usable, probs, blocked)
 
 

@@ -13,13 +13,16 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from simulator.content.rubric import Item, Rating
+from simulator.content.rubric import Indicator, Item, Rating
 from simulator.core.errors import InputError
 from simulator.core.transcript import Transcript
+
+if TYPE_CHECKING:
+    import numpy as np
 
 THRESHOLDS_PATH = Path(__file__).resolve().parents[1] / "data" / "thresholds.json"
 
@@ -300,6 +303,14 @@ def credits_counterfactual(polarity: str, text: str) -> bool:
     "I should have written a spec", may show it) and for one about looking back, yes; for any other
     positive, no."""
     return polarity == "negative" or bool(REFLECTION.search(text))
+
+
+def wished(texts: list[str], indicators: list[Indicator]) -> np.ndarray:
+    """texts x indicators: True where the text says what did not happen and the indicator does not
+    take that as evidence (the cells no engine may credit)."""
+    import numpy as np
+
+    return np.outer([counterfactual(t) for t in texts], [not credits_counterfactual(i.polarity, i.text) for i in indicators])
 
 
 RESTATEMENT_SHARE = 0.6
