@@ -34,13 +34,17 @@ from evals.runner import (
 from simulator.core.errors import InputError
 
 
-def print_summary(results: dict[str, Any], out_dir: Path | None = None) -> None:
+def print_summary(results: dict[str, Any], out_dir: Path | None = None, failures: bool | None = None) -> None:
+    """The run's table. A probe run also lists each failed check, unless `failures` is False or,
+    left unsaid, the set is a blind one: a blind set is measured, never read."""
     from rich.console import Console
 
     console = Console()
     kind = results.get("kind")
     if kind == "probes":
-        probe_summary(results, console)
+        if failures is None:
+            failures = not is_blind(Path(str(results.get("dataset", ""))))
+        probe_summary(results, console, failures=failures)
     elif kind == "recorded":
         _recorded_summary(results, console)
     else:
@@ -71,8 +75,13 @@ def cmd_run(args: argparse.Namespace, *, grade_fn: GradeFn | None = None) -> int
                              dataset=str(args.dataset), engine=engine)
     out = Path(args.out) if getattr(args, "out", None) else default_out(path, engine if kind == "grader" else kind)
     write_run(results, out)
-    print_summary(results, out)
+    print_summary(results, out, getattr(args, "failures", None))
     return 0
+
+
+def is_blind(path: Path) -> bool:
+    """A blind set (its folder or file is named blind..., not retired): measured, never read."""
+    return any(part.startswith("blind") for part in path.parts)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

@@ -392,7 +392,7 @@ def _merge(scores: Sequence[M.PersonaScores]) -> dict[str, Any]:
     }
 
 
-def print_summary(results: dict[str, Any], console: Any) -> None:
+def print_summary(results: dict[str, Any], console: Any, *, failures: bool = True) -> None:
     from rich.table import Table
 
     m = results["metrics"]
@@ -416,7 +416,10 @@ def print_summary(results: dict[str, Any], console: Any) -> None:
     for pid, v in m["probes"].items():
         table.add_row(f"probe {pid}", f"{v['met']}/{v['checks']}")
     console.print(table)
-    for run in results.get("runs", []):
-        for n, t in enumerate(run["turns"]):
-            for f in t["failures"]:
-                console.print(f"  {run['probe']} (seed {run['seed']}) reply {n}: {f}", markup=False)
+    failed = [(run, n, f) for run in results.get("runs", []) for n, t in enumerate(run["turns"]) for f in t["failures"]]
+    if not failures:
+        if failed:
+            console.print(f"  {len(failed)} failed checks not listed (--failures lists them; a blind set is measured, not read)", markup=False)
+        return
+    for run, n, f in failed:
+        console.print(f"  {run['probe']} (seed {run['seed']}) reply {n}: {f}", markup=False)

@@ -127,3 +127,22 @@ def test_shipped_jordan_lee_probes_all_hold(tmp_path: Path, capsys: pytest.Captu
     assert m["leaks"] == 0 and m["disclosure_rate"] == 1.0 and m["do_not_violations"] == 0
     assert len(m["probes"]) >= 8
     assert "leak rate" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("folder", "flag", "listed"), [
+    ("dev", None, True), ("blind", None, False), ("blind-7", None, False), ("blind", True, True), ("dev", False, False),
+])
+def test_a_blind_set_is_measured_not_read(folder: str, flag: bool | None, listed: bool, capsys: pytest.CaptureFixture[str]) -> None:
+    """`eval run` lists each failed probe check, but not for a blind set unless --failures asks."""
+    from evals.command import print_summary
+
+    results = {"kind": "probes", "dataset": f"evals/data/probes/{folder}", "repeats": 1,
+               "metrics": {"leak_rate": 0.0, "leaks": 0, "leak_opportunities": 1, "disclosure_rate": 0.0,
+                           "disclosed_when_asked": 0, "asked": 1, "tension_coverage": 1.0, "tensions_raised": 0,
+                           "tensions_total": 0, "do_not_violations": 0, "replies": 2, "expectations_rate": 0.5,
+                           "by_persona": {}, "probes": {"p1": {"met": 1, "checks": 2}}},
+               "runs": [{"probe": "p1", "seed": 0, "turns": [{"failures": []}, {"failures": ["did not disclose x when asked"]}]}]}
+    print_summary(results, None, flag)
+    out = capsys.readouterr().out
+    assert ("did not disclose x when asked" in out) is listed
+    assert ("1 failed checks not listed" in out) is (not listed)

@@ -88,7 +88,9 @@ COMMANDS: list[Command] = [
     Command("eval", "measure the grader and the personas", "", sub=[
         Command("run", "run a dataset", "evals.command:cmd_run", [
             a("dataset"), ENGINE, a("--repeats", type=int, default=1), a("--out", default=None),
-            a("--concurrency", type=int, default=4)]),
+            a("--concurrency", type=int, default=4),
+            a("--failures", action=argparse.BooleanOptionalAction, default=None,
+              help="print each failed probe check (default: yes, but never for a blind set)")]),
         Command("compare", "compare two runs; exit 1 on a regression", "evals.command:cmd_compare", [
             a("run_a"), a("run_b"), a("--margin", type=float, default=0.02)]),
         Command("attacks", "rubric-paste and injection suites: upgrades over the clean twin, share flagged", "evals.attacks:cmd_attacks", [
