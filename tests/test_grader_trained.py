@@ -209,3 +209,22 @@ def test_next_time_earns_no_positive_but_a_lesson(engine: str) -> None:
     assert credits_counterfactual(lesson.polarity, lesson.text)
     assert not credits_counterfactual("positive", "Notes post-mortem analysis")
     assert credits_counterfactual("negative", "No monitoring after launch")
+
+
+def test_feedback_names_the_next_time_that_did_not_count() -> None:
+    """A missed positive the candidate only wished for: the feedback quotes their own "next time I'd..."
+    with its turn as they saw it, and says what would count."""
+    from simulator.grading.report import feedback_lines, report_markdown
+
+    acct = LIB.items["ds2-accountability-production-model"]
+    t = _t(acct.id, "Accuracy dropped and I retrained the model the same week.",
+           "Next time I would write a proper post-mortem analysis with the team, with the root cause and the follow-ups.")
+    g = grade(t, acct, engine="blend", library=LIB)
+    missed = next(m for m in g.feedback.missed if m.id == "post-mortem")
+    assert missed.you_said is not None and missed.you_said.quote.startswith("Next time I would write")
+    assert verify_quote(t.turns[missed.you_said.turn].text, missed.you_said.quote)
+    line = next(x for x in feedback_lines(g, t)["missed"] if x.startswith("Notes post-mortem"))
+    assert "You said \u201cNext time I would write" in line and "(turn 4)" in line
+    assert "not what you did" in report_markdown(g, t, acct)
+    plain = _t(acct.id, "Accuracy dropped and I retrained the model the same week.")
+    assert all(m.you_said is None for m in grade(plain, acct, engine="blend", library=LIB).feedback.missed)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from simulator.content.rubric import Item
 from simulator.core.errors import InputError
 from simulator.grading.grader import grade
+from simulator.grading.report import missed_advice
 from simulator.grading.verdict import Grade
 
 if TYPE_CHECKING:
@@ -98,7 +99,8 @@ def print_report(result: Grade, item: Item, transcript: Transcript | None = None
     if fb.missed:
         con.print("\n[bold]What it would have taken[/bold]")
         for m in fb.missed:
-            con.print(f" - {escape(m.text)}: {escape(m.would_take)}")
+            cite = (transcript.turn_label(m.you_said.turn, numbers) if transcript is not None else f"turn #{m.you_said.turn}") if m.you_said else ""
+            con.print(f" - {escape(m.text)}: {escape(missed_advice(m, cite))}")
     if fb.practise_next:
         con.print("\n[bold]Practise next[/bold]")
         for p in fb.practise_next:

@@ -47,12 +47,15 @@ from simulator.grading.engine import (
     get_engine,
 )
 from simulator.grading.verdict import (
+    Evidence,
     Feedback,
     Fired,
     Grade,
     IndicatorVerdict,
     Missed,
     Strength,
+    counterfactual,
+    credits_counterfactual,
     enforce_evidence,
     enforce_substance,
     find_injections,
@@ -93,10 +96,42 @@ def _closest(ind: Indicator, sentences: list[str]) -> str | None:
         return scored[0] if scored else None
 
 
-def build_feedback(item: Item, verdicts: list[IndicatorVerdict], variant: str | None) -> Feedback:
+def _wished(transcript: Transcript, inds: list[Indicator]) -> dict[str, Evidence]:
+    """For missed positives, the candidate's own "next time I'd..." sentence about each: as close to
+    it as the semantic engine's bar for a match, but what they would do, not what they did. Each
+    sentence goes to the one indicator it is closest to."""
+    inds = [i for i in inds if not credits_counterfactual(i.polarity, i.text)]
+    said = [(idx, s.strip()) for idx, turn in transcript.candidate_turns() if turn.channel not in ("command", "code")
+            for s in _SENT_SPLIT.split(turn.text) if counterfactual(s)]
+    if not inds or not said:
+        return {}
+    try:
+        from simulator.grading.semantic import params
+        from simulator.models.embedding import embed
+
+        vecs = embed([s for _, s in said])  # your words are never kept
+        sims = [(embed([i.text, *i.cues], keep=True) @ vecs.T).max(axis=0) for i in inds]  # indicators x sentences
+        bar = params()["positive"]
+    except Exception:  # a nicety: the missed indicator is still named
+        return {}
+    out: dict[str, tuple[float, Evidence]] = {}
+    for j, (turn, quote) in enumerate(said):
+        k = max(range(len(inds)), key=lambda n: float(sims[n][j]))
+        score = float(sims[k][j])
+        if score >= bar and score > out.get(inds[k].id, (-1.0, None))[0]:
+            out[inds[k].id] = (score, Evidence(turn=turn, quote=quote))
+    return {key: ev for key, (_, ev) in out.items()}
+
+
+def build_feedback(item: Item, verdicts: list[IndicatorVerdict], variant: str | None,
+                   transcript: Transcript | None = None) -> Feedback:
+    """Strengths, what the missed ones would have taken (with the candidate's own "next time I'd..."
+    about it, when there is one: `transcript`), what fired, and what to practise next."""
     by_id = {i.id: i for i in item.indicators_for(variant)}
     ref_sentences = [s.strip() for s in _SENT_SPLIT.split(item.reference_answer or "") if len(s.split()) >= 4]
     fb = Feedback()
+    missed_ids = {v.id for v in verdicts if v.polarity == "positive" and v.present is not True}
+    wished = _wished(transcript, [by_id[i] for i in missed_ids if i in by_id]) if transcript is not None else {}
     for v in verdicts:
         ind = by_id.get(v.id)
         if ind is None:
@@ -104,7 +139,9 @@ def build_feedback(item: Item, verdicts: list[IndicatorVerdict], variant: str | 
         if v.polarity == "positive" and v.present is True:
             fb.strengths.append(Strength(id=v.id, text=v.text, quotes=v.evidence))
         elif v.polarity == "positive":
-            fb.missed.append(_would_take(item, ind, ref_sentences))
+            missed = _would_take(item, ind, ref_sentences)
+            missed.you_said = wished.get(ind.id)
+            fb.missed.append(missed)
         elif v.present is True:
             fb.fired.append(Fired(id=v.id, text=v.text, quotes=v.evidence))
     practise: list[str] = []
@@ -197,7 +234,7 @@ def grade(transcript: Transcript, item: Item, *, engine: str | None = None, mode
         variant=transcript.variant,
         rating=rating,
         indicators=verdicts,
-        feedback=build_feedback(item, verdicts, transcript.variant),
+        feedback=build_feedback(item, verdicts, transcript.variant, transcript),
         engine=name,
         model=judgement.model,
         versions={

@@ -131,9 +131,22 @@ def report_json(grade: Any, transcript: Transcript, item: Item, history: list[di
 FEEDBACK_SECTIONS = (("strengths", "Strengths"), ("missed", "What it would have taken"), ("fired", "Watch out"), ("practise_next", "Practise next"))
 
 
-def feedback_lines(grade: Any) -> dict[str, list[str]]:
+def missed_advice(entry: Any, cite: str = "") -> str:
+    """What a missed positive would have taken, and the candidate's own "next time I'd..." about it
+    (`cite`: its turn as they saw it), which did not count."""
+    advice = str(_get(entry, "would_take"))
+    said = _get(entry, "you_said")
+    if said:
+        where = f" ({cite})" if cite else ""
+        advice += (f" You said \u201c{_get(said, 'quote')}\u201d{where}: that is what you would do next time, not what you"
+                   " did. Say what happened, or that it did not.")
+    return advice
+
+
+def feedback_lines(grade: Any, transcript: Transcript | None = None) -> dict[str, list[str]]:
     """Each feedback section as plain sentences (the grader gives strengths, missed and fired as records)."""
     fb = _get(grade, "feedback", {}) or {}
+    numbers = transcript.shown_numbers() if transcript is not None else {}
     out: dict[str, list[str]] = {}
     for key, _title in FEEDBACK_SECTIONS:
         lines: list[str] = []
@@ -141,7 +154,9 @@ def feedback_lines(grade: Any) -> dict[str, list[str]]:
             if isinstance(entry, str):
                 lines.append(entry)
             elif key == "missed":
-                lines.append(f"{_get(entry, 'text')}: {_get(entry, 'would_take')}")
+                said = _get(entry, "you_said")
+                cite = transcript.turn_label(int(_get(said, "turn")), numbers) if said and transcript is not None else ""
+                lines.append(f"{_get(entry, 'text')}: {missed_advice(entry, cite)}")
             else:
                 quotes = "; ".join(f"\u201c{_get(q, 'quote')}\u201d" for q in _get(entry, "quotes", []) or [])
                 lines.append(f"{_get(entry, 'text')}" + (f" ({quotes})" if quotes else ""))
@@ -173,7 +188,7 @@ def report_markdown(grade: Any, transcript: Transcript, item: Item, history: lis
         lines.append(f"- **{status(ind)}**: {_get(ind, 'text')}")
         for ev in _get(ind, "evidence", []) or []:
             lines.append(f"  - {transcript.turn_label(_get(ev, 'turn'), numbers)}: \u201c{_get(ev, 'quote')}\u201d")
-    fb = feedback_lines(grade)
+    fb = feedback_lines(grade, transcript)
     for key, title in FEEDBACK_SECTIONS:
         if fb[key]:
             lines += ["", f"## {title}", ""] + [f"- {x}" for x in fb[key]]
@@ -232,7 +247,7 @@ def report_html(grade: Any, transcript: Transcript, item: Item, history: list[di
         )
         parts.append(f'<li><span class="{st_}"><strong>{st_}</strong></span>: {e(str(_get(ind, "text")))}' + (f"<ul>{quotes}</ul>" if quotes else "") + "</li>")
     parts.append("</ul>")
-    fb = feedback_lines(grade)
+    fb = feedback_lines(grade, transcript)
     for key, title in FEEDBACK_SECTIONS:
         if fb[key]:
             parts.append(f"<h2>{title}</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in fb[key]) + "</ul>")

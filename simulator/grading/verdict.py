@@ -55,6 +55,8 @@ class Missed(BaseModel):
     text: str
     would_take: str = Field(description="What showing it would have taken.")
     source: Literal["reference_answer", "cue", "anchor", "indicator"]
+    you_said: Evidence | None = Field(default=None, description="The candidate's own words on it that did not count: what they "
+                                                                "would do next time, not what they did.")
 
 
 class Fired(BaseModel):

@@ -14,6 +14,7 @@ from simulator.grading.report import (
     SCENARIO_SECTIONS,
     evidence_by_turn,
     feedback_lines,
+    missed_advice,
     report_html,
     report_json,
     report_markdown,
@@ -144,9 +145,10 @@ def transcript_block(transcript: Transcript, grade: Grade) -> None:
         st.markdown(f"{head}: {body}")
 
 
-def better_block(grade: Grade) -> None:
+def better_block(grade: Grade, transcript: Transcript) -> None:
     st.subheader("What to do better", anchor=False)
-    fb = feedback_lines(grade)
+    fb = feedback_lines(grade, transcript)
+    numbers = transcript.shown_numbers()
     left, right = st.columns(2)
     with left:
         if not fb["missed"] and not fb["fired"]:
@@ -155,7 +157,8 @@ def better_block(grade: Grade) -> None:
         if fb["missed"]:
             st.markdown("**What it would have taken**")
             for m in grade.feedback.missed:
-                st.markdown(f"- **{md_escape(m.text)}**  \n  {md_escape(m.would_take)}")
+                cite = transcript.turn_label(m.you_said.turn, numbers) if m.you_said else ""
+                st.markdown(f"- **{md_escape(m.text)}**  \n  {md_escape(missed_advice(m, cite))}")
         if fb["fired"]:
             st.markdown("**Watch out**")
             for f in grade.feedback.fired:
@@ -268,7 +271,7 @@ def item_feedback(grade: Grade, item: Item, transcript: Transcript, key: str) ->
     delivery_block(transcript, item)
     scenario_block(scenario)
     indicators_block(grade, transcript)
-    better_block(grade)
+    better_block(grade, transcript)
     model_answer_block(item, transcript)
     history = history_block(sid, grade, item)
     with st.expander("Transcript, with the evidence highlighted", expanded=True):
