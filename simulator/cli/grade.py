@@ -99,8 +99,7 @@ def print_report(result: Grade, item: Item, transcript: Transcript | None = None
     if fb.missed:
         con.print("\n[bold]What it would have taken[/bold]")
         for m in fb.missed:
-            cite = (transcript.turn_label(m.you_said.turn, numbers) if transcript is not None else f"turn #{m.you_said.turn}") if m.you_said else ""
-            con.print(f" - {escape(m.text)}: {escape(missed_advice(m, cite))}")
+            con.print(f" - {escape(m.text)}: {escape(missed_advice(m, transcript))}")
     if fb.practise_next:
         con.print("\n[bold]Practise next[/bold]")
         for p in fb.practise_next:

@@ -40,7 +40,7 @@ from simulator.models import crossencoder
 if TYPE_CHECKING:
     import numpy as np
 
-ENGINE_VERSION = "blend-2"  # 2: the judge reads each indicator beside its JUDGE_TOP_K nearest passages
+ENGINE_VERSION = "blend-3"  # 2: the judge reads each indicator beside its JUDGE_TOP_K nearest passages; 3: the readers' rules of semantic/3
 MODEL_PATH = crossencoder.DATA / "judge" / "blend.json"
 
 #: What the logistic model reads for each indicator (its row of the feature matrix), in order.

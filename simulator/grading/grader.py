@@ -106,11 +106,11 @@ def _wished(transcript: Transcript, inds: list[Indicator]) -> dict[str, Evidence
     if not inds or not said:
         return {}
     try:
-        from simulator.grading.semantic import params
+        from simulator.grading.semantic import params, phrases
         from simulator.models.embedding import embed
 
         vecs = embed([s for _, s in said])  # your words are never kept
-        sims = [(embed([i.text, *i.cues], keep=True) @ vecs.T).max(axis=0) for i in inds]  # indicators x sentences
+        sims = [(embed(phrases(i), keep=True) @ vecs.T).max(axis=0) for i in inds]  # indicators x sentences
         bar = params()["positive"]
     except Exception:  # a nicety: the missed indicator is still named
         return {}

@@ -131,13 +131,13 @@ def report_json(grade: Any, transcript: Transcript, item: Item, history: list[di
 FEEDBACK_SECTIONS = (("strengths", "Strengths"), ("missed", "What it would have taken"), ("fired", "Watch out"), ("practise_next", "Practise next"))
 
 
-def missed_advice(entry: Any, cite: str = "") -> str:
+def missed_advice(entry: Any, transcript: Transcript | None = None) -> str:
     """What a missed positive would have taken, and the candidate's own "next time I'd..." about it
-    (`cite`: its turn as they saw it), which did not count."""
+    (cited by its turn as they saw it, given the `transcript`), which did not count."""
     advice = str(_get(entry, "would_take"))
     said = _get(entry, "you_said")
     if said:
-        where = f" ({cite})" if cite else ""
+        where = f" ({transcript.turn_label(int(_get(said, 'turn')))})" if transcript is not None else ""
         advice += (f" You said \u201c{_get(said, 'quote')}\u201d{where}: that is what you would do next time, not what you"
                    " did. Say what happened, or that it did not.")
     return advice
@@ -146,7 +146,6 @@ def missed_advice(entry: Any, cite: str = "") -> str:
 def feedback_lines(grade: Any, transcript: Transcript | None = None) -> dict[str, list[str]]:
     """Each feedback section as plain sentences (the grader gives strengths, missed and fired as records)."""
     fb = _get(grade, "feedback", {}) or {}
-    numbers = transcript.shown_numbers() if transcript is not None else {}
     out: dict[str, list[str]] = {}
     for key, _title in FEEDBACK_SECTIONS:
         lines: list[str] = []
@@ -154,9 +153,7 @@ def feedback_lines(grade: Any, transcript: Transcript | None = None) -> dict[str
             if isinstance(entry, str):
                 lines.append(entry)
             elif key == "missed":
-                said = _get(entry, "you_said")
-                cite = transcript.turn_label(int(_get(said, "turn")), numbers) if said and transcript is not None else ""
-                lines.append(f"{_get(entry, 'text')}: {missed_advice(entry, cite)}")
+                lines.append(f"{_get(entry, 'text')}: {missed_advice(entry, transcript)}")
             else:
                 quotes = "; ".join(f"\u201c{_get(q, 'quote')}\u201d" for q in _get(entry, "quotes", []) or [])
                 lines.append(f"{_get(entry, 'text')}" + (f" ({quotes})" if quotes else ""))

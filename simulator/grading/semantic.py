@@ -53,7 +53,7 @@ from simulator.grading.verdict import (
 if TYPE_CHECKING:
     import numpy as np
 
-ENGINE_VERSION = "semantic/2"
+ENGINE_VERSION = "semantic/3"  # 3: what did not happen credits no positive; short and stemmed restatements
 SECOND_QUOTE_GAP = 0.08
 
 DEFAULTS: dict[str, float] = {

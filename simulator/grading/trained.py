@@ -40,7 +40,7 @@ from simulator.models import crossencoder
 if TYPE_CHECKING:
     import numpy as np
 
-ENGINE_VERSION = "trained-1"
+ENGINE_VERSION = "trained-2"  # 2: what did not happen credits no positive; short and stemmed restatements
 THRESHOLDS_PATH = crossencoder.DATA / "judge" / "thresholds.json"
 DEFAULTS: dict[str, float] = {
     "positive": 0.5,       # P(shows) a positive needs

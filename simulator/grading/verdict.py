@@ -283,7 +283,6 @@ def short_hash(text: str) -> str:
 
 # --- The item's own words earn nothing ----------------------------------------------------------
 
-#: Share of a passage's word trigrams that, when found in the item's own text, make it a restatement.
 #: What did not happen: "next time I'd...", "if I were doing it again", "ideally...", "I should have...".
 #: In an account of what was done it is none (docs/labelling.md, rule 3); in a plan it is a wish.
 COUNTERFACTUAL = re.compile(
@@ -315,6 +314,7 @@ def wished(texts: list[str], indicators: list[Indicator]) -> np.ndarray:
     return np.outer([counterfactual(t) for t in texts], [not credits_counterfactual(i.polarity, i.text) for i in indicators])
 
 
+#: Share of a passage's word trigrams that, when found in the item's own text, make it a restatement.
 RESTATEMENT_SHARE = 0.6
 _WORD = re.compile(r"[a-z0-9]+")
 _ITEM_TRIGRAMS: dict[str, frozenset[tuple[str, ...]]] = {}

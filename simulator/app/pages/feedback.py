@@ -148,7 +148,6 @@ def transcript_block(transcript: Transcript, grade: Grade) -> None:
 def better_block(grade: Grade, transcript: Transcript) -> None:
     st.subheader("What to do better", anchor=False)
     fb = feedback_lines(grade, transcript)
-    numbers = transcript.shown_numbers()
     left, right = st.columns(2)
     with left:
         if not fb["missed"] and not fb["fired"]:
@@ -157,8 +156,7 @@ def better_block(grade: Grade, transcript: Transcript) -> None:
         if fb["missed"]:
             st.markdown("**What it would have taken**")
             for m in grade.feedback.missed:
-                cite = transcript.turn_label(m.you_said.turn, numbers) if m.you_said else ""
-                st.markdown(f"- **{md_escape(m.text)}**  \n  {md_escape(missed_advice(m, cite))}")
+                st.markdown(f"- **{md_escape(m.text)}**  \n  {md_escape(missed_advice(m, transcript))}")
         if fb["fired"]:
             st.markdown("**Watch out**")
             for f in grade.feedback.fired:
