@@ -182,6 +182,11 @@ class Persona(Content):
     world: list[WorldFact] = Field(default_factory=list)
     snippets: list[Snippet] = Field(default_factory=list)
     acts: Acts | None = Field(default=None, description="What a candidate does in a statement, by example (see `Acts`).")
+    near_misses: list[str] = Field(
+        default_factory=list,
+        description="Questions close to the hidden constraints that ask about something else: the intent encoder "
+        "learns them as a class of their own, and a question nearer to them than to a constraint's asks never uncovers it.",
+    )
     lines: Lines
     source: Literal["seed", "authored"]
 

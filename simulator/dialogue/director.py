@@ -298,7 +298,7 @@ class Director:
         moves: list[dict[str, Any]] = [self._tell(p, kid, score) for kid, score in self._fresh(r.asks, text).items()]
 
         if p.lines.deflect and r.asks_for_answer and not any(m["act"] == "withhold" for m in moves):
-            moves.append(_deflect(p))
+            moves.append(self._decline(p, text))
         if r.everything:
             moves.append(self._inventory(p))
 
@@ -391,6 +391,15 @@ class Director:
             return asks
         told = set(self.state["told"])
         return {kid: v for kid, v in asks.items() if kid not in told or v >= self.limits.bars.ask}
+
+    def _decline(self, p: Persona, text: str) -> dict[str, Any]:
+        """A request for the answer: the persona's `never` fact nearest to it, declined in that
+        fact's own words ("what the right design is": "I'd rather hear your take"), so the plan says
+        what was asked; a persona without one hands it back in general words."""
+        never = [k for k in p.knowledge() if k.disclosure == "never"]
+        if not never:
+            return _deflect(p)
+        return self._tell(p, max(never, key=lambda k: self.comprehension.about(text, k)).id, 0.0)
 
     def _inventory(self, p: Persona) -> dict[str, Any]:
         """Asked for everything: the subjects of what is still hidden (never the facts), or, when
@@ -576,7 +585,7 @@ class Director:
         r = self.comprehension.read(p, " ".join(questions), self._context(), [])
         moves = [self._tell(p, kid, score) for kid, score in self._fresh(r.asks, text).items()]
         if p.lines.deflect and r.asks_for_answer and not any(m["act"] == "withhold" for m in moves):
-            moves.append(_deflect(p))
+            moves.append(self._decline(p, text))
         if not moves and len(questions) == len(sents):  # a message that only asks
             if r.small_talk and p.lines.small_talk:
                 moves.append({"act": "small_talk"})
@@ -756,14 +765,16 @@ class Director:
 # --- helpers -----------------------------------------------------------------------------------
 
 
+def _deflect(p: Persona) -> dict[str, Any]:
+    return {"act": "deflect", "rules": [r.id for r in p.do_not]}
+
+
 def _declines(text: str) -> bool:
     """"No", "nope, that's all", "nothing": an answer to "anything to add?"."""
     words = intent.words(text)
     return bool(words) and len(words) <= 6 and words[0] in ("no", "nope", "nothing", "not", "that's", "nah")
 
 
-def _deflect(p: Persona) -> dict[str, Any]:
-    return {"act": "deflect", "rules": [r.id for r in p.do_not]}
 
 
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:%|percent\b|ms\b|k\b|x\b)?", re.I)
