@@ -232,43 +232,6 @@ def test_personas_show_lists_the_world_with_its_disclosure_rules(capsys: pytest.
     assert "5%" not in out.split("Their world")[1].split("Tensions")[0]  # topics, never the facts
 
 
-class _Encoder:
-    """A stand-in for the trained intent encoder: a similarity per list of texts it is asked about."""
-
-    semantic = True
-
-    def __init__(self, sims: dict[tuple[str, ...], float]) -> None:
-        self.sims = sims
-
-    def similarity(self, sentence: str, cues: Any, *, floor: bool = True) -> float:
-        return self.sims.get(tuple(cues), 0.5)
-
-
-def _near_route(latency: float, elsewhere: float, dismissal: float = 0.5) -> str | None:
-    from simulator.dialogue.comprehension import Comprehension
-
-    p = LIB.persona("jordan-lee")
-    sims = {tuple(k.ask_cues): 0.6 for k in p.knowledge()}
-    sims[tuple(next(k for k in p.knowledge() if k.id == "api-latency").ask_cues)] = latency
-    sims[tuple(p.near_misses)] = elsewhere
-    assert p.acts is not None
-    for kind, examples in p.acts.kinds().items():
-        sims[tuple(examples)] = dismissal if kind == "dismissal" else 0.4
-    k, _, _ = Comprehension(_Encoder({}), knows=_Encoder(sims)).best(  # type: ignore[arg-type]
-        p, "where does eng stand on response time?", "")
-    return k.id if k is not None else None
-
-
-def test_a_constraint_asked_in_other_words_is_found_when_it_is_clearly_the_nearest() -> None:
-    """Below the bar for a constraint's own asks (0.82), the constraint still wins when it is the
-    clause's nearest knowledge by a clear lead and nearer than the persona's near misses."""
-    assert _near_route(latency=0.76, elsewhere=0.6) == "api-latency"
-    assert _near_route(latency=0.76, elsewhere=0.72) is None   # as near to a question about something else
-    assert _near_route(latency=0.63, elsewhere=0.4) is None    # no clear lead over the rest of her world
-    assert _near_route(latency=0.76, elsewhere=0.6, dismissal=0.9) is None  # a rhetorical dismissal
-    assert _near_route(latency=0.9, elsewhere=0.95) == "api-latency"  # her own asks: the bar alone decides
-
-
 @pytest.mark.parametrize("question", ["sory, whats the budjet for the AI calls", "u mean the budjet is fixd?"])
 def test_a_question_with_typos_is_read_as_if_spelt_right(question: str) -> None:
     s = _jordan()

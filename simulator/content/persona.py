@@ -185,7 +185,7 @@ class Persona(Content):
     near_misses: list[str] = Field(
         default_factory=list,
         description="Questions close to the hidden constraints that ask about something else: the intent encoder "
-        "learns them as a class of their own, and a question nearer to them than to a constraint's asks never uncovers it.",
+        "learns them as a class of their own, so they lie apart from the constraints' asks.",
     )
     lines: Lines
     source: Literal["seed", "authored"]
