@@ -39,7 +39,10 @@ _REQUEST = re.compile(r"\b(tell me|could you (?:share|explain|clarify)|can you (
                       r"i'd like to (?:know|understand)|(?:grateful|keen|glad|curious) to (?:know|learn|hear|understand)|"
                       r"i should like to know|(?:i'd|i would) love to (?:know|hear)|do you know|are there any|is there any|is there a|"
                       r"(?:not sure|unsure|keep wondering|curious) (?:how (?:much|many|big|far|noisy|slow|fast|\w+ (?:feels?|thinks?))|what|whether|if)|"
-                      r"i need (?:to (?:know|understand)|a sense of)|i (?:actually |really )?need from you)\b", re.I)
+                      r"i need (?:to (?:know|understand)|a sense of)|i (?:actually |really )?need from you|"
+                      r"(?:if|whether) you (?:could|can|would) (?:clarify|share|explain|tell|confirm|let me know|say|indicate)|"
+                      r"(?:i'd|i would) (?:really )?like to know|(?:have|need) to (?:nail|pin) down|"
+                      r"(?:you|u) (?:got|have) any (?:sense|idea|numbers?|figures?|data)\b)\b", re.I)
 _ASK_FOR_ANSWER = re.compile(
     r"\b(what (?:should|would you suggest|do you suggest|would you recommend|do you recommend)|"
     r"(?:can|could|would) you (?:suggest|recommend|propose|design|give me the|tell me (?:what|which|how) (?:we|i) should)|"

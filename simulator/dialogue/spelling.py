@@ -4,9 +4,11 @@ People type fast in a chat ("whats the budjet for the llm calls", "sory, can u r
 were worreid about?"). A misspelt word is cut by the encoder's tokenizer into pieces that mean
 nothing, so the question reads as being about nothing. A word is mended only when it is unknown
 (neither an English word of the encoder's vocabulary nor a word of the persona's own text) and one
-edit (a letter dropped, added, changed or two swapped) away from exactly one word of the persona's
-own text, the subject matter a question to it is about; a handful of chat abbreviations ("u", "abt",
-"pls") are spelt out. What is stored and shown is always what the candidate typed.
+edit (a letter dropped, added, changed or two swapped) away from a word of the persona's own text,
+the subject matter a question to it is about: a doubled letter typed once or two letters swapped
+first, else the commonest such word; a tie, or a short word only a changed letter away, is left as
+typed. A handful of chat abbreviations ("u", "abt", "pls") are spelt out. What is stored, shown and
+quoted back is always what the candidate typed.
 """
 
 from __future__ import annotations
