@@ -27,7 +27,7 @@ STOP = frozenset(
 )
 
 _QUESTION_START = re.compile(
-    r"^(?:(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question|sorry|hey|um+|uh+|oh|ah|hmm+)[\s,]*){0,2}"
+    r"^(?:(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question|sorry|hey|um+|uh+|oh|ah|hmm+|be honest|(?:tell me )?honestly|seriously)[\s,]*){0,2}"
     r"(what|what's|whats|wat|wats|how|how's|why|when|where|which|who|is|are|r(?= (?:the|we|they|you|u|there|any)\b)|was|were|do|does|did|can|could|would|will|"
     r"should|have|has|any|anything|tell me|walk me|help me understand|i'd like to know|i want to understand|"
     r"i.m curious|i am curious|i wonder|i was wondering|i.m wondering|i am wondering|may i ask|let me ask|just to check|quick check)\b",
