@@ -52,6 +52,12 @@ def test_a_hint_or_a_typo_still_asks(text: str) -> None:
     assert is_question(text)
 
 
+@pytest.mark.parametrize("text", ["be honest, did i pass that one", "I should be grateful if you could clarify the cap.",
+                                  "what I'd really like to know is whether the data is noisy", "u got any sense of the spread"])
+def test_a_request_without_a_question_mark_asks(text: str) -> None:
+    assert is_question(text)
+
+
 @pytest.mark.parametrize("text", ["R and D is where I worked.", "I need to leave at five.", "Not sure it matters."])
 def test_a_statement_does_not_ask(text: str) -> None:
     assert not is_question(text)
@@ -66,6 +72,11 @@ def test_a_statement_does_not_ask(text: str) -> None:
     ("What tools do you use on the team?", False),
     ("Which cloud do you use?", False),
     ("What would you like me to focus on?", False),
+    ("Which metrics would you want on the dashboard?", True),
+    ("Could you tell me what an ideal rollout plan for us would cover?", True),
+    ("so is caching the answer, then?", True),
+    ("What would you want from the team in the first month?", False),
+    ("What did the last good release include?", False),
 ])
 def test_a_request_for_the_answer_is_told_from_a_question_about_the_work(text: str, wants_answer: bool) -> None:
     assert asks_for_answer(text) is wants_answer

@@ -67,7 +67,10 @@ _ASK_FOR_ANSWER = re.compile(
     r"(?:what|which) (?:\w+ ){1,3}(?:would|will) you (?:pick|recommend|suggest|choose|use|go with)|"
     r"(?:what|which) (?:\w+ ){1,2}(?:do )?you (?:recommend|suggest)|"
     r"which (?:\w+ )?you would (?:choose|pick|use)|would you (?:use|pick|choose|go with) (?:a|an|the) [^?]{0,40}\bor not|"
-    r"what (?:\w+ ){1,3}do you think (?:we|i) (?:need|should))\b",
+    r"what (?:\w+ ){1,3}do you think (?:we|i) (?:need|should)|"
+    r"what (?:\w+ ){0,2}would you (?:want|put|include) (?:on|in) (?:it|there|the \w+)|"
+    r"what (?:an?|the) (?:great|good|ideal|strong|perfect|model) (?:\w+ ){1,4}(?:would|should) (?:include|contain|cover|show)|"
+    r"is (?:\w+ ){1,3}the (?:right )?answer)\b",
     re.I,
 )
 _PROPOSAL = re.compile(
