@@ -775,8 +775,6 @@ def _declines(text: str) -> bool:
     return bool(words) and len(words) <= 6 and words[0] in ("no", "nope", "nothing", "not", "that's", "nah")
 
 
-
-
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:%|percent\b|ms\b|k\b|x\b)?", re.I)
 _NUMBER_WORDS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve", "fifteen",
                  "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "dozen", "half")

@@ -85,21 +85,24 @@ class Speller:
         english_words = english()
         # the persona's own text has typos too (cues written in a hurried voice): a word no
         # dictionary holds, one edit from a commoner word of the same text, is not a known word
-        self.known = english_words | {w for w in counts if w in english_words or self._typo_of(w) is None}
+        self.known = english_words | {w for w in counts if w not in english_words and not self._is_typo(w)}
 
-    def _typo_of(self, w: str) -> str | None:
+    def _near(self, w: str) -> list[str]:
+        """The words of the persona's text one edit from `w` that are not another form of it."""
+        return [c for c in _edits(w) if c in self.domain and not _forms(w, c)]
+
+    def _is_typo(self, w: str) -> bool:
         if len(w) < self.MIN_LENGTH or not w.isalpha():
-            return None
+            return False
         n = self.domain.get(w, 0)
-        near = [c for c in _edits(w) if self.domain.get(c, 0) > n and not _forms(w, c)]
-        return max(near, key=lambda c: self.domain[c]) if near else None
+        return any(self.domain[c] > n for c in self._near(w))
 
     def word(self, w: str) -> str:
         """The word, or the one word of the subject matter it is a typo of."""
         low = w.lower()
         if len(low) < self.MIN_LENGTH or low in self.known or not low.isalpha():
             return w
-        near = [c for c in _edits(low) if c in self.known and c in self.domain and not _forms(low, c)]
+        near = [c for c in self._near(low) if c in self.known]
         if not near:
             return w
         # a doubled letter typed once ("sory", "rolout") or two letters swapped ("worreid") is the
