@@ -3,8 +3,8 @@
 Reads labelled transcripts (by default the tuning split `evals/data/tuning/` and the held-out set
 `evals/data/heldout.jsonl`: voices unlike the rubric's cues, never the dev set the semantic
 thresholds were tuned on, never the blind split; never an item in `heldout_items.txt`), computes the blend's features for every
-applicable indicator (`simulator.grading.blend.analyse`), fits boosted trees per polarity (depth 2,
-on the log-loss, no other dependency than numpy) and writes
+applicable indicator (`simulator.grading.blend.analyse`), fits one L2-regularised logistic model
+per polarity (Newton's method, standardised features, no other dependency than numpy) and writes
 `simulator/data/judge/blend.json` with the data's sha256, the command and leave-one-item-out
 figures. Deterministic: the same data gives the same file.
 
@@ -15,7 +15,6 @@ for the best macro-F1 + QWK. `--check` fits and prints the figures without writi
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,8 @@ from simulator.models import crossencoder
 
 DATA = Path(__file__).resolve().parent / "data"
 DEFAULT_DATA = (DATA / "tuning", DATA / "heldout.jsonl")
-TREES, DEPTH, RATE, MIN_LEAF, L2, BINS = 200, 2, 0.05, 60, 1.0, 32  # leave-one-item-out: depth 3 (300 trees, rate 0.03, leaves of 40) no better
+L2 = 1.0
+NEWTON_STEPS = 50
 GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)  # P(shown) thresholds tried, per polarity
 
 
@@ -73,59 +73,24 @@ def analyse(paths: list[Path]) -> tuple[list[dict[str, Any]], str]:
     return recs, digest(paths)
 
 
-def fit(x: Any, y: Any) -> blend.PolarityModel:
-    """Gradient-boosted regression trees on the log-loss (Newton leaves, L2 on the leaf values),
-    split points among each feature's quantiles; numpy only and deterministic."""
+def fit(x: Any, y: Any, l2: float = L2) -> blend.PolarityModel:
     import numpy as np
 
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    edges = [np.unique(np.quantile(col, np.linspace(0, 1, BINS + 1)[1:-1])) for col in x.T]
-    bins = np.stack([np.searchsorted(e, col, side="left") for e, col in zip(edges, x.T)], axis=1)  # x <= edges[b]
-    prior = min(max(float(y.mean()), 1e-6), 1 - 1e-6)
-    bias = float(np.log(prior / (1 - prior)))
-    score = np.full(len(y), bias)
-    trees: list[blend.Tree] = []
-    for _ in range(TREES):
-        p = 1.0 / (1.0 + np.exp(-score))
-        nodes: list[list[float]] = []  # feature, threshold, left, right, value
-        _grow(nodes, np.arange(len(y)), 0, x, bins, edges, p - y, p * (1 - p))
-        tree = blend.Tree(feature=[int(n[0]) for n in nodes], threshold=[round(n[1], 8) for n in nodes],
-                          left=[int(n[2]) for n in nodes], right=[int(n[3]) for n in nodes],
-                          value=[round(n[4], 8) for n in nodes])
-        trees.append(tree)
-        score += blend.PolarityModel(bias=0.0, trees=[tree]).log_odds(x)
-    return blend.PolarityModel(bias=round(bias, 8), trees=trees)
-
-
-def _grow(nodes: list[list[float]], rows: Any, depth: int, x: Any, bins: Any, edges: list[Any], g: Any, h: Any) -> int:
-    """Appends the node for these rows (and its subtree) to `nodes`; returns its index. It splits
-    where the gain in the second-order log-loss is largest, both sides keeping MIN_LEAF rows."""
-    import numpy as np
-
-    me = len(nodes)
-    nodes.append([-1, 0.0, -1, -1, 0.0])
-    G, H = g[rows].sum(), h[rows].sum()
-    best: tuple[float, int, int] | None = None
-    for f in range(x.shape[1]) if depth < DEPTH and len(rows) >= 2 * MIN_LEAF else ():
-        k = len(edges[f]) + 1
-        gs = np.cumsum(np.bincount(bins[rows, f], weights=g[rows], minlength=k))[:-1]
-        hs = np.cumsum(np.bincount(bins[rows, f], weights=h[rows], minlength=k))[:-1]
-        ns = np.cumsum(np.bincount(bins[rows, f], minlength=k))[:-1]
-        gain = gs**2 / (hs + L2) + (G - gs) ** 2 / (H - hs + L2) - G**2 / (H + L2)
-        gain = np.where((ns >= MIN_LEAF) & (len(rows) - ns >= MIN_LEAF), gain, -np.inf)
-        b = int(np.argmax(gain)) if len(gain) else 0
-        if len(gain) and gain[b] > 1e-12 and (best is None or gain[b] > best[0] + 1e-12):
-            best = (float(gain[b]), f, b)
-    if best is None:
-        nodes[me][4] = float(-RATE * G / (H + L2))
-        return me
-    _, f, b = best
-    threshold = float(edges[f][b])
-    go = x[rows, f] <= threshold
-    nodes[me][:2] = [f, threshold]
-    nodes[me][2] = _grow(nodes, rows[go], depth + 1, x, bins, edges, g, h)
-    nodes[me][3] = _grow(nodes, rows[~go], depth + 1, x, bins, edges, g, h)
-    return me
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0) + 1e-6
+    z = np.c_[(x - mean) / scale, np.ones(len(x))]
+    w = np.zeros(z.shape[1])
+    reg = l2 * np.diag(np.r_[np.ones(len(w) - 1), 0.0])
+    for _ in range(NEWTON_STEPS):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        grad = z.T @ (p - y) + reg @ w
+        hess = (z * (p * (1 - p))[:, None]).T @ z + reg
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if float(np.abs(step).max()) < 1e-10:
+            break
+    return blend.PolarityModel(mean=[round(float(v), 8) for v in mean], scale=[round(float(v), 8) for v in scale],
+                               weights=[round(float(v), 8) for v in w[:-1]], bias=round(float(w[-1]), 8))
 
 
 def fit_model(recs: list[dict[str, Any]], fitted: dict[str, Any] | None = None) -> blend.BlendModel:
@@ -189,12 +154,6 @@ def choose_thresholds(recs: list[dict[str, Any]], probs: list[Any]) -> tuple[flo
     return best[1], best[2], best[3]
 
 
-def dump(model: blend.BlendModel) -> str:
-    """The model as indented JSON, each list of numbers (a tree's nodes) on one line."""
-    text = model.model_dump_json(indent=2)
-    return re.sub(r"\[([^\[\]{}\"]*)\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals.fit_blend", description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, nargs="*", default=list(DEFAULT_DATA), help="labelled JSONL files or folders")
@@ -209,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     fitted = {"data": [str(p.resolve().relative_to(root)) if p.resolve().is_relative_to(root) else str(p) for p in files(args.data)],
               "data_sha256": sha, "transcripts": len(recs), "items": len({r["item"] for r in recs}),
               "command": "python -m evals.fit_blend" + "".join(f" {a}" for a in (argv if argv is not None else sys.argv[1:])),
-              "trees": {"trees": TREES, "depth": DEPTH, "rate": RATE, "min_leaf": MIN_LEAF, "l2": L2, "bins": BINS}, "thresholds": {"positive": positive, "negative": negative,
+              "l2": L2, "thresholds": {"positive": positive, "negative": negative,
                                        "chosen_by": "leave-one-item-out macro-F1 + QWK over " + ", ".join(map(str, GRID))},
               "leave_one_item_out": cv, "leave_one_item_out_at_0.5": at_half, "semantic_on_the_same": semantic_only}
     model = fit_model(recs, fitted)
@@ -217,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(recs)} transcripts over {fitted['items']} items; thresholds {positive} / {negative}; "
           f"leave-one-item-out {cv} (at 0.5: {at_half}); semantic on the same {semantic_only}")
     if not args.check:
-        blend.MODEL_PATH.write_text(dump(model), encoding="utf-8")
+        blend.MODEL_PATH.write_text(model.model_dump_json(indent=2) + "\n", encoding="utf-8")
         print(f"wrote {blend.MODEL_PATH}")
     return 0
 

@@ -1,14 +1,11 @@
 """The blend engine: the semantic engine's scores and the trained judge's reading of the same
-transcript, weighed by a small model of boosted trees per polarity.
+transcript, weighed by a small logistic model per polarity.
 
 Each reader alone fails in its own way on text written unlike the rubric's cues: the semantic
 engine matches topics, so it over-credits positives and rarely fires negatives; the judge finds
 nearly every indicator "shown" somewhere in a long transcript. What separates them is relative:
 how far an indicator's best evidence stands above the item's other indicators, in both readers.
-The blend reads those figures (`FEATURES`) and a model per polarity decides: shallow boosted
-trees, so that one figure can count only beside another (a hedge matters when the quote is also the
-rubric's words; leave-one-item-out on the tuning split: macro-F1 and QWK both about 0.02-0.03 above
-one logistic model). The judge
+The blend reads those figures (`FEATURES`) and a logistic model per polarity decides. The judge
 reads each indicator beside only the `JUDGE_TOP_K` passages the sentence encoder finds nearest to it
 (leave-one-item-out on the tuning split: as good as reading every passage; a 20-turn grade in half
 the time).
@@ -43,10 +40,10 @@ from simulator.models import crossencoder
 if TYPE_CHECKING:
     import numpy as np
 
-ENGINE_VERSION = "blend-4"  # 2: the judge reads each indicator beside its JUDGE_TOP_K nearest passages; 3: the readers' rules of semantic/3; 4: boosted trees, not a logistic model
+ENGINE_VERSION = "blend-3"  # 2: the judge reads each indicator beside its JUDGE_TOP_K nearest passages; 3: the readers' rules of semantic/3
 MODEL_PATH = crossencoder.DATA / "judge" / "blend.json"
 
-#: What the model reads for each indicator (its row of the feature matrix), in order.
+#: What the logistic model reads for each indicator (its row of the feature matrix), in order.
 FEATURES = (
     "semantic_best",         # best eligible similarity (0 when no sentence may count)
     "semantic_raw",          # best similarity over every sentence, eligible or not
@@ -90,43 +87,16 @@ HYPOTHETICAL = re.compile(r"\b(?:would|could|next time|ideally|i'd|we'd|should h
 HEDGED = re.compile(r"\b(?:maybe|perhaps|probably|possibly|i think|i guess|i suppose|not sure|kind of|sort of|might)\b", re.I)
 
 
-class Tree(BaseModel):
-    """One regression tree, its nodes as parallel lists (node 0 the root): a node with `feature` -1
-    is a leaf worth `value`; any other sends a row left when its feature is <= `threshold`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    feature: list[int]
-    threshold: list[float]
-    left: list[int]
-    right: list[int]
-    value: list[float]
-
-
 class PolarityModel(BaseModel):
-    """Boosted trees on the log-odds: P = sigmoid(bias + the sum of each tree's leaf for the row)."""
+    """A logistic model over standardised features: P = sigmoid(((x - mean) / scale) . weights + bias)."""
 
     model_config = ConfigDict(extra="forbid")
 
+    mean: list[float]
+    scale: list[float]
+    weights: list[float]
     bias: float
-    trees: list[Tree]
-    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
-
-    def log_odds(self, x: np.ndarray) -> np.ndarray:
-        import numpy as np
-
-        rows = np.arange(len(x))
-        out = np.full(len(x), self.bias)
-        for tree in self.trees:
-            feature, threshold = np.array(tree.feature), np.array(tree.threshold)
-            left, right = np.array(tree.left), np.array(tree.right)
-            node = np.zeros(len(x), dtype=int)
-            while (feature[node] >= 0).any():
-                f = feature[node]
-                step = np.where(x[rows, np.maximum(f, 0)] <= threshold[node], left[node], right[node])
-                node = np.where(f >= 0, step, node)
-            out += np.array(tree.value)[node]
-        return out
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
 
 
 class BlendModel(BaseModel):
@@ -134,7 +104,7 @@ class BlendModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    version: int = 2  # 1: a logistic model per polarity; 2: boosted trees
+    version: int = 1
     features: list[str]
     positive: PolarityModel
     negative: PolarityModel
@@ -260,14 +230,15 @@ def _share_in(text: str, words: set[str]) -> float:
 
 
 def probabilities(features: np.ndarray, polarity_positive: np.ndarray, model: BlendModel) -> np.ndarray:
-    """P(shown) for each row of the feature matrix, by its polarity's model."""
+    """P(shown) for each row of the feature matrix, by its polarity's logistic model."""
     import numpy as np
 
     out = np.zeros(features.shape[0])
     for pol, m in ((True, model.positive), (False, model.negative)):
         rows = polarity_positive == pol
         if rows.any():
-            out[rows] = 1.0 / (1.0 + np.exp(-m.log_odds(features[rows])))
+            z = (features[rows] - np.array(m.mean)) / np.array(m.scale)
+            out[rows] = 1.0 / (1.0 + np.exp(-(z @ np.array(m.weights) + m.bias)))
     return out
 
 
