@@ -32,6 +32,7 @@ SHORT_NAMES = {
     "heldout": DATA_DIR / "heldout.jsonl",
     "blind": DATA_DIR / "blind",
     "blind-e": DATA_DIR / "blind-e",
+    "blind-f": DATA_DIR / "blind-f",
     "tuning": DATA_DIR / "tuning",
     "calibration": DATA_DIR / "calibration",
     "probes": DATA_DIR / "probes",

@@ -104,18 +104,23 @@ def test_a_grade_by_the_blend_quotes_what_it_credits() -> None:
         assert v.confidence is not None and 0.0 <= v.confidence <= 1.0
 
 
-def test_the_blind_split_shares_no_transcript_with_the_tuning_split() -> None:
+@pytest.mark.parametrize("split", ["blind", "blind-e", "blind-f"])
+def test_a_blind_split_shares_no_transcript_with_the_tuning_split_nor_another(split: str) -> None:
+    from evals.devset import heldout_items
     from evals.runner import load_rows
 
-    blind = load_rows(ROOT / "evals" / "data" / "blind")
-    tuning = load_rows(ROOT / "evals" / "data" / "tuning")
+    data = ROOT / "evals" / "data"
+    blind = load_rows(data / split)
+    others = [r for d in ("tuning", "blind", "blind-e", "blind-f") if d != split for r in load_rows(data / d)]
     assert len(blind) >= 60 and len({r.transcript.item for r in blind}) >= 12
+    assert {r.transcript.item for r in blind} & heldout_items()  # a rubric no model was fitted on
+    assert {r.gold.rating for r in blind} == {"exceeds", "meets", "below"}
 
     def said(rows: list) -> set[str]:
         return {" ".join(t.text.split()) for r in rows for _, t in r.transcript.candidate_turns()}
 
-    assert not {r.id for r in blind} & {r.id for r in tuning}
-    assert not said(blind) & said(tuning)
+    assert not {r.id for r in blind} & {r.id for r in others}
+    assert not said(blind) & said(others)
 
 
 def test_eval_figures_split_items_never_fitted_on_from_the_rest() -> None:
