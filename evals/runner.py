@@ -39,6 +39,7 @@ SHORT_NAMES = {
     "probes-dev": DATA_DIR / "probes" / "dev",
     "probes-blind": DATA_DIR / "probes" / "blind",
     "probes-blind-7": DATA_DIR / "probes" / "blind-7",
+    "probes-blind-8": DATA_DIR / "probes" / "blind-8",
     "probes-reviewed": DATA_DIR / "probes" / "reviewed",
     "probes-reviewed-2": DATA_DIR / "probes" / "reviewed-2",
     "probes-reviewed-3": DATA_DIR / "probes" / "reviewed-3",

@@ -51,3 +51,26 @@ def test_the_director_reads_questions_with_it() -> None:
     assert d.comprehension.knows is Matcher.intent() and d.comprehension.knows is not d.matcher
     lexical = Director([item], lib.personas, matcher=Matcher(semantic=False))
     assert lexical.comprehension.knows is lexical.matcher  # no model, no encoder
+
+
+def test_no_blind_probe_line_is_in_the_training_cues() -> None:
+    """A blind figure on lines the encoder learned word for word would flatter it."""
+    import yaml
+
+    from evals.runner import SHORT_NAMES
+
+    def norm(text: str) -> str:
+        return " ".join(text.lower().split())
+
+    # Found by this test and left in (the sets' figures include them): a generic line of the first
+    # blind set that the engineers also wrote as a scoring cue, and four terse follow-ups of the
+    # seventh that a helper also wrote as text-speak cues (the filter before merging them missed
+    # a difference of case). No other line of any blind set may join them.
+    known = {"probes-blind": {"how am i doing so far?"},
+             "probes-blind-7": {"assumptions ok?", "budget?", "latency concerns?", "stakeholders?"}}
+    trained = {norm(q) for q, _ in read_cues()[0]}
+    for name in ("probes-blind", "probes-blind-7", "probes-blind-8"):
+        lines = [t["say"] for f in sorted(SHORT_NAMES[name].glob("*.yaml"))
+                 for p in yaml.safe_load(f.read_text(encoding="utf-8"))["probes"] for t in p["turns"]]
+        assert len(lines) > 200, name
+        assert {norm(x) for x in lines} & trained <= known.get(name, set()), name
