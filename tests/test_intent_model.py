@@ -12,6 +12,7 @@ from simulator.dialogue.intent import Matcher
 from simulator.models import embedding
 from training.intent import read_cues
 
+LIB = load_library()
 CARD = json.loads((embedding.INTENT_PATH.parent / "card.json").read_text(encoding="utf-8"))
 
 
@@ -45,18 +46,16 @@ def test_questions_about_one_thing_lie_together() -> None:
 
 
 def test_the_director_reads_questions_with_it() -> None:
-    lib = load_library()
-    item = next(i for i in lib.items.values() if "jordan-lee" in i.personas)
-    d = Director([item], lib.personas)
+    item = next(i for i in LIB.items.values() if "jordan-lee" in i.personas)
+    d = Director([item], LIB.personas)
     assert d.comprehension.knows is Matcher.intent() and d.comprehension.knows is not d.matcher
-    lexical = Director([item], lib.personas, matcher=Matcher(semantic=False))
+    lexical = Director([item], LIB.personas, matcher=Matcher(semantic=False))
     assert lexical.comprehension.knows is lexical.matcher  # no model, no encoder
 
 
 def test_no_blind_probe_line_is_in_the_training_cues() -> None:
     """A blind figure on lines the encoder learned word for word would flatter it."""
-    import yaml
-
+    from evals.probes import load_probes
     from evals.runner import SHORT_NAMES
 
     def norm(text: str) -> str:
@@ -70,7 +69,6 @@ def test_no_blind_probe_line_is_in_the_training_cues() -> None:
              "probes-blind-7": {"assumptions ok?", "budget?", "latency concerns?", "stakeholders?"}}
     trained = {norm(q) for q, _ in read_cues()[0]}
     for name in ("probes-blind", "probes-blind-7", "probes-blind-8"):
-        lines = [t["say"] for f in sorted(SHORT_NAMES[name].glob("*.yaml"))
-                 for p in yaml.safe_load(f.read_text(encoding="utf-8"))["probes"] for t in p["turns"]]
+        lines = [t.say for p in load_probes(SHORT_NAMES[name], LIB) for t in p.turns]
         assert len(lines) > 200, name
         assert {norm(x) for x in lines} & trained <= known.get(name, set()), name
