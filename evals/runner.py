@@ -40,6 +40,8 @@ SHORT_NAMES = {
     "probes-blind": DATA_DIR / "probes" / "blind",
     "probes-blind-7": DATA_DIR / "probes" / "blind-7",
     "probes-blind-8": DATA_DIR / "probes" / "blind-8",
+    "probes-blind-9": DATA_DIR / "probes" / "blind-9",
+    "probes-long": DATA_DIR / "probes" / "long",
     "probes-reviewed": DATA_DIR / "probes" / "reviewed",
     "probes-reviewed-2": DATA_DIR / "probes" / "reviewed-2",
     "probes-reviewed-3": DATA_DIR / "probes" / "reviewed-3",

@@ -10,7 +10,7 @@ from dialogue_fixtures import library
 from simulator.dialogue import voice
 from simulator.dialogue.director import Director, match_option
 from simulator.dialogue.intent import Matcher, asks_for_answer, is_question, vague_terms
-from simulator.dialogue.plan import Plan
+from simulator.dialogue.plan import Move, Plan
 from simulator.models.seam import Reply
 from simulator.practice.session import Session
 from simulator.storage.sqlite import Store
@@ -282,3 +282,21 @@ def test_an_interviewer_reply_that_gives_the_answer_away_is_flagged() -> None:
     assert d.check("What would you look at first?", plan)["ok"]
     bad = d.check("Hint: I would set up monitoring alerts.", plan)
     assert bad["violations"] == ["gives-away:monitoring"]
+
+
+def test_a_persona_says_no_sentence_twice_while_a_fresh_line_is_left() -> None:
+    """Thanked again and again, a persona moves on to its acknowledgements before any small-talk
+    line comes round a second time; a line of two sentences counts as said once either was."""
+    from simulator.content.library import load_library
+    from simulator.dialogue import intent
+
+    panel = load_library().personas["panel-product-manager"]
+    voice.register(panel)
+    lines = panel.lines.small_talk + panel.lines.acknowledge
+    said: list[str] = []
+    for turn in range(len(lines)):
+        plan = Plan(kind="persona", speaker="Maya", persona=panel.id, seed=3, turn=turn, item="x", moves=[Move(act="small_talk")])
+        said.append(voice.render(plan, "\n".join(said)))
+    sentences = [intent.normalise(s) for text in said for s in intent.sentences(text)]
+    assert len(sentences) == len(set(sentences)), said
+    assert said[0] in panel.lines.small_talk and said[-1] in panel.lines.acknowledge

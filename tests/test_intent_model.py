@@ -68,7 +68,7 @@ def test_no_blind_probe_line_is_in_the_training_cues() -> None:
     known = {"probes-blind": {"how am i doing so far?"},
              "probes-blind-7": {"assumptions ok?", "budget?", "latency concerns?", "stakeholders?"}}
     trained = {norm(q) for q, _ in read_cues()[0]}
-    for name in ("probes-blind", "probes-blind-7", "probes-blind-8"):
+    for name in ("probes-blind", "probes-blind-7", "probes-blind-8", "probes-blind-9"):
         lines = [t.say for p in load_probes(SHORT_NAMES[name], LIB) for t in p.turns]
         assert len(lines) > 200, name
         assert {norm(x) for x in lines} & trained <= known.get(name, set()), name

@@ -71,11 +71,15 @@ def pick(options: list[str], plan: Plan, key: str, said: str = "") -> str:
 
 def _said(option: str, said: str) -> bool:
     """Whether a line was said already; a template ("When you say {term}, ...") counts as said
-    once its fixed words were, whatever filled it."""
+    once its fixed words were, whatever filled it, and a line of several sentences once any of
+    its sentences was ("Hi! Good to meet you. Whenever you're ready." after "Whenever you're ready.")."""
     if option in said:
         return True
     fixed = [x.strip() for x in re.split(r"\{\w+\}", option) if len(x.strip()) >= 12]
-    return "{" in option and bool(fixed) and all(x in said for x in fixed)
+    if "{" in option:
+        return bool(fixed) and all(x in said for x in fixed)
+    parts = intent.sentences(option)
+    return len(parts) > 1 and any(len(x) >= 12 and x in said for x in parts)
 
 
 def said_by(history: list[Turn], persona_id: str) -> str:
@@ -104,11 +108,14 @@ _FALLBACK = {
 
 
 def _line(p: Persona, act: str, plan: Plan, key: str, said: str = "") -> str:
-    for group in _FALLBACK.get(act, (act,)):
-        options = getattr(p.lines, group, None) or []
-        if options:
+    """A line for an act: from the first group of its fallback chain with a line not yet said (a
+    fourth "thanks" gets an acknowledgement, not the first small-talk line again), else from the
+    first group that has lines at all."""
+    groups = [o for o in (getattr(p.lines, g, None) or [] for g in _FALLBACK.get(act, (act,))) if o]
+    for options in groups:
+        if any(not _said(o, said) for o in options):
             return pick(options, plan, key, said)
-    return ""
+    return pick(groups[0], plan, key, said) if groups else ""
 
 
 def _first_word(text: str) -> str:
