@@ -72,3 +72,14 @@ def test_no_blind_probe_line_is_in_the_training_cues() -> None:
         lines = [t.say for p in load_probes(SHORT_NAMES[name], LIB) for t in p.turns]
         assert len(lines) > 200, name
         assert {norm(x) for x in lines} & trained <= known.get(name, set()), name
+
+
+def test_small_talk_is_not_read_as_asking_how_the_candidate_is_doing() -> None:
+    """What Jordan never tells has a bar of its own (`Bars.ask_never`): "get up to anything fun?"
+    lies near "how am I doing?" but is small talk, not a request for a score."""
+    from simulator.dialogue.comprehension import Bars, Comprehension
+
+    jordan = LIB.personas["jordan-lee"]
+    read = Comprehension(Matcher.shared(), Bars(), Matcher.intent()).read
+    assert "candidate-score" not in read(jordan, "How was your weekend? Get up to anything fun?", "", []).asks
+    assert "candidate-score" in read(jordan, "honestly, how am I doing so far on this?", "", []).asks

@@ -30,6 +30,7 @@ class Bars:
 
     ask: float = 0.78           # cues + 0.5 * lines for a clause to ask about a hidden constraint (evals/data/comprehension/hidden-tuning.yaml, intent encoder: 71 of 75 asks found, 0 false triggers in 75; stock MiniLM at its best bar: 65)
     ask_world: float = 0.60     # the same for a world fact (wrongly telling one leaks nothing hidden)
+    ask_never: float = 0.65     # the same for what she never tells (how the candidate is doing, the right design), unless the clause asks for the answer (tuning probes: the same figures as at ask_world; dev questions 0.741 mapped right, not 0.736; "get up to anything fun?" is no longer asking how the candidate is doing; 0.7 answers 477 of 527, not 483)
     ask_request: float = 0.95   # the same for a clause that also asks for the answer ("what should we...")
     near: float = 0.55          # below `ask`, above this: a near miss (not "I don't know")
     again: float = 0.35         # "what was that again?" against what was already said
@@ -148,6 +149,8 @@ class Comprehension:
         bar = self.bars.ask if k.hidden else self.bars.ask_world
         if request and k.disclosure != "never":
             bar = self.bars.ask_request
+        elif k.disclosure == "never" and not request:
+            bar = max(bar, self.bars.ask_never)
         return (k if score >= bar else None), score, bar
 
     @staticmethod
