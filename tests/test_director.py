@@ -300,3 +300,17 @@ def test_a_persona_says_no_sentence_twice_while_a_fresh_line_is_left() -> None:
     sentences = [intent.normalise(s) for text in said for s in intent.sentences(text)]
     assert len(sentences) == len(set(sentences)), said
     assert said[0] in panel.lines.small_talk and said[-1] in panel.lines.acknowledge
+
+
+def test_an_answer_off_the_question_is_brought_back_and_the_question_is_not_said_over_and_over() -> None:
+    """The first time an answer drifts, the interviewer restates the question; the next time it
+    points back to it without saying it word for word again (the candidate can /repeat it)."""
+    from simulator.content.library import load_library
+
+    s = Session.start("lead-team-conflict", store=Store(":memory:"), lib=load_library(), clock="virtual", seed=1)
+    question = s.opening()[-1].text.split(". ")[-1]
+    drift = ("ok so, i mentored a junior who kept shipping notebooks with no tests. i paired with her weekly for two"
+             " months, we wrote a checklist together, and by the end she was reviewing other people's PRs.")
+    first, second = (s.respond(drift)[-1] for _ in range(2))
+    assert _acts(first) == ["redirect"] and question in first.text
+    assert _acts(second) == ["redirect"] and question not in second.text

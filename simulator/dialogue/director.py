@@ -103,7 +103,7 @@ class Director:
             "turn": 0, "cand": 0, "item": 0, "item_start": 0.0, "opened": False, "finished": False,
             "disclosed": [], "asked": {}, "tensions": [], "pushed": [], "clarified": [],
             "follow": 0, "probed": [], "warned": False, "last_question": "", "panel_next": 0,
-            "walked": False, "outcome": None, "assistant_opened": False,
+            "walked": False, "outcome": None, "assistant_opened": False, "redirected": False,
             "assistant_tensions": [], "told": [], "wrapped": False, "item_turn": 0, "version": STATE_VERSION,
         }
         self.state.update(upgrade_state(state))  # a session saved by an older version lacks newer keys
@@ -538,7 +538,11 @@ class Director:
         if intent.is_done(text) and st["follow"] + len(st["probed"]) > 0:
             return None
         if self._off_question(text):
-            return [{"act": "redirect", "text": self.item.prompt_for(self.variant)}]
+            # the question again the first time; after that a pointer back, so a candidate who
+            # drifts twice does not hear it word for word again unasked (/repeat says it)
+            again = st.get("redirected", False)
+            st["redirected"] = True
+            return [{"act": "redirect", "text": None if again else self.item.prompt_for(self.variant)}]
         follow = self._take_follow_up(transcript) if st["follow"] < self.limits.max_follow_ups else None
         if follow is not None:
             return [{"act": "follow_up", "text": follow}]
@@ -855,7 +859,8 @@ def instructions(plan: Plan, persona: Persona, item: Item) -> str:
             told = " ".join(known[i].says[0] for i in m.ids or [] if i in known)
             out.append(f"They asked for everything; they have heard it all. Recap briefly: {told}" if told else "Ask them to be more specific.")
         elif act == "redirect":
-            out.append(f"Their answer is not about the question; bring them back to it: {m.text}")
+            out.append(f"Their answer is not about the question; bring them back to it: {m.text}" if m.text
+                       else "Their answer is not about the question; bring them back to the question you already restated, without repeating it.")
         elif act == "note":
             out.append(f"Say: {m.text}")
         elif act == "code":
