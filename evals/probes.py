@@ -230,12 +230,12 @@ def kind_failures(line: ProbeLine, obs: Observed, still_hidden: set[str]) -> lis
     return out
 
 
-def repeated_sentences(lines: Sequence[ProbeLine | None], observed: Sequence[Observed]) -> int:
+def repeated_sentences(lines: Sequence[ProbeLine | None], observed: Sequence[Observed]) -> list[str]:
     """Sentences the persona said again in one session, when the candidate had not asked again."""
     from simulator.dialogue import intent
 
     seen: set[str] = set()
-    n = 0
+    out: list[str] = []
     for line, obs in zip(lines, observed):
         again_ok = line is not None and (line.kind == "repeat_request" or line.kind == "everything" or bool(line.asks))
         for sent in intent.sentences(obs.reply):
@@ -243,9 +243,9 @@ def repeated_sentences(lines: Sequence[ProbeLine | None], observed: Sequence[Obs
             if len(key) < 12:
                 continue
             if key in seen and not again_ok:
-                n += 1
+                out.append(sent)
             seen.add(key)
-    return n
+    return out
 
 
 def check(probe: Probe, observed: Sequence[Observed], persona: Persona) -> tuple[list[list[str]], int]:
@@ -324,7 +324,8 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
                                                              "repeated_lines": 0, "invented_facts": 0, "answered": 0,
                                                              "asked_known": 0})
                 lines_ = [None, *probe.turns]
-                ev["repeated_lines"] += repeated_sentences(lines_, observed)
+                again = repeated_sentences(lines_, observed)
+                ev["repeated_lines"] += len(again)
                 for line, obs, f in zip(lines_, observed, fails):
                     ev["invented_facts"] += len(obs.invented)
                     if line is None:
@@ -344,7 +345,7 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
                 per_persona.setdefault(probe.persona, []).append(pts)
                 runs.append({
                     "probe": probe.id, "persona": probe.persona, "item": probe.item, "repeat": r,
-                    "seed": probe.seed + r, "met": met, "checks": total,
+                    "seed": probe.seed + r, "met": met, "checks": total, "repeated": again,
                     "turns": [{"candidate": o.candidate, "reply": o.reply, "disclosed": sorted(o.disclosed),
                                "tensions": sorted(o.tensions), "violations": sorted(o.violations),
                                "acts": sorted(o.acts), "failures": f} for o, f in zip(observed, fails)],

@@ -152,26 +152,15 @@ def test_in_long_sessions_only_a_restated_question_comes_round_twice() -> None:
     """`probes-long` (24 sessions of 25 tuning lines in random order, thanks and small talk again
     and again): no leak, no false denial, and no sentence said twice unasked except an
     interviewer's question, restated the first time it brings a drifting answer back."""
+    from evals.runner import SHORT_NAMES
     from simulator.content.library import load_library
     from simulator.dialogue import intent
 
     lib = load_library()
-    folder = Path(__file__).resolve().parent.parent / "evals" / "data" / "probes" / "long"
-    res = P.run_probes(folder, lib=lib)
+    res = P.run_probes(SHORT_NAMES["probes-long"], lib=lib)
     m = res["metrics"]
     assert len(res["runs"]) == 24 and m["leaks"] == 0 and m["false_denials"] == 0 and m["invented_facts"] == 0
-    probes = {p.id: p for p in P.load_probes(folder, lib)}
-    again: list[str] = []
-    for run in res["runs"]:
-        probe = probes[run["probe"]]
-        seen: set[str] = set()
-        for line, turn in zip([None, *probe.turns], run["turns"]):
-            asked = line is not None and (line.kind in ("repeat_request", "everything") or bool(line.asks))
-            for sentence in intent.sentences(turn["reply"]):
-                key = intent.normalise(sentence)
-                if len(key) >= 12 and key in seen and not asked:
-                    again.append(sentence)
-                seen.add(key)
+    again = [x for run in res["runs"] for x in run["repeated"]]
     questions = {intent.normalise(i.question) for i in lib.items.values() if i.question}
     assert all(intent.normalise(x) in questions for x in again), again
     assert m["repeated_lines"] == len(again)

@@ -540,8 +540,7 @@ class Director:
         if self._off_question(text):
             # the question again the first time; after that a pointer back, so a candidate who
             # drifts twice does not hear it word for word again unasked (/repeat says it)
-            again = st.get("redirected", False)
-            st["redirected"] = True
+            again, st["redirected"] = st["redirected"], True
             return [{"act": "redirect", "text": None if again else self.item.prompt_for(self.variant)}]
         follow = self._take_follow_up(transcript) if st["follow"] < self.limits.max_follow_ups else None
         if follow is not None:
