@@ -91,22 +91,27 @@ def threads() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-class _Judge:
-    def __init__(self, path: Path) -> None:
+class CrossEncoder:
+    """One ONNX cross-encoder over text pairs on onnxruntime (the judge; the persona's ask
+    verifier, `simulator.models.verifier`): loaded once, scores cached per pair."""
+
+    def __init__(self, path: Path, name: str, hint: str, width: int, max_tokens: int = MAX_TOKENS,
+                 intra_threads: int | None = None) -> None:
         if not path.is_file():
-            raise ModelError("mockpanel-judge", f"the trained judge {path} is missing", "reinstall mockpanel or run `make train-judge`")
+            raise ModelError(name, f"the trained model {path} is missing", hint)
         try:
             import onnxruntime as ort
         except ImportError as exc:
-            raise ModelError("mockpanel-judge", f"{exc.name} is not installed", "pip install onnxruntime tokenizers") from None
+            raise ModelError(name, f"{exc.name} is not installed", "pip install onnxruntime tokenizers") from None
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads()
+        opts.intra_op_num_threads = intra_threads or threads()
         opts.inter_op_num_threads = 1
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
-        self.tokenizer = load_tokenizer()
+        self.tokenizer = load_tokenizer(max_tokens)
+        self.width = width
         self.cache: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -116,27 +121,29 @@ class _Judge:
         if "token_type_ids" in self.inputs:
             feeds["token_type_ids"] = types
         scores: np.ndarray = self.session.run(None, feeds)[0]
-        return scores
+        return scores.reshape(len(pairs), self.width)
 
     def score(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """n x width scores for n pairs."""
         import numpy as np
 
-        out = np.empty((len(pairs), len(LABELS)), dtype=np.float32)
-        with self.lock:
-            cached_run(list(pairs), out, self.cache, self._run, batch=BATCH, size=lambda p: len(p[0]) + len(p[1]), limit=CACHE_SIZE)
+        out = np.empty((len(pairs), self.width), dtype=np.float32)
+        if pairs:
+            with self.lock:
+                cached_run(list(pairs), out, self.cache, self._run, batch=BATCH, size=lambda p: len(p[0]) + len(p[1]), limit=CACHE_SIZE)
         return out
 
 
-_judge: _Judge | None = None
+_judge: CrossEncoder | None = None
 _lock = threading.Lock()
 
 
-def _get() -> _Judge:
+def _get() -> CrossEncoder:
     global _judge
     if _judge is None:
         with _lock:
             if _judge is None:
-                _judge = _Judge(MODEL_PATH)
+                _judge = CrossEncoder(MODEL_PATH, "mockpanel-judge", "reinstall mockpanel or run `make train-judge`", len(LABELS))
     return _judge
 
 
@@ -153,12 +160,17 @@ def available() -> bool:
     return MODEL_PATH.is_file()
 
 
-def card() -> dict[str, Any]:
-    """The model card: base model, data hash, training command, figures."""
+def read_card(path: Path) -> dict[str, Any]:
+    """A model card (base model, data hash, training command, figures); {} when missing."""
     try:
-        return dict(json.loads(CARD_PATH.read_text(encoding="utf-8")))
+        return dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         return {}
+
+
+def card() -> dict[str, Any]:
+    """The judge's model card."""
+    return read_card(CARD_PATH)
 
 
 def model_id() -> str:
