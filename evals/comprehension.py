@@ -44,7 +44,7 @@ def score(bars: Any = None, rows: list[tuple[str, str, str | None]] | None = Non
     from simulator.dialogue.intent import Matcher
 
     lib = load_library()
-    comp = Comprehension(Matcher.shared(), bars or Bars(), Matcher.intent())
+    comp = Comprehension.trained(Matcher.shared(), bars or Bars())
     rows = rows if rows is not None else labelled()
     out: dict[str, Any] = {}
     for pid in dict.fromkeys(r[0] for r in rows):
@@ -84,7 +84,7 @@ def hidden_tuning() -> dict[str, int]:
     lib = load_library()
     p = lib.personas["jordan-lee"]
     item = next(i for i in lib.items.values() if p.id in i.personas)
-    comp = Comprehension(Matcher.shared(), Bars(), Matcher.intent())
+    comp = Comprehension.trained(Matcher.shared(), Bars())
     hidden = {k.id for k in p.knowledge() if k.hidden}
     found = false = asking = 0
     for row in yaml.safe_load((DEV / "hidden-tuning.yaml").read_text(encoding="utf-8")):
@@ -137,7 +137,7 @@ def act_scores(bars: Any = None, rows: list[tuple[str, str]] | None = None) -> d
     lib = load_library()
     p = lib.personas["jordan-lee"]
     item = next(i for i in lib.items.values() if p.id in i.personas)
-    comp = Comprehension(Matcher.shared(), bars or Bars(), Matcher.intent())
+    comp = Comprehension.trained(Matcher.shared(), bars or Bars())
     out: dict[str, Any] = {"missed": [], "false_alarms": []}
     for say, kind in rows if rows is not None else act_rows():
         r = comp.read(p, say, f"{item.title} {item.question}", [])

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from simulator.content.persona import REACTIONS, Knowledge, Persona
 from simulator.dialogue import intent
-from simulator.dialogue.intent import Matcher
+from simulator.dialogue.intent import Matcher, Verifier
 from simulator.dialogue.spelling import Speller
 
 
@@ -37,6 +37,15 @@ class Bars:
     topic: float = 0.55         # a statement on a constraint's subject (for push back)
     unanchored: float = 0.2     # taken off a piece of knowledge none of whose own words the clause uses (0.05 answers 458 of 527 asks on the tuning probes, not 440, but maps 17 more of the 201 labelled dev questions wrongly: 0.667, not 0.751)
     hidden_cue: float = 0.85    # with the intent encoder: least similarity to a hidden constraint's own asks, of the clause or its whole question (intent encoder v6 on the tuning probes dev and reviewed-1..4: 0.81 leaks 2 of 471, 0.82 and 0.83 one ("how long does QA take before something ships?"); 0.84, the first with none: 100 of 113 disclosed; 0.85, one step clear of a leak as before: 99 of 113, 481 of 527 asks about anything known answered; 0.86: 93)
+    # With the ask verifier (`simulator.models.verifier`), a second way to a hidden constraint: the intent encoder places the
+    # clause near its asks (`verify_cue`, below `hidden_cue`) and the verifier, reading it beside what the constraint says,
+    # gives P(asks for it) >= `verified`. Tuning probes (dev, reviewed-1..4): 103 of 113 given when asked (99 without),
+    # 489 of 527 answered (483), 0 leaks in 471; dev questions 0.741 mapped right, 0 leaks; hidden-tuning.yaml 70 of 75, 1
+    # false trigger (the same). At 0.75 it leaks for any P of 0.5-0.9 ("does any1 care abt latency tbh"), none at 0.95; at
+    # 0.8 none for P 0.5 to 0.9: 0.8 and 0.9, a step clear of each.
+    verified: float = 0.9
+    verify_cue: float = 0.8
+    verified_low: float = 0.0   # and a veto on the first way: least P of a clause the encoder places among the asks (0.1: 100 of 113 given, no leak fewer)
     anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses
     lead: float = 0.2           # with the intent encoder: its first choice by this much stands whatever words the clause shares with another fact (tuning probes: 465 of 527 answered, not 460; dev questions: 0.756 mapped right, not 0.751; 0.1 answers 473 but maps 0.731)
     on_topic: float = 0.3       # similarity to the session's own subject below which a question is off-topic
@@ -71,12 +80,21 @@ class Reading:
 class Comprehension:
     """One per session (it caches per persona the words that tell its pieces of knowledge apart)."""
 
-    def __init__(self, matcher: Matcher, bars: Bars = Bars(), knows: Matcher | None = None) -> None:
+    def __init__(self, matcher: Matcher, bars: Bars = Bars(), knows: Matcher | None = None,
+                 verifier: Verifier | None = None) -> None:
         self.matcher = matcher
         self.knows = knows or matcher  # what a question asks: the trained intent encoder when there is one
+        self.verifier = verifier if knows is not None else None  # and whether it asks for a hidden constraint
         self.bars = bars
         self._anchors: dict[str, dict[str, frozenset[str]]] = {}
         self._spellers: dict[str, Speller] = {}
+
+    @classmethod
+    def trained(cls, matcher: Matcher, bars: Bars = Bars()) -> Comprehension:
+        """With the trained models when they are installed (and the matcher is semantic): the intent
+        encoder for what a question asks, the ask verifier for whether it asks a hidden constraint."""
+        knows = Matcher.intent() if matcher.semantic else None
+        return cls(matcher, bars, knows, Verifier.shared() if knows is not None else None)
 
     def warm_texts(self, p: Persona) -> list[str]:
         out: list[str] = []
@@ -143,15 +161,36 @@ class Comprehension:
             top_raw, top = max(raws, key=lambda x: x[0])
             if top is not k and top_raw - raw >= self.bars.lead:
                 k, score = top, adjusted(top, top_raw)
-        if (k.hidden and self.knows is not self.matcher
-                and max(self.knows.similarity(x, list(k.ask_cues)) for x in {clause, sentence or clause}) < self.bars.hidden_cue):
-            return None, score, self.bars.ask  # the trained encoder does not place it among the asks for it
+        if k.hidden and self.knows is not self.matcher and not self._asks_hidden(k, {clause, sentence or clause}):
+            return None, score, self.bars.ask  # the trained models do not read it as asking for it
         bar = self.bars.ask if k.hidden else self.bars.ask_world
         if request and k.disclosure != "never":
             bar = self.bars.ask_request
         elif k.disclosure == "never" and not request:
             bar = max(bar, self.bars.ask_never)
         return (k if score >= bar else None), score, bar
+
+    def _asks_hidden(self, k: Knowledge, texts: set[str]) -> bool:
+        """Whether a clause (or its whole question) asks for a hidden constraint: the intent encoder
+        places it among the constraint's asks (and the verifier, reading it beside what the
+        constraint says, does not say no when `verified_low` asks it to), or the encoder places it
+        near them and the verifier says yes clearly. The verifier runs only when its verdict can
+        change the answer; without it, or if it fails, the encoder decides alone."""
+        near = max(self.knows.similarity(x, list(k.ask_cues)) for x in texts)
+        among = near >= self.bars.hidden_cue
+        if (among and self.bars.verified_low <= 0) or self.verifier is None or not k.says:
+            return among
+        if not among and near < self.bars.verify_cue:
+            return False
+        verdicts = []
+        for x in sorted(texts):
+            verdict = self.verifier.asks(x, k.says[0])
+            if verdict is None:
+                return among
+            if not among and verdict >= self.bars.verified:
+                return True
+            verdicts.append(verdict)
+        return among and max(verdicts) >= self.bars.verified_low
 
     @staticmethod
     def _literal(clause: str, k: Knowledge) -> bool:

@@ -95,7 +95,7 @@ class Director:
         self.matcher = matcher or Matcher.shared()
         self.evidence = evidence  # injected by the practice session (the grader's live view); None: probe in order
         self.limits = limits
-        self.comprehension = Comprehension(self.matcher, limits.bars, Matcher.intent() if self.matcher.semantic and limits.intent else None)
+        self.comprehension = Comprehension.trained(self.matcher, limits.bars) if limits.intent else Comprehension(self.matcher, limits.bars)
         self._heard = ""  # what the candidate has said (a reply may repeat their figures)
         self._turns_seen = 0
         self.elsewhere = list(elsewhere or [])  # the library's other questions: an answer closer to one of them is off-question

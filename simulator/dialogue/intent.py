@@ -302,6 +302,39 @@ class Matcher:
         return cls._intent
 
 
+class Verifier:
+    """Whether a question asks for one piece of knowledge, read by the trained ask verifier (a
+    cross-encoder over the question and what the persona would say); None when the model is not
+    installed or fails, so the comprehension falls back to the intent encoder alone."""
+
+    _shared: Verifier | None = None
+
+    def __init__(self) -> None:
+        from simulator.models import verifier
+
+        self._model: Any = verifier if verifier.available() else None
+
+    @property
+    def available(self) -> bool:
+        return self._model is not None
+
+    def asks(self, question: str, fact: str) -> float | None:
+        if self._model is None:
+            return None
+        try:
+            return float(self._model.score([(question, fact)])[0])
+        except Exception:  # a broken model must not break a practice session
+            self._model = None
+            return None
+
+    @classmethod
+    def shared(cls) -> Verifier | None:
+        """One per process (the model and its cache are shared), or None without the model."""
+        if cls._shared is None:
+            cls._shared = Verifier()
+        return cls._shared if cls._shared.available else None
+
+
 _EVERYTHING = re.compile(
     r"\b(anything else (?:i|we) (?:should|need to|ought to) know|anything (?:else )?i(?:'m| am) missing|"
     r"what else (?:should|do) (?:i|we) (?:know|need to know)|tell me every(?:thing)?|everything (?:i|we) (?:should|need to) know|"
