@@ -26,7 +26,6 @@ import hashlib
 import json
 import random
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,87 +110,39 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import torch
-    from transformers import AutoModel
 
     from simulator.models.crossencoder import encode_pairs, load_tokenizer
-    from training import base_model, export_int8
+    from training import base_model, bucketed, cross_encoder, export_int8, exported, fit
 
     base_dir = base_model(args.seed, args.threads)
     examples, data_hash, counts = read_examples(args.seed)
     pos = sum(y for _, _, y in examples)
     print(f"{len(examples)} pairs, {pos} asks: {counts}", flush=True)
 
-    class Verifier(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = AutoModel.from_pretrained(str(base_dir))
-            self.dropout = torch.nn.Dropout(0.1)
-            self.head = torch.nn.Linear(self.encoder.config.hidden_size, 1)
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
-            m = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            return self.head(self.dropout(pooled)).squeeze(-1)
-
-    class Exported(torch.nn.Module):
-        def __init__(self, inner: Verifier) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return torch.sigmoid(self.inner(input_ids, attention_mask, token_type_ids))
-
-    model = Verifier()
-    if args.freeze >= 0:
-        for p in model.encoder.embeddings.parameters():
-            p.requires_grad = False
-        for layer in model.encoder.encoder.layer[: args.freeze]:
-            for p in layer.parameters():
-                p.requires_grad = False
+    model = cross_encoder(base_dir, 1, args.freeze)
     tok = load_tokenizer(args.max_tokens)
     pos_weight = torch.tensor((len(examples) - pos) / max(1, pos))
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
-    steps_per_epoch = (len(examples) + args.batch - 1) // args.batch
-    total = int(steps_per_epoch * args.epochs)
-    warmup = max(1, total // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
+    total = int((len(examples) + args.batch - 1) // args.batch * args.epochs)
     rng = random.Random(args.seed)
-    started = time.monotonic()
-    step = 0
-    model.train()
-    while step < total:
-        order = list(range(len(examples)))
-        rng.shuffle(order)
-        window = args.batch * 50  # bucket by length inside windows: less padding, still shuffled
-        order = [i for s in range(0, len(order), window) for i in sorted(order[s:s + window], key=lambda j: len(examples[j][0]))]
-        chunks = [order[s:s + args.batch] for s in range(0, len(order), args.batch)]
-        rng.shuffle(chunks)
-        running = 0.0
-        for chunk in chunks:
+    lengths = [len(q) for q, _, _ in examples]
+
+    def epoch():  # type: ignore[no-untyped-def]
+        for chunk in bucketed(lengths, args.batch, rng):
             ids, mask, types = encode_pairs([(examples[i][0], examples[i][1]) for i in chunk], tok)
-            y = torch.tensor([float(examples[i][2]) for i in chunk])
-            logits = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types))
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, pos_weight=pos_weight)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            running += float(loss.detach())
-            step += 1
-            if step % 50 == 0:
-                print(f"step {step}/{total} loss {running / 50:.4f} {time.monotonic() - started:.0f}s", flush=True)
-                running = 0.0
-            if step >= total:
-                break
-    train_s = time.monotonic() - started
+            yield (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types),
+                   torch.tensor([float(examples[i][2]) for i in chunk]))
+
+    def step_loss(batch):  # type: ignore[no-untyped-def]
+        ids, mask, types, y = batch
+        return torch.nn.functional.binary_cross_entropy_with_logits(model(ids, mask, types).squeeze(-1), y, pos_weight=pos_weight)
+
+    train_s = fit(model, epoch, total, args.lr, step_loss)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    exported = Exported(model).eval()
     ids, mask, types = encode_pairs([("How much traffic can we get?", "Our feature flag infrastructure caps new experiments.")], tok)
     final = args.out / "asks.onnx"
-    export_int8(exported, (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types)), "asks", final, {"asks": {0: "batch"}})
+    export_int8(exported(model, lambda z: torch.sigmoid(z).squeeze(-1)), (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types)),
+                "asks", final, {"asks": {0: "batch"}})
     card = {
         "schema": 1,
         "name": "mockpanel-asks",

@@ -18,7 +18,6 @@ import argparse
 import json
 import random
 import sys
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -197,10 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import torch
-    from transformers import AutoModel
 
     from simulator.models.crossencoder import LABELS, encode_pairs, load_tokenizer
-    from training import base_model, export_int8
+    from training import base_model, bucketed, cross_encoder, export_int8, exported, fit
 
     base_dir = base_model(args.seed, args.threads)
 
@@ -214,56 +212,19 @@ def main(argv: list[str] | None = None) -> int:
     stats.update(whole_stats)
     print(f"rows {len(rows)} (train {len(train_rows)}, validation {len(val_rows)}); examples {len(examples)} {stats}", flush=True)
 
-    class Judge(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = AutoModel.from_pretrained(str(base_dir))
-            self.dropout = torch.nn.Dropout(0.1)
-            self.head = torch.nn.Linear(self.encoder.config.hidden_size, len(LABELS))
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
-            m = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-            return self.head(self.dropout(pooled))
-
-    class Exported(torch.nn.Module):
-        def __init__(self, judge: Judge) -> None:
-            super().__init__()
-            self.judge = judge
-
-        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
-            return torch.softmax(self.judge(input_ids, attention_mask, token_type_ids), dim=-1)
-
-    model = Judge()
-    if args.freeze >= 0:
-        for p in model.encoder.embeddings.parameters():
-            p.requires_grad = False
-        for layer in model.encoder.encoder.layer[: args.freeze]:
-            for p in layer.parameters():
-                p.requires_grad = False
+    model = cross_encoder(base_dir, len(LABELS), args.freeze)
     tok = load_tokenizer(args.max_tokens)
     counts = Counter(e[2] if e[2] != NOT_SHOWS else 0 for e in examples)
     class_w = torch.tensor([len(examples) / (len(LABELS) * max(1, counts[k])) for k in range(len(LABELS))], dtype=torch.float32)
     class_w = class_w.clamp(max=3.0)
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01)
-    steps_per_epoch = (len(examples) + args.batch - 1) // args.batch
-    total = int(steps_per_epoch * args.epochs)
-    warmup = max(1, total // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / max(1, total - warmup))))
+    total = int((len(examples) + args.batch - 1) // args.batch * args.epochs)
     rng = random.Random(args.seed)
 
     def batches(exs: list, shuffle: bool):
-        order = list(range(len(exs)))
         if shuffle:
-            rng.shuffle(order)
-            # bucket by length inside windows of 50 batches: less padding, still shuffled
-            window = args.batch * 50
-            order = [i for s in range(0, len(order), window) for i in sorted(order[s:s + window], key=lambda j: len(exs[j][0]) + len(exs[j][1]))]
-            chunks = [order[s:s + args.batch] for s in range(0, len(order), args.batch)]
-            rng.shuffle(chunks)
+            chunks = bucketed([len(e[0]) + len(e[1]) for e in exs], args.batch, rng)
         else:
-            chunks = [order[s:s + args.batch] for s in range(0, len(order), args.batch)]
+            chunks = [list(range(s, min(s + args.batch, len(exs)))) for s in range(0, len(exs), args.batch)]
         for chunk in chunks:
             ids, mask, types = encode_pairs([(exs[i][0], exs[i][1]) for i in chunk], tok)
             yield (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types),
@@ -286,10 +247,6 @@ def main(argv: list[str] | None = None) -> int:
         acc = sum(1 for p, g in zip(preds, gold) if p == g) / max(1, len(gold))
         return {"accuracy": round(acc, 4), "f1": f1s, "macro_f1": round(sum(f1s.values()) / len(f1s), 4), "n": len(gold)}
 
-    started = time.monotonic()
-    step = 0
-    model.train()
-
     def loss_fn(logits, y):  # type: ignore[no-untyped-def]
         """Weighted cross-entropy; a NOT_SHOWS target is the log of P(none) + P(rejects)."""
         logp = torch.log_softmax(logits, dim=-1)
@@ -300,36 +257,23 @@ def main(argv: list[str] | None = None) -> int:
         return torch.where(marginal, either, nll)
 
     history = []
-    epoch = 0
-    while step < total:
-        epoch += 1
-        running = 0.0
-        for ids, mask, types, y, w in batches(examples, True):
-            logits = model(ids, mask, types)
-            loss = (loss_fn(logits, y) * w).sum() / w.sum()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            running += float(loss.detach())
-            step += 1
-            if step % 50 == 0:
-                print(f"epoch {epoch} step {step}/{total} loss {running / 50:.4f} {time.monotonic() - started:.0f}s", flush=True)
-                running = 0.0
-            if step >= total:
-                break
+
+    def step_loss(batch):  # type: ignore[no-untyped-def]
+        ids, mask, types, y, w = batch
+        return (loss_fn(model(ids, mask, types), y) * w).sum() / w.sum()
+
+    def after_epoch(epoch: int) -> None:
         if val_examples:
             figures = evaluate(val_examples)
             history.append({"epoch": epoch, **figures})
             print(f"epoch {epoch} validation {figures}", flush=True)
-    train_s = time.monotonic() - started
+
+    train_s = fit(model, lambda: batches(examples, True), total, args.lr, step_loss, after_epoch)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    exported = Exported(model).eval()
     ids, mask, types = encode_pairs([("indicator text", "Asked: a question Candidate: an answer")], tok)
     final = args.out / "judge.onnx"
-    export_int8(exported, (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types)), "probs", final,
+    export_int8(exported(model, lambda z: torch.softmax(z, dim=-1)), (torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(types)), "probs", final,
                 {"probs": {0: "batch"}})
 
     card = {

@@ -16,7 +16,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,17 +134,23 @@ class CrossEncoder:
         return out
 
 
-_judge: CrossEncoder | None = None
-_lock = threading.Lock()
+class Loaded:
+    """A model loaded once per process, on first use, behind a lock."""
+
+    def __init__(self, load: Callable[[], CrossEncoder]) -> None:
+        self._load = load
+        self._model: CrossEncoder | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> CrossEncoder:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
 
 
-def _get() -> CrossEncoder:
-    global _judge
-    if _judge is None:
-        with _lock:
-            if _judge is None:
-                _judge = CrossEncoder(MODEL_PATH, "mockpanel-judge", "reinstall mockpanel or run `make train-judge`", len(LABELS))
-    return _judge
+_get = Loaded(lambda: CrossEncoder(MODEL_PATH, "mockpanel-judge", "reinstall mockpanel or run `make train-judge`", len(LABELS)))
 
 
 def score(pairs: Sequence[tuple[str, str]]) -> np.ndarray:

@@ -14,12 +14,11 @@ onnxruntime like the judge; no torch.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from simulator.models.crossencoder import CrossEncoder, read_card
+from simulator.models.crossencoder import CrossEncoder, Loaded, read_card
 
 if TYPE_CHECKING:
     import numpy as np
@@ -29,21 +28,11 @@ MODEL_PATH = DATA / "asks.onnx"
 CARD_PATH = DATA / "card.json"
 MAX_TOKENS = 96
 
-_model: CrossEncoder | None = None
-_lock = threading.Lock()
-
-
-def _get() -> CrossEncoder:
-    global _model
-    if _model is None:
-        with _lock:
-            if _model is None:
-                # one thread: it reads a question or two at a time, and a second pool of spinning threads
-                # takes the cores from the embedding model's (`make bench` dialogue, 320 turns, load 2:
-                # p50 23.5-24.8 ms with 2 threads, 19.7-20.6 with 1, 17.6-20.3 without the verifier)
-                _model = CrossEncoder(MODEL_PATH, "mockpanel-asks", "reinstall mockpanel or run `make train-asks`", 1, MAX_TOKENS,
-                                      intra_threads=1)
-    return _model
+# one thread: it reads a question or two at a time, and a second pool of spinning threads takes the
+# cores from the embedding model's (`make bench` dialogue, 320 turns, load 2: p50 23.5-24.8 ms with 2
+# threads, 19.7-20.6 with 1, 17.6-20.3 without the verifier)
+_get = Loaded(lambda: CrossEncoder(MODEL_PATH, "mockpanel-asks", "reinstall mockpanel or run `make train-asks`", 1, MAX_TOKENS,
+                                   intra_threads=1))
 
 
 def score(pairs: Sequence[tuple[str, str]]) -> np.ndarray:
