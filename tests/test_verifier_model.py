@@ -79,3 +79,14 @@ def test_the_verifier_lets_in_an_ask_the_encoder_only_places_near() -> None:
     assert "traffic-cap" not in without.read(JORDAN, question, "", []).asks
     # and a question near a constraint in words that the verifier reads as asking something else
     assert not shipped.read(JORDAN, "who decides how big the rollout can be?", "", []).asks.keys() & HIDDEN.keys()
+
+
+def test_the_encoders_first_choice_stands_when_the_verifier_confirms_it() -> None:
+    """"servers", "developers", "day one" are none of the traffic cap's own words, so the anchoring
+    rule hands the question to another fact; the encoder ranks the cap first and the verifier reads
+    the question as asking for it, so it stands."""
+    question = "can the servers cope if we put tons of developers in the test on day one?"  # written for this test
+    shipped = Comprehension.trained(Matcher.shared())
+    without = Comprehension.trained(Matcher.shared(), replace(Bars(), verified_first=False))
+    assert "traffic-cap" in shipped.read(JORDAN, question, "", []).asks
+    assert "traffic-cap" not in without.read(JORDAN, question, "", []).asks
