@@ -84,17 +84,12 @@ class _Encoder:
         if not path.is_file():
             raise ModelError(model_id, f"{path} is missing", "reinstall mockpanel, or run make train-intent")
         self.model_id = model_id
-        from simulator.models.crossencoder import threads
+        from simulator.models.crossencoder import session_options
 
-        opts = ort.SessionOptions()
         # The judge's setting (MOCKPANEL_THREADS, else up to 2). benchmarks/bench_embedding.py, 2
         # cores at load 1.8, 96 new sentences: 370 a second with 2 threads, 206 with 1 (2 faster in
-        # 5 of 5 alternating pairs), so 2 stays the default. One intra-op pool, no inter-op pool.
-        opts.intra_op_num_threads = threads()
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+        # 5 of 5 alternating pairs), so 2 stays the default.
+        self.session = ort.InferenceSession(str(path), sess_options=session_options(), providers=["CPUExecutionProvider"])
         self.inputs = {i.name for i in self.session.get_inputs()}
         tok = Tokenizer.from_file(str(TOKENIZER_PATH))
         tok.enable_truncation(max_length=MAX_TOKENS)

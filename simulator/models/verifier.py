@@ -28,9 +28,9 @@ MODEL_PATH = DATA / "asks.onnx"
 CARD_PATH = DATA / "card.json"
 MAX_TOKENS = 96
 
-# one thread: it reads a question or two at a time, and a second pool of spinning threads takes the
-# cores from the embedding model's (`make bench` dialogue, 320 turns, load 2: p50 23.5-24.8 ms with 2
-# threads, 19.7-20.6 with 1, 17.6-20.3 without the verifier)
+# one thread: it reads a question or two at a time (`make bench` dialogue, 320 turns, load 2, before
+# the models' threads stopped spinning: p50 23.5-24.8 ms with 2 threads, 19.7-20.6 with 1, 17.6-20.3
+# without the verifier)
 _get = Loaded(lambda: CrossEncoder(MODEL_PATH, "mockpanel-asks", "reinstall mockpanel or run `make train-asks`", 1, MAX_TOKENS,
                                    intra_threads=1))
 
