@@ -42,6 +42,17 @@ def test_intent_cues() -> None:
     assert vague_terms("Success means better productivity.") == ["productivity", "success"]
 
 
+def test_a_question_asked_mid_sentence_without_its_mark() -> None:
+    """Chat without punctuation: an auxiliary before its subject asks, wherever it stands; the
+    statements English inverts ("only then can we", "so do we") and punctuated statements do not."""
+    assert is_question("ok on the infra side does anyone worry the calls slow things down")
+    assert is_question("quick one, have you seen how long people stay in the editor")
+    assert not is_question("only then can we say it worked")
+    assert not is_question("they like it and so do we")
+    assert not is_question("we will see how it goes, and then can we talk budget.")
+    assert not is_question("I'd randomise by team because developers share code")
+
+
 @pytest.mark.parametrize("text", [
     "not sure how big a rollout the tooling allows for something new",
     "I need a sense of how much engagement bounces around before I can say how long to run this.",

@@ -159,13 +159,26 @@ def lexical(sentence: str, cue: str) -> float:
 _WH_STATEMENT = re.compile(r"^\W*(?:when|where|how|what|why|which|who)\s+(?:i|we|you|he|she|they|it|the|a|my|our|your|this|that)\b", re.I)
 
 
+# A question asked mid-sentence without its question mark ("and on the model side does anyone in eng
+# think the calls will make typing laggy"): an auxiliary before its subject, which English statements
+# do only just after "only", "neither", "nor", "so", "as", "than" ("only then can we", "so do we")
+_INNER_QUESTION = re.compile(r"\b(?:have|has|do|does|did|is|are|can|could|would|will)\s+(?:you|u|we|anyone|anybody|any1|they)\b", re.I)
+_INVERTS = frozenset({"only", "neither", "nor", "so", "as", "than"})
+
+
+def _inner_question(s: str) -> bool:
+    return any(not _INVERTS & set(s[:m.start()].lower().split()[-2:]) for m in _INNER_QUESTION.finditer(s))
+
+
 def is_question(sentence: str) -> bool:
     s = sentence.strip()
     if s.endswith("?"):
         return True
     if _WH_STATEMENT.match(s):  # "When I built my last team, ..." tells, it does not ask
         return bool(_REQUEST.search(s))
-    return bool(_QUESTION_START.match(s)) or bool(_REQUEST.search(s))
+    if s.endswith(".") or s.endswith("!"):
+        return bool(_QUESTION_START.match(s)) or bool(_REQUEST.search(s))
+    return bool(_QUESTION_START.match(s)) or bool(_REQUEST.search(s)) or _inner_question(s)
 
 
 def asks_for_answer(sentence: str) -> bool:
