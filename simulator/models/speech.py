@@ -345,13 +345,10 @@ class Moonshine:
             import onnxruntime as ort
         except ImportError as exc:
             raise ModelError(MODEL, f"{exc.name} is not installed", "pip install onnxruntime numpy") from None
-        from simulator.models.crossencoder import threads
+        from simulator.models.crossencoder import session_options
 
         d = directory or model_dir()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads()
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
+        opts = session_options()
         self.encoder = ort.InferenceSession(str(d / "encoder_model.ort"), sess_options=opts, providers=["CPUExecutionProvider"])
         self.decoder = ort.InferenceSession(str(d / "decoder_model_merged.ort"), sess_options=opts, providers=["CPUExecutionProvider"])
         self.past = [i.name for i in self.decoder.get_inputs() if i.name.startswith("past_key_values.")]
