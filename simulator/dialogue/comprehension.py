@@ -42,11 +42,11 @@ class Bars:
     # gives P(asks for it) >= `verified`. Tuning probes (dev, reviewed-1..4): 103 of 113 given when asked (99 without),
     # 489 of 527 answered (483), 0 leaks in 471; dev questions 0.741 mapped right, 0 leaks; hidden-tuning.yaml 70 of 75, 1
     # false trigger (the same). At 0.75 it leaks for any P of 0.5-0.9 ("does any1 care abt latency tbh"), none at 0.95; at
-    # 0.8 none for P 0.5 to 0.9: 0.8 and 0.9, a step clear of each.
+    # 0.8 none for P 0.5 to 0.9: 0.8 and 0.9, a step clear of each. Not kept: the verifier as a veto on the encoder's own
+    # way in (a least P of 0.1: 100 of 113 given, no leak fewer).
     verified: float = 0.9
     verify_cue: float = 0.8
     verified_first: bool = True  # the encoder's first choice stands when it is a hidden constraint the verifier confirms (tuning probes: 104 of 113 given, not 103; 491 of 527 answered, not 489; no leak; dev questions the same)
-    verified_low: float = 0.0   # and a veto on the first way: least P of a clause the encoder places among the asks (0.1: 100 of 113 given, no leak fewer)
     anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses
     lead: float = 0.2           # with the intent encoder: its first choice by this much stands whatever words the clause shares with another fact (tuning probes: 465 of 527 answered, not 460; dev questions: 0.756 mapped right, not 0.751; 0.1 answers 473 but maps 0.731)
     on_topic: float = 0.3       # similarity to the session's own subject below which a question is off-topic
@@ -179,12 +179,17 @@ class Comprehension:
             bar = max(bar, self.bars.ask_never)
         return (k if score >= bar else None), score, bar
 
-    def _verified(self, k: Knowledge, texts: set[str]) -> bool:
-        """The encoder places the clause (or its question) near the constraint's asks and the verifier
-        reads it as asking for it."""
+    def _near(self, k: Knowledge, texts: set[str]) -> float:
+        """How close the intent encoder places the clause (or its whole question) to a piece's asks."""
+        return max(self.knows.similarity(x, list(k.ask_cues)) for x in texts)
+
+    def _verified(self, k: Knowledge, texts: set[str], near: float | None = None) -> bool:
+        """The encoder places the clause (or its question) near the constraint's asks and the verifier,
+        reading it beside what the constraint says, reads it as asking for it. The verifier runs only
+        when the encoder places it near; without the verifier, or if it fails, no."""
         if self.verifier is None or not k.says:
             return False
-        if max(self.knows.similarity(x, list(k.ask_cues)) for x in texts) < self.bars.verify_cue:
+        if (self._near(k, texts) if near is None else near) < self.bars.verify_cue:
             return False
         for x in sorted(texts):
             verdict = self.verifier.asks(x, k.says[0])
@@ -196,25 +201,9 @@ class Comprehension:
 
     def _asks_hidden(self, k: Knowledge, texts: set[str]) -> bool:
         """Whether a clause (or its whole question) asks for a hidden constraint: the intent encoder
-        places it among the constraint's asks (and the verifier, reading it beside what the
-        constraint says, does not say no when `verified_low` asks it to), or the encoder places it
-        near them and the verifier says yes clearly. The verifier runs only when its verdict can
-        change the answer; without it, or if it fails, the encoder decides alone."""
-        near = max(self.knows.similarity(x, list(k.ask_cues)) for x in texts)
-        among = near >= self.bars.hidden_cue
-        if (among and self.bars.verified_low <= 0) or self.verifier is None or not k.says:
-            return among
-        if not among and near < self.bars.verify_cue:
-            return False
-        verdicts = []
-        for x in sorted(texts):
-            verdict = self.verifier.asks(x, k.says[0])
-            if verdict is None:
-                return among
-            if not among and verdict >= self.bars.verified:
-                return True
-            verdicts.append(verdict)
-        return among and max(verdicts) >= self.bars.verified_low
+        places it among the constraint's asks, or near them and the verifier confirms it."""
+        near = self._near(k, texts)
+        return near >= self.bars.hidden_cue or self._verified(k, texts, near)
 
     @staticmethod
     def _literal(clause: str, k: Knowledge) -> bool:

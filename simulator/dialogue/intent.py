@@ -176,9 +176,9 @@ def is_question(sentence: str) -> bool:
         return True
     if _WH_STATEMENT.match(s):  # "When I built my last team, ..." tells, it does not ask
         return bool(_REQUEST.search(s))
-    if s.endswith(".") or s.endswith("!"):
-        return bool(_QUESTION_START.match(s)) or bool(_REQUEST.search(s))
-    return bool(_QUESTION_START.match(s)) or bool(_REQUEST.search(s)) or _inner_question(s)
+    if _QUESTION_START.match(s) or _REQUEST.search(s):
+        return True
+    return not s.endswith((".", "!")) and _inner_question(s)
 
 
 def asks_for_answer(sentence: str) -> bool:
