@@ -41,6 +41,7 @@ SHORT_NAMES = {
     "probes-blind-7": DATA_DIR / "probes" / "blind-7",
     "probes-blind-8": DATA_DIR / "probes" / "blind-8",
     "probes-blind-9": DATA_DIR / "probes" / "blind-9",
+    "probes-blind-10": DATA_DIR / "probes" / "blind-10",
     "probes-long": DATA_DIR / "probes" / "long",
     "probes-reviewed": DATA_DIR / "probes" / "reviewed",
     "probes-reviewed-2": DATA_DIR / "probes" / "reviewed-2",
