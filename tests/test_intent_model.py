@@ -64,11 +64,13 @@ def test_no_blind_probe_line_is_in_the_training_cues() -> None:
     # Found by this test and left in (the sets' figures include them): a generic line of the first
     # blind set that the engineers also wrote as a scoring cue, and four terse follow-ups of the
     # seventh that a helper also wrote as text-speak cues (the filter before merging them missed
-    # a difference of case). No other line of any blind set may join them.
+    # a difference of case), and the same scoring cue in the tenth. No other line of any blind set may join them.
     known = {"probes-blind": {"how am i doing so far?"}, "probes-blind-10": {"how am i doing so far?"},
              "probes-blind-7": {"assumptions ok?", "budget?", "latency concerns?", "stakeholders?"}}
     trained = {norm(q) for q, _ in read_cues()[0]}
-    for name in ("probes-blind", "probes-blind-7", "probes-blind-8", "probes-blind-9", "probes-blind-10"):
+    blind = [name for name in SHORT_NAMES if name.startswith("probes-blind")]
+    assert len(blind) >= 5
+    for name in blind:
         lines = [t.say for p in load_probes(SHORT_NAMES[name], LIB) for t in p.turns]
         assert len(lines) > 150, name
         assert {norm(x) for x in lines} & trained <= known.get(name, set()), name
