@@ -9,7 +9,7 @@ from dialogue_fixtures import library
 
 from simulator.dialogue import voice
 from simulator.dialogue.director import Director, match_option
-from simulator.dialogue.intent import Matcher, asks_for_answer, is_question, vague_terms
+from simulator.dialogue.intent import Matcher, asks_for_answer, clauses, is_question, vague_terms
 from simulator.dialogue.plan import Move, Plan
 from simulator.models.seam import Reply
 from simulator.practice.session import Session
@@ -51,6 +51,25 @@ def test_a_question_asked_mid_sentence_without_its_mark() -> None:
     assert not is_question("they like it and so do we")
     assert not is_question("we will see how it goes, and then can we talk budget.")
     assert not is_question("I'd randomise by team because developers share code")
+
+
+def test_a_conditional_question_asks_in_its_main_clause() -> None:
+    """"If/when ..., would it ...": the question comes after the comma, before "it" or "there"; a
+    statement that opens the same way, or says "is it" without a comma before it, does not ask."""
+    assert is_question("if I pulled a month of session times, would it look like a tidy bell curve")
+    assert is_question("When we launch, will there be a holdout")
+    assert not is_question("When I built it, it was fine")
+    assert not is_question("When I built my last team, I hired two analysts")
+    assert not is_question("the problem is it takes too long")
+
+
+def test_the_other_half_of_an_either_or_question_stays_with_it() -> None:
+    """"..., or is it ...?" asks about the same thing as its first half; a second question on another
+    subject ("..., and is latency a worry?") is still cut off and read on its own."""
+    assert clauses("is the traffic steady, or is it all over the shop?") == ["is the traffic steady, or is it all over the shop?"]
+    assert clauses("do we have a cap or is it 5%") == ["do we have a cap or is it 5%"]
+    assert clauses("how much traffic can we use, and is latency a worry?") == ["how much traffic can we use", "is latency a worry?"]
+    assert clauses("is there a budget, or how long do we have?") == ["is there a budget", "how long do we have?"]
 
 
 @pytest.mark.parametrize("text", [

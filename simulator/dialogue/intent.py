@@ -107,8 +107,12 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENT.split(text) if s and s.strip()]
 
 
+# The other half of an either-or question about the same thing stays with the first ("is the traffic
+# steady, or is it all over the shop?"): scored alone, "is it all over the shop" asks about nothing
+_SAME_QUESTION = r"(?!(?:is|are|was|were|do|does|did|can|could|will|would|should)\s+(?:it|that|this|there|they)\b)"
+_NEXT = r"(?=(?:is|are|do|does|did|how|what|can|could|will|would|should|any|compare|then|we|i)\b)"
 _CLAUSE = re.compile(
-    r"[;:]\s+|,\s*(?:and|but|also|plus|or|then)\s+|\s+(?:and|or)\s+(?=(?:is|are|do|does|did|how|what|can|could|will|would|should|any|compare|then|we|i)\b)",
+    rf"[;:]\s+|,\s*(?:and|but|also|plus|then)\s+|,\s*or\s+{_SAME_QUESTION}|\s+and\s+{_NEXT}|\s+or\s+{_SAME_QUESTION}{_NEXT}",
     re.I,
 )
 
@@ -162,7 +166,10 @@ _WH_STATEMENT = re.compile(r"^\W*(?:when|where|how|what|why|which|who)\s+(?:i|we
 # A question asked mid-sentence without its question mark ("and on the model side does anyone in eng
 # think the calls will make typing laggy"): an auxiliary before its subject, which English statements
 # do only just after "only", "neither", "nor", "so", "as", "than" ("only then can we", "so do we")
-_INNER_QUESTION = re.compile(r"\b(?:have|has|do|does|did|is|are|can|could|would|will)\s+(?:you|u|we|anyone|anybody|any1|they)\b", re.I)
+_INNER_QUESTION = re.compile(r"\b(?:have|has|do|does|did|is|are|can|could|would|will)\s+(?:you|u|we|anyone|anybody|any1|they)\b"
+                             # or, after a comma, before "it"/"there" ("if I pulled a month of sessions, would it
+                             # look like a bell curve"): within a sentence, "is it", "would it" invert only there
+                             r"|,\s*(?:do|does|did|is|are|was|were|can|could|would|will)\s+(?:it|there)\b", re.I)
 _INVERTS = frozenset({"only", "neither", "nor", "so", "as", "than"})
 
 
@@ -175,7 +182,7 @@ def is_question(sentence: str) -> bool:
     if s.endswith("?"):
         return True
     if _WH_STATEMENT.match(s):  # "When I built my last team, ..." tells, it does not ask
-        return bool(_REQUEST.search(s))
+        return bool(_REQUEST.search(s)) or (not s.endswith((".", "!")) and _inner_question(s))
     if _QUESTION_START.match(s) or _REQUEST.search(s):
         return True
     return not s.endswith((".", "!")) and _inner_question(s)
