@@ -63,6 +63,25 @@ def test_a_conditional_question_asks_in_its_main_clause() -> None:
     assert not is_question("the problem is it takes too long")
 
 
+def test_questions_asked_without_a_mark_in_more_shapes() -> None:
+    """A request to be told, a question word or an auxiliary after a comma or a dash, a modal in the
+    main clause after an "if"; the statements that open the same ways still tell."""
+    for q in ("pls let me know how many people the pilot can include",
+              "before I write the plan, how much time do we have",
+              "the budget for model calls, is finance worried about it",
+              "you mentioned 'guardrails' - are those already agreed",
+              "if we gave it to every team would the servers keep up",
+              "wait can we ship it to everyone",
+              "hows the old autocomplete doing with users"):
+        assert is_question(q), q
+    for s in ("You want to know if I blame others for the failure.",
+              "- Independent reviewer: model risk / compliance, can block release",
+              "if the plan does well we ship it",
+              "when it flags someone, how often it's right",
+              "I shipped it, was proud of it."):
+        assert not is_question(s), s
+
+
 def test_the_other_half_of_an_either_or_question_stays_with_it() -> None:
     """"..., or is it ...?" asks about the same thing as its first half; a second question on another
     subject ("..., and is latency a worry?") is still cut off and read on its own."""

@@ -72,7 +72,7 @@ def test_a_broken_verifier_falls_back_to_the_intent_encoder() -> None:
 
 def test_the_verifier_lets_in_an_ask_the_encoder_only_places_near() -> None:
     """With the rescue bar out of reach the question is missed; with the shipped bars it is heard."""
-    question = "is there anything stopping us from flipping this on for half the user base?"  # written for this test
+    question = "could we put a third of all developers into treatment from day one?"  # written for this test
     shipped = Comprehension.trained(Matcher.shared())
     without = Comprehension.trained(Matcher.shared(), replace(Bars(), verified=1.01))
     assert "traffic-cap" in shipped.read(JORDAN, question, "", []).asks
@@ -90,3 +90,16 @@ def test_the_encoders_first_choice_stands_when_the_verifier_confirms_it() -> Non
     without = Comprehension.trained(Matcher.shared(), replace(Bars(), verified_first=False))
     assert "traffic-cap" in shipped.read(JORDAN, question, "", []).asks
     assert "traffic-cap" not in without.read(JORDAN, question, "", []).asks
+
+
+def test_the_verifier_vetoes_the_encoders_way_in_when_it_all_but_rules_it_out() -> None:
+    """Another service's latency lies among engineering's latency asks for the encoder (a near copy of
+    "what's the p95 of suggestions?"); the verifier, reading it beside what the constraint says, gives
+    it almost nothing, so it is not heard as asking for the constraint."""
+    question = "what's the p99 latency of the billing service these days?"  # written for this test
+    shipped = Comprehension.trained(Matcher.shared())
+    without = Comprehension.trained(Matcher.shared(), replace(Bars(), veto=0.0))
+    assert "api-latency" in without.read(JORDAN, question, "", []).asks
+    assert not shipped.read(JORDAN, question, "", []).asks.keys() & HIDDEN.keys()
+    # and an ask the encoder places among the asks is not vetoed
+    assert "api-latency" in shipped.read(JORDAN, "would the editor feel sluggish if every keystroke waits on the model?", "", []).asks

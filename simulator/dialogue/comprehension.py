@@ -36,7 +36,7 @@ class Bars:
     again: float = 0.35         # "what was that again?" against what was already said
     topic: float = 0.55         # a statement on a constraint's subject (for push back)
     unanchored: float = 0.2     # taken off a piece of knowledge none of whose own words the clause uses (0.05 answers 458 of 527 asks on the tuning probes, not 440, but maps 17 more of the 201 labelled dev questions wrongly: 0.667, not 0.751)
-    hidden_cue: float = 0.85    # with the intent encoder: least similarity to a hidden constraint's own asks, of the clause or its whole question (intent encoder v6 on the tuning probes dev and reviewed-1..4: 0.81 leaks 2 of 471, 0.82 and 0.83 one ("how long does QA take before something ships?"); 0.84, the first with none: 100 of 113 disclosed; 0.85, one step clear of a leak as before: 99 of 113, 481 of 527 asks about anything known answered; 0.86: 93)
+    hidden_cue: float = 0.87    # with the intent encoder: least similarity to a hidden constraint's own asks, of the clause or its whole question (intent encoder v7 and verifier v2, on the tuning probes dev and reviewed-1..4 and the dev questions: 0.85 lets "what's the p95 response time of the login service?" through; 0.86, the first with no leak: 109 of 113 disclosed, 489 of 527 answered; 0.87, one step clear as before: 108 and 488. v6 with verifier v1 was leak-free from 0.84, shipped at 0.85: 106 of 113)
     # With the ask verifier (`simulator.models.verifier`), a second way to a hidden constraint: the intent encoder places the
     # clause near its asks (`verify_cue`, below `hidden_cue`) and the verifier, reading it beside what the constraint says,
     # gives P(asks for it) >= `verified`. Tuning probes (dev, reviewed-1..4): 103 of 113 given when asked (99 without),
@@ -46,6 +46,7 @@ class Bars:
     # way in (a least P of 0.1: 100 of 113 given, no leak fewer).
     verified: float = 0.9
     verify_cue: float = 0.8
+    veto: float = 0.01  # the encoder's own way in stands only when the verifier does not all but rule it out (P below this): two readers must not flatly disagree. With v7 and verifier v2 at hidden_cue 0.85 it stops "what's the p95 response time of the login service?" (dev questions: 0 leaks, not 1); at 0.87 on the tuning probes 108 of 113 either way, 488 of 527 answered (489 without), hidden-tuning 71 of 75 (72); leak-free down to hidden_cue 0.81 (without it, 0.86)
     verified_first: bool = True  # the encoder's first choice stands when it is a hidden constraint the verifier confirms (tuning probes: 104 of 113 given, not 103; 491 of 527 answered, not 489; no leak; dev questions the same)
     anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses
     lead: float = 0.2           # with the intent encoder: its first choice by this much stands whatever words the clause shares with another fact (tuning probes: 465 of 527 answered, not 460; dev questions: 0.756 mapped right, not 0.751; 0.1 answers 473 but maps 0.731)
@@ -183,27 +184,42 @@ class Comprehension:
         """How close the intent encoder places the clause (or its whole question) to a piece's asks."""
         return max(self.knows.similarity(x, list(k.ask_cues)) for x in texts)
 
-    def _verified(self, k: Knowledge, texts: set[str], near: float | None = None) -> bool:
-        """The encoder places the clause (or its question) near the constraint's asks and the verifier,
-        reading it beside what the constraint says, reads it as asking for it. The verifier runs only
-        when the encoder places it near; without the verifier, or if it fails, no."""
+    def _verdicts(self, k: Knowledge, texts: set[str]) -> list[float] | None:
+        """The verifier's P that each way of putting the question asks for the constraint, read beside
+        what it says; None without the verifier, or if it fails."""
         if self.verifier is None or not k.says:
-            return False
-        if (self._near(k, texts) if near is None else near) < self.bars.verify_cue:
-            return False
+            return None
+        out = []
         for x in sorted(texts):
             verdict = self.verifier.asks(x, k.says[0])
             if verdict is None:
-                return False
-            if verdict >= self.bars.verified:
-                return True
-        return False
+                return None
+            out.append(verdict)
+        return out
+
+    def _verified(self, k: Knowledge, texts: set[str], near: float | None = None) -> bool:
+        """The encoder places the clause (or its question) near the constraint's asks and the verifier
+        reads it as asking for it. The verifier runs only when the encoder places it near; without the
+        verifier, or if it fails, no."""
+        if self.verifier is None or (self._near(k, texts) if near is None else near) < self.bars.verify_cue:
+            return False
+        verdicts = self._verdicts(k, texts)
+        return verdicts is not None and max(verdicts) >= self.bars.verified
 
     def _asks_hidden(self, k: Knowledge, texts: set[str]) -> bool:
         """Whether a clause (or its whole question) asks for a hidden constraint: the intent encoder
-        places it among the constraint's asks, or near them and the verifier confirms it."""
+        places it among the constraint's asks and the verifier does not all but rule it out, or the
+        encoder places it near them and the verifier confirms it."""
         near = self._near(k, texts)
-        return near >= self.bars.hidden_cue or self._verified(k, texts, near)
+        if near >= self.bars.hidden_cue:
+            return not self._vetoed(k, texts)
+        return self._verified(k, texts, near)
+
+    def _vetoed(self, k: Knowledge, texts: set[str]) -> bool:
+        """Every way of putting the question gets a verifier P below `Bars.veto`. Without the verifier,
+        or if it fails, nothing is vetoed."""
+        verdicts = self._verdicts(k, texts) if self.bars.veto > 0 else None
+        return verdicts is not None and max(verdicts) < self.bars.veto
 
     @staticmethod
     def _literal(clause: str, k: Knowledge) -> bool:

@@ -27,8 +27,8 @@ STOP = frozenset(
 )
 
 _QUESTION_START = re.compile(
-    r"^(?:(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question|sorry|hey|um+|uh+|oh|ah|hmm+|be honest|(?:tell me )?honestly|seriously)[\s,]*){0,2}"
-    r"(what|what's|whats|wat|wats|how|how's|why|when|where|which|who|is|are|r(?= (?:the|we|they|you|u|there|any)\b)|was|were|do|does|did|can|could|would|will|"
+    r"^(?:(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question|sorry|hey|um+|uh+|oh|ah|hmm+|be honest|(?:tell me )?honestly|seriously|wait)[\s,]*){0,2}"
+    r"(what|what's|whats|wat|wats|how|how's|hows|why|when|where|where's|wheres|which|who|is|are|r(?= (?:the|we|they|you|u|there|any)\b)|was|were|do|does|did|can|could|would|will|"
     r"should|have|has|any|anything|tell me|walk me|help me understand|i'd like to know|i want to understand|"
     r"i.m curious|i am curious|i wonder|i was wondering|i.m wondering|i am wondering|may i ask|let me ask|just to check|quick check)\b",
     re.I,
@@ -38,7 +38,8 @@ _REQUEST = re.compile(r"\b(tell me|could you (?:share|explain|clarify)|can you (
                       r"i(?: would|'d) be grateful if|i(?: would|'d) appreciate|i(?: would|'d) like to (?:ask|check|confirm)|"
                       r"i'd like to (?:know|understand)|(?:grateful|keen|glad|curious) to (?:know|learn|hear|understand)|"
                       r"i should like to know|(?:i'd|i would) love to (?:know|hear)|do you know|are there any|is there any|is there a|"
-                      r"(?:not sure|unsure|keep wondering|curious) (?:how (?:much|many|big|far|noisy|slow|fast|\w+ (?:feels?|thinks?))|what|whether|if)|"
+                      r"(?:not sure|unsure|keep wondering|curious) (?:how (?:much|many|big|far|noisy|slow|fast|spread|variable|\w+ (?:feels?|thinks?))|what|whether|if)|"
+                      r"let me know (?:what|how|whether|if|which)|advise (?:what|how|whether|if)|(?:i'd|i would) want to know (?:what|how|whether|if|which)|inclined to ask|i need one (?:number|figure)|"
                       r"i need (?:to (?:know|understand)|a sense of)|i (?:actually |really )?need from you|"
                       r"(?:if|whether) you (?:could|can|would) (?:clarify|share|explain|tell|confirm|let me know|say|indicate)|"
                       r"(?:i'd|i would) (?:really )?like to know|(?:have|need) to (?:nail|pin) down|"
@@ -169,7 +170,15 @@ _WH_STATEMENT = re.compile(r"^\W*(?:when|where|how|what|why|which|who)\s+(?:i|we
 _INNER_QUESTION = re.compile(r"\b(?:have|has|do|does|did|is|are|can|could|would|will)\s+(?:you|u|we|anyone|anybody|any1|they)\b"
                              # or, after a comma, before "it"/"there" ("if I pulled a month of sessions, would it
                              # look like a bell curve"): within a sentence, "is it", "would it" invert only there
-                             r"|,\s*(?:do|does|did|is|are|was|were|can|could|would|will)\s+(?:it|there)\b", re.I)
+                             r"|,\s*(?:do|does|did|is|are|was|were|can|could|would|will)\s+(?:it|there)\b"
+                             # or any subject but a bare verb or adverb after a comma or a dash ("the response time of
+                             # the suggestion api, is eng nervous about it"; "'start small' - is small a choice")
+                             r"|(?:,|\s[-\u2013])\s*(?:is|are|was|were|does|did)\s+(?!(?:be|not|also|just|still|probably|really|only|always|never|likely|going)\b)[a-z]\w*"
+                             # or a question word after a comma ("on the data side, how variable are session lengths")
+                             r"|,\s*(?:what's|whats|how (?:much|many|variable|big|long|noisy|fast|slow)|what (?:is|are|does|do))\b"
+                             # or in the main clause after an "if" ("if I asked for 40% of users would the tooling even
+                             # let me"): a modal before its subject, some words after the "if"
+                             r"|^\W*if\s+(?:\S+\s+){2,}(?:would|will|does|do|can|could)\s+(?:the|it|that|there|this|they|eng\w*|anyone|anybody)\b", re.I)
 _INVERTS = frozenset({"only", "neither", "nor", "so", "as", "than"})
 
 
