@@ -39,11 +39,11 @@ class Bars:
     hidden_cue: float = 0.87    # with the intent encoder: least similarity to a hidden constraint's own asks, of the clause or its whole question (intent encoder v7 and verifier v2, on the tuning probes dev and reviewed-1..4 and the dev questions: 0.85 lets "what's the p95 response time of the login service?" through; 0.86, the first with no leak: 109 of 113 disclosed, 489 of 527 answered; 0.87, one step clear as before: 108 and 488. v6 with verifier v1 was leak-free from 0.84, shipped at 0.85: 106 of 113)
     # With the ask verifier (`simulator.models.verifier`), a second way to a hidden constraint: the intent encoder places the
     # clause near its asks (`verify_cue`, below `hidden_cue`) and the verifier, reading it beside what the constraint says,
-    # gives P(asks for it) >= `verified`. Tuning probes (dev, reviewed-1..4): 103 of 113 given when asked (99 without),
+    # gives P(asks for it) >= `verified`. With verifier v1 and encoder v6, tuning probes (dev, reviewed-1..4): 103 of 113 given when asked (99 without),
     # 489 of 527 answered (483), 0 leaks in 471; dev questions 0.741 mapped right, 0 leaks; hidden-tuning.yaml 70 of 75, 1
     # false trigger (the same). At 0.75 it leaks for any P of 0.5-0.9 ("does any1 care abt latency tbh"), none at 0.95; at
-    # 0.8 none for P 0.5 to 0.9: 0.8 and 0.9, a step clear of each. Not kept: the verifier as a veto on the encoder's own
-    # way in (a least P of 0.1: 100 of 113 given, no leak fewer).
+    # 0.8 none for P 0.5 to 0.9: 0.8 and 0.9, a step clear of each. A veto on the encoder's own way in at a least P
+    # of 0.1 cost v1 asks (100 of 113 given) for no leak fewer; `veto` is the one kept, at 0.01 with v2.
     verified: float = 0.9
     verify_cue: float = 0.8
     veto: float = 0.01  # the encoder's own way in stands only when the verifier does not all but rule it out (P below this): two readers must not flatly disagree. With v7 and verifier v2 at hidden_cue 0.85 it stops "what's the p95 response time of the login service?" (dev questions: 0 leaks, not 1); at 0.87 on the tuning probes 108 of 113 either way, 488 of 527 answered (489 without), hidden-tuning 71 of 75 (72); leak-free down to hidden_cue 0.81 (without it, 0.86)
