@@ -98,7 +98,8 @@ def hidden_tuning() -> dict[str, int]:
     return {"asking": asking, "found": found, "false_triggers": false}
 
 
-TUNING_PROBES = ("dev", "reviewed", "reviewed-2", "reviewed-3", "reviewed-4")  # never `blind`
+CARD_PROBES = "blind-11"  # the blind set an encoder's card reports (a look each time it is written)
+TUNING_PROBES = ("dev", "reviewed", "reviewed-2", "reviewed-3", "reviewed-4", "reviewed-5")  # never a `blind` set
 REACTS = {"dismissal": "contests", "false_premise": "contests", "vague_metric": "vague"}
 
 
@@ -164,10 +165,10 @@ def write_card() -> None:
 
     card_path = INTENT_PATH.parent / "card.json"
     card = json.loads(card_path.read_text(encoding="utf-8"))
-    m = run_probes(Path(__file__).parent / "data" / "probes" / "blind")["metrics"]
+    m = run_probes(Path(__file__).parent / "data" / "probes" / CARD_PROBES)["metrics"]
     keys = ("leaks", "leak_opportunities", "disclosed_when_asked", "asked", "answered", "asked_known", "false_denials",
             "guidance_followed", "guidance_lines", "repeated_lines", "invented_facts", "do_not_violations", "replies")
-    card["figures"] = {"hidden_tuning": hidden_tuning(), "blind_probes": {k: m[k] for k in keys}}
+    card["figures"] = {"hidden_tuning": hidden_tuning(), "blind_probes": {"set": CARD_PROBES, **{k: m[k] for k in keys}}}
     card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(card["figures"], indent=2))
 

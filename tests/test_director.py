@@ -89,6 +89,8 @@ def test_the_other_half_of_an_either_or_question_stays_with_it() -> None:
     assert clauses("do we have a cap or is it 5%") == ["do we have a cap or is it 5%"]
     assert clauses("how much traffic can we use, and is latency a worry?") == ["how much traffic can we use", "is latency a worry?"]
     assert clauses("is there a budget, or how long do we have?") == ["is there a budget", "how long do we have?"]
+    # the second alternative with its verb left out is no question of its own
+    assert clauses("is it mostly research, or shipping features too?") == ["is it mostly research, or shipping features too?"]
 
 
 @pytest.mark.parametrize("text", [
@@ -137,6 +139,7 @@ def test_a_request_for_the_answer_is_told_from_a_question_about_the_work(text: s
     ("ok, say, usage goes up = win", ["usage"]),
     ("Let's just say 'productivity goes up'.", ["productivity"]),
     ("We'll just keep an eye on performance in general.", ["performance"]),
+    ("so more clicks = success, right?", ["success"]),  # put as a question to confirm: proposed, not asked
     ("If p95 latency goes up by more than 50 ms we stop.", []),
     ("Performance matters to engineering, I know.", []),
 ])

@@ -130,7 +130,7 @@ def test_shipped_jordan_lee_probes_all_hold(tmp_path: Path, capsys: pytest.Captu
 
 
 @pytest.mark.parametrize(("folder", "flag", "listed"), [
-    ("dev", None, True), ("blind", None, False), ("blind-7", None, False), ("blind-8", None, False), ("blind-9", None, False), ("blind-10", None, False), ("blind", True, True), ("dev", False, False),
+    ("dev", None, True), ("reviewed-5", None, True), ("blind-7", None, False), ("blind-8", None, False), ("blind-9", None, False), ("blind-10", None, False), ("blind-7", True, True), ("dev", False, False),
 ])
 def test_a_blind_set_is_measured_not_read(folder: str, flag: bool | None, listed: bool, capsys: pytest.CaptureFixture[str]) -> None:
     """`eval run` lists each failed probe check, but not for a blind set unless --failures asks."""

@@ -21,8 +21,9 @@ def test_the_model_is_shipped_small_and_carded() -> None:
     assert embedding.INTENT_PATH.stat().st_size < 30_000_000
     for key in ("base_model", "data", "data_sha256", "command", "figures", "sha256"):
         assert CARD[key], key
-    blind = CARD["figures"]["blind_probes"]
-    assert blind["leaks"] == 0 and blind["replies"] > 0
+    blind = CARD["figures"]["blind_probes"]  # measured, never a bar to pass: a blind set is not tuned to
+    assert blind["set"].startswith("blind") and blind["replies"] > 0
+    assert 0 <= blind["leaks"] <= blind["leak_opportunities"] and 0 <= blind["disclosed_when_asked"] <= blind["asked"]
 
 
 def test_the_model_was_trained_on_the_current_cues() -> None:

@@ -76,6 +76,7 @@ def test_a_dismissed_constraint_gets_a_gentle_push_back_every_time() -> None:
     "Two weeks is plenty. We're not extending past that, whatever the data looks like.",
     "ok so we'll just ship it to all users anyway and watch the dashboard",  # the "ok so" says nothing
     "Does anyone really care about a few hundred milliseconds, though?",  # a question that asks nothing
+    "Two weeks. That's it. We're not extending.",  # no sentence alone: the statements read together
 ])
 def test_waving_a_concern_away_in_any_words_gets_a_push_back(line: str) -> None:
     assert "pushback" in [a for a, _ in _acts(_jordan().respond(line))]
@@ -95,6 +96,12 @@ def test_a_vague_metric_without_a_vague_word_gets_a_clarifying_question() -> Non
     [reply] = _jordan().respond("Let's measure how much devs use the AI thing.")
     assert ("clarify", None) in _acts([reply])
     assert "'how much devs use the AI thing'" in reply.text
+
+
+def test_a_vague_metric_put_as_a_question_to_confirm_gets_a_clarifying_question() -> None:
+    """"..., right?" proposes the metric; a question that only asks what success means does not."""
+    assert ("clarify", None) in _acts(_jordan().respond("so more clicks = success, right?"))
+    assert ("clarify", None) not in _acts(_jordan().respond("What does success look like for leadership?"))
 
 
 def test_a_false_premise_about_her_world_is_set_straight() -> None:
@@ -151,6 +158,16 @@ def test_hint_and_time_are_notes_and_repeat_says_her_last_line() -> None:
     assert clock.speaker == COACH and "left" in clock.text
     [again] = s.respond("/repeat")
     assert again.text == last and again.speaker == "jordan-lee"
+
+
+def test_two_questions_about_the_round_in_one_sentence_are_both_answered() -> None:
+    """"this section" names what it asks about: the clause is read on its own, not as pointing back."""
+    from simulator.dialogue.comprehension import Comprehension
+    from simulator.dialogue.intent import Matcher
+
+    read = Comprehension.trained(Matcher.shared()).read
+    asks = read(LIB.personas["interviewer-ml-deep-dive"], "So how long is this section, and what happens after it?", "", []).asks
+    assert {"format", "next-steps"} <= set(asks), asks
 
 
 def test_an_interviewer_answers_questions_about_the_round_and_the_question_stands() -> None:

@@ -56,6 +56,7 @@ class Bars:
     # intent encoder v6, on the tuning probes dev and reviewed-1..4 and dev answers: 38 of 39 dismissals, 33 of 38 false
     # premises, 40 of 41 vague metrics; reactions to 11 of 412 questions, 0 of 118 proposals, small talk and off-topic
     # lines, 7 of 47 turns of dev answers rated meets or exceeds; at 0.8 and 0.03: 36 dismissals, reactions to 19 questions)
+    together: bool = True       # statements none of which reads as a kind of act are read together
     rhetorical: float = 0.7     # a question that asks nothing she knows is read as waving a concern away with this bar...
     rhetorical_margin: float = 0.08  # ...and this margin (the examples are statements: a question scores lower on all of them)
 
@@ -289,6 +290,14 @@ class Comprehension:
         r.proposals = [s for s in statements if intent.is_proposal(s)]
         scored = {s: self.act_scores(p, s) for s in statements}  # empty without examples or an embedding
         acts = {s: self._kind(sc) for s, sc in scored.items()}
+        if self.bars.together and len(statements) > 1 and not any(acts.values()):
+            # "Two weeks. Not running it a day longer.": no sentence alone reads as a kind of act,
+            # the statements together may
+            joined = " ".join(statements)
+            scored[joined] = self.act_scores(p, joined)
+            acts[joined] = self._kind(scored[joined])
+            if acts[joined] in ("dismissal", "premise"):
+                statements = [*statements, joined]
         for s, said in zip(sents, typed):  # a vague phrase is quoted back as the candidate typed it
             terms = intent.vague_terms(said)
             if not terms and acts.get(s) == "vague_metric" and not intent.is_defined(said):
@@ -401,6 +410,14 @@ class Comprehension:
 _POINTING = frozenset({"it", "that", "this", "those", "them", "again", "bit", "part"})
 
 
+def _points(clause: str) -> bool:
+    """A word that points elsewhere: "it", "that", "again"..., but not "this" or "these" before a noun
+    of their own ("how long is this section": it names what it asks about)."""
+    ws = intent.words(clause)
+    return any(w in _POINTING and not (w in ("this", "these") and i + 1 < len(ws) and ws[i + 1] not in intent.STOP)
+               for i, w in enumerate(ws))
+
+
 def _asking(sentence: str, sents: list[str], text: str) -> list[str]:
     """The clauses of a question to score. A preamble that asks nothing is left out ("for the power
     calculation I need to know: how much ...?"); a short clause that points elsewhere ("define it
@@ -411,8 +428,7 @@ def _asking(sentence: str, sents: list[str], text: str) -> list[str]:
         parts = asking
     out = []
     for clause in parts:
-        if (set(intent.words(clause)) & _POINTING and len(intent.content_words(clause)) < 3
-                and len(intent.words(text)) <= 30):
+        if (_points(clause) and len(intent.content_words(clause)) < 3 and len(intent.words(text)) <= 30):
             clause = " ".join(x for x in sents if x is sentence or not intent.is_question(x))
         out.append(clause)
     return out

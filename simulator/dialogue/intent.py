@@ -113,7 +113,7 @@ def sentences(text: str) -> list[str]:
 _SAME_QUESTION = r"(?!(?:is|are|was|were|do|does|did|can|could|will|would|should)\s+(?:it|that|this|there|they)\b)"
 _NEXT = r"(?=(?:is|are|do|does|did|how|what|can|could|will|would|should|any|compare|then|we|i)\b)"
 _CLAUSE = re.compile(
-    rf"[;:]\s+|,\s*(?:and|but|also|plus|then)\s+|,\s*or\s+{_SAME_QUESTION}|\s+and\s+{_NEXT}|\s+or\s+{_SAME_QUESTION}{_NEXT}",
+    rf"[;:]\s+|,\s*(?:and|but|also|plus|then)\s+|,\s*or\s+{_SAME_QUESTION}{_NEXT}|\s+and\s+{_NEXT}|\s+or\s+{_SAME_QUESTION}{_NEXT}",
     re.I,
 )
 
@@ -225,6 +225,7 @@ def is_defined(sentence: str) -> bool:
 def vague_terms(sentence: str) -> list[str]:
     """Abstract outcome words used as a metric without an operational definition."""
     tentative = bool(re.search(r"\b(we could|could we|maybe|how about|what about|is that okay|if that's okay)\b", sentence, re.I))
+    tentative = tentative or checks_premise(sentence)  # "more usage = success, right?" proposes it
     if (sentence.strip().endswith("?") and not tentative) or not _METRIC_INTENT.search(sentence) or is_defined(sentence):
         return []
     ws = set(words(sentence))
