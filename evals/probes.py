@@ -199,7 +199,9 @@ def observe(candidate: str, turns: Sequence[Any], persona: Persona, room: Sequen
 
 
 def play_probe(probe: Probe, lib: Library, seed: int) -> list[Observed]:
-    """Plays the probe's lines through a session (in-memory store, virtual clock)."""
+    """Plays the probe's lines through a session (in-memory store, virtual clock), until the round
+    ends: a line after "That's time." is never said in the app (the chat closes), so it is not
+    played and not checked; `run_probes` counts such lines."""
     from simulator.models.ledger import Ledger
     from simulator.practice.session import Session
     from simulator.storage import open_store
@@ -212,8 +214,7 @@ def play_probe(probe: Probe, lib: Library, seed: int) -> list[Observed]:
     out = [observe("", s.opening(), persona, room)]
     for line in probe.turns:
         if s.finished:
-            out.append(Observed(candidate=line.say, reply=""))
-            continue
+            break
         out.append(observe(line.say, s.respond(line.say), persona, room))
     return out
 
@@ -322,7 +323,8 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
                 hidden = {c.id for c in persona.constraints}
                 ev = persona_eval.setdefault(probe.persona, {"false_denials": 0, "guidance_followed": 0, "guidance_lines": 0,
                                                              "repeated_lines": 0, "invented_facts": 0, "answered": 0,
-                                                             "asked_known": 0})
+                                                             "asked_known": 0, "after_end": 0})
+                ev["after_end"] += len(probe.turns) + 1 - len(observed)
                 lines_ = [None, *probe.turns]
                 again = repeated_sentences(lines_, observed)
                 ev["repeated_lines"] += len(again)
@@ -373,7 +375,8 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
             "expectations_rate": met / checks if checks else 1.0,
             "by_persona": {pid: {**s.to_dict(), **persona_eval.get(pid, {})} for pid, s in zip(per_persona, scores)},
             **{k: sum(e[k] for e in persona_eval.values()) for k in ("false_denials", "guidance_followed", "guidance_lines",
-                                                                      "repeated_lines", "invented_facts", "answered", "asked_known")},
+                                                                      "repeated_lines", "invented_facts", "answered", "asked_known",
+                                                                      "after_end")},
             "probes": per_probe,
         },
         "runs": runs,
@@ -410,6 +413,8 @@ def print_summary(results: dict[str, Any], console: Any, *, failures: bool = Tru
     table.add_row("false denials", str(m.get("false_denials", 0)))
     table.add_row("repeated lines", str(m.get("repeated_lines", 0)))
     table.add_row("invented facts", str(m.get("invented_facts", 0)))
+    if m.get("after_end"):
+        table.add_row("lines after the round ended (not played)", str(m["after_end"]))
     if m.get("guidance_lines"):
         table.add_row("seed guidance followed", f"{m['guidance_followed'] / m['guidance_lines']:.3f} ({m['guidance_followed']}/{m['guidance_lines']})")
     for pid, v in m["by_persona"].items():

@@ -130,7 +130,7 @@ def test_shipped_jordan_lee_probes_all_hold(tmp_path: Path, capsys: pytest.Captu
 
 
 @pytest.mark.parametrize(("folder", "flag", "listed"), [
-    ("dev", None, True), ("reviewed-5", None, True), ("blind-7", None, False), ("blind-8", None, False), ("blind-9", None, False), ("blind-10", None, False), ("blind-7", True, True), ("dev", False, False),
+    ("dev", None, True), ("reviewed-5", None, True), ("reviewed-6", None, True), ("blind-8", None, False), ("blind-9", None, False), ("blind-10", None, False), ("blind-8", True, True), ("dev", False, False),
 ])
 def test_a_blind_set_is_measured_not_read(folder: str, flag: bool | None, listed: bool, capsys: pytest.CaptureFixture[str]) -> None:
     """`eval run` lists each failed probe check, but not for a blind set unless --failures asks."""
@@ -164,3 +164,24 @@ def test_in_long_sessions_only_a_restated_question_comes_round_twice() -> None:
     questions = {intent.normalise(i.question) for i in lib.items.values() if i.question}
     assert all(intent.normalise(x) in questions for x in again), again
     assert m["repeated_lines"] == len(again)
+
+
+def test_lines_after_the_round_ends_are_counted_not_checked(tmp_path: Path) -> None:
+    """A 5-minute behavioural question ends with "That's time." on the virtual clock; what the probe
+    would have said after that is never said in the app, so it is not played or checked, only counted."""
+    from simulator.content.library import load_library
+
+    story = ("At my last job two analysts disagreed about retiring a churn model, so I had each write down "
+             "the decision criteria, we agreed a holdout comparison, and the retrained model won. ") * 3
+    lines = "".join(f"      - say: {json.dumps(story)}\n" for _ in range(12))
+    lines += "      - say: \"What happens after this interview?\"\n        asks: [next-steps]\n"
+    f = tmp_path / "long.yaml"
+    f.write_text("probes:\n  - id: overrun\n    item: lead-team-conflict\n    persona: interviewer-behavioural\n"
+                 "    turns:\n" + lines)
+    res = P.run_probes(f, lib=load_library())
+    run, m = res["runs"][0], res["metrics"]
+    assert "closing" in run["turns"][-1]["acts"]
+    played = len(run["turns"]) - 1
+    assert 0 < played < 13 and m["after_end"] == 13 - played
+    assert m["asked_known"] == 0  # the question after the end is not a check the persona failed
+    assert not any(t["failures"] for t in run["turns"])

@@ -62,12 +62,10 @@ def test_no_blind_probe_line_is_in_the_training_cues() -> None:
     def norm(text: str) -> str:
         return " ".join(text.lower().split())
 
-    # Found by this test and left in (the sets' figures include them): a generic line of the first
-    # blind set that the engineers also wrote as a scoring cue, and four terse follow-ups of the
-    # seventh that a helper also wrote as text-speak cues (the filter before merging them missed
-    # a difference of case), and the same scoring cue in the tenth. No other line of any blind set may join them.
-    known = {"probes-blind": {"how am i doing so far?"}, "probes-blind-10": {"how am i doing so far?"},
-             "probes-blind-7": {"assumptions ok?", "budget?", "latency concerns?", "stakeholders?"}}
+    # Found by this test and left in (the set's figures include it): a generic line of the tenth
+    # blind set that the engineers also wrote as a scoring cue (the first and seventh sets, which had
+    # such lines too, are retired). No other line of any blind set may join it.
+    known = {"probes-blind-10": {"how am i doing so far?"}}
     trained = {norm(q) for q, _ in read_cues()[0]}
     blind = [name for name in SHORT_NAMES if name.startswith("probes-blind")]
     assert len(blind) >= 5
