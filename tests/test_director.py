@@ -9,7 +9,7 @@ from dialogue_fixtures import library
 
 from simulator.dialogue import voice
 from simulator.dialogue.director import Director, match_option
-from simulator.dialogue.intent import Matcher, asks_for_answer, clauses, is_question, vague_terms
+from simulator.dialogue.intent import Matcher, asks_for_answer, clauses, is_question, listed_questions, vague_terms
 from simulator.dialogue.plan import Move, Plan
 from simulator.models.seam import Reply
 from simulator.practice.session import Session
@@ -91,6 +91,28 @@ def test_the_other_half_of_an_either_or_question_stays_with_it() -> None:
     assert clauses("is there a budget, or how long do we have?") == ["is there a budget", "how long do we have?"]
     # the second alternative with its verb left out is no question of its own
     assert clauses("is it mostly research, or shipping features too?") == ["is it mostly research, or shipping features too?"]
+
+
+def test_a_list_of_questions_is_cut_at_each_question_word() -> None:
+    """"who's building this, what the recommendations do, and what decision...": three asks; a
+    condition before its question ("if we had 5%, how long...") is not a question of its own."""
+    assert listed_questions("who's actually building this, what exactly the recommendations do inside the editor") == [
+        "who's actually building this", "what exactly the recommendations do inside the editor"]
+    assert listed_questions("If we had 5%, how long would we need?") == []
+    assert clauses("Also - what have users said about trust, and how do they feel about today's autocomplete?") == [
+        "Also - what have users said about trust", "how do they feel about today's autocomplete?"]
+    assert is_question("Also - what have users said about trust")
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("I was hoping you might be able to shed some light on whether there is any restriction on enrolment.", True),
+    ("Repeat the ceiling.", True),
+    ("Number, please.", True),
+    ("Give me a minute to think.", False),
+    ("Let's measure acceptance rate and retention.", False),
+])
+def test_requests_without_a_question_mark(text: str, asks: bool) -> None:
+    assert is_question(text) is asks
 
 
 @pytest.mark.parametrize("text", [

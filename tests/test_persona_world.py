@@ -82,6 +82,42 @@ def test_waving_a_concern_away_in_any_words_gets_a_push_back(line: str) -> None:
     assert "pushback" in [a for a, _ in _acts(_jordan().respond(line))]
 
 
+@pytest.mark.parametrize(("text", "fact"), [
+    ("Model-call budget. Number, please.", "budget"),  # "Number, please." asks with the sentence beside it
+    ("Traffic ceiling.", "traffic-cap"),                 # a bare name of something she knows asks for it
+])
+def test_terse_requests_without_a_question_mark_are_answered(text: str, fact: str) -> None:
+    acts = _acts(_jordan().respond(text))
+    assert any(a[1] == fact and a[0] in ("tell", "disclose") for a in acts), acts
+
+
+@pytest.mark.parametrize("text", ["Makes sense.", "Fair enough.", "Two weeks."])
+def test_a_short_reply_that_names_nothing_she_knows_is_not_a_question(text: str) -> None:
+    acts = _acts(_jordan().respond(text))
+    assert not [a for a in acts if a[0] in ("tell", "disclose", "unknown", "specify")], acts
+
+
+def test_asked_for_all_the_constraints_she_names_subjects_and_gives_none() -> None:
+    """"What are all the constraints on this experiment?" asks for everything, not for the one
+    constraint it happens to sound like; "any constraints on the rollout percentage?" names one."""
+    acts = _acts(_jordan().respond("What are all the constraints on this experiment?"))
+    assert ("inventory", None) in acts and not [a for a in acts if a[0] == "disclose"], acts
+    assert ("disclose", "traffic-cap") in _acts(_jordan().respond("Any constraints on the rollout percentage?"))
+
+
+def test_a_concern_waved_away_is_met_with_a_line_for_that_not_for_a_plan() -> None:
+    """"I like it, but..." answers a plan; "latency won't matter much" gets a push back of its own."""
+    waved = LIB.persona("jordan-lee").lines.pushback_waved
+    plan_only = set(LIB.persona("jordan-lee").lines.pushback) - set(waved)
+    assert waved and plan_only
+    for line in ("Latency won't matter much.", "Does anyone really care about a few hundred milliseconds, though?"):
+        s = _jordan()
+        [reply] = s.respond(line)
+        move = next(m for m in reply.meta["plan"]["moves"] if m["act"] == "pushback")
+        assert move.get("waved") is True
+        assert any(w in reply.text for w in waved) and not any(x in reply.text for x in plan_only), reply.text
+
+
 @pytest.mark.parametrize("line", [
     "Latency is a real risk, so p95 added latency stays a guardrail under 200 ms.",
     "Acceptance rate is accepted suggestions over suggestions shown, per active coding session.",
@@ -263,3 +299,17 @@ def test_asked_for_the_answer_she_declines_in_the_words_of_what_she_will_not_giv
     assert ("withhold", "design-answer") in acts, acts
     assert not [a for a in acts if a[0] == "disclose"]
     assert any(k.id == "design-answer" and k.disclosure == "never" for k in p.knowledge())
+
+
+def test_a_list_of_questions_gets_each_world_fact_but_a_hidden_one_only_as_before() -> None:
+    """Each question of a list may ask a world fact; a hidden constraint is heard only from the
+    clause as a whole, as before the list was cut (cut up, a piece let one through unasked)."""
+    acts = _acts(_jordan().respond("ok so who's building this, what the recommendations do, and what decision this feeds into?"))
+    assert {("tell", "team"), ("tell", "decision")} <= set(acts), acts
+    from simulator.dialogue.comprehension import Comprehension
+    from simulator.dialogue.intent import Matcher
+
+    comp = Comprehension.trained(Matcher.shared())
+    jordan = LIB.persona("jordan-lee")
+    k, _, _ = comp.best(jordan, "how much traffic can the experiment get?", "", world_only=True)
+    assert k is None or not k.hidden

@@ -114,7 +114,11 @@ class Lines(Content):
     opening: list[str] = Field(min_length=1)
     closing: list[str] = Field(min_length=1)
     acknowledge: list[str] = Field(default_factory=list)
-    pushback: list[str] = Field(default_factory=list)
+    pushback: list[str] = Field(default_factory=list, description="A plan that does not account for a concern: push back.")
+    pushback_waved: list[str] = Field(
+        default_factory=list,
+        description="A concern waved away or a premise taken as given: push back (falls back to `pushback`).",
+    )
     clarify: list[str] = Field(default_factory=list)
     deflect: list[str] = Field(
         default_factory=list, description="When asked to supply the answer the candidate must find."

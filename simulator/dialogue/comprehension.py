@@ -15,6 +15,7 @@ comes from the persona's YAML, the sentence kinds from `intent`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from simulator.content.persona import REACTIONS, Knowledge, Persona
@@ -57,6 +58,7 @@ class Bars:
     # premises, 40 of 41 vague metrics; reactions to 11 of 412 questions, 0 of 118 proposals, small talk and off-topic
     # lines, 7 of 47 turns of dev answers rated meets or exceeds; at 0.8 and 0.03: 36 dismissals, reactions to 19 questions)
     together: bool = True       # statements none of which reads as a kind of act are read together
+    bare_names: bool = True     # to a partner with hidden constraints, "Traffic ceiling." asks for what it names
     rhetorical: float = 0.7     # a question that asks nothing she knows is read as waving a concern away with this bar...
     rhetorical_margin: float = 0.08  # ...and this margin (the examples are statements: a question scores lower on all of them)
 
@@ -139,11 +141,11 @@ class Comprehension:
         return self.knows.similarity(clause, list(k.ask_cues)) + 0.5 * self.matcher.similarity(clause, list(k.says))
 
     def best(self, p: Persona, clause: str, context: str, *, request: bool = False,
-             sentence: str | None = None) -> tuple[Knowledge | None, float, float]:
+             sentence: str | None = None, world_only: bool = False) -> tuple[Knowledge | None, float, float]:
         """The piece of knowledge a clause asks about (None below the bar), its score, and the bar.
         `sentence`: the whole question the clause is part of, which the intent encoder may place
         among a hidden constraint's asks when its halves alone fall short ("can we put everyone
-        in, or is there some ceiling on exposure?")."""
+        in, or is there some ceiling on exposure?"). `world_only`: the world facts alone."""
         anchors = self.anchors(p, context)
         words = intent.content_words(clause)
 
@@ -154,7 +156,7 @@ class Comprehension:
                 return score + self.bars.anchored_world  # "can I assume...": a word only this world fact uses
             return score
 
-        raws = [(self.about(clause, k), k) for k in p.knowledge()]
+        raws = [(self.about(clause, k), k) for k in p.knowledge() if not (world_only and k.hidden)]
         if not raws:
             return None, 0.0, self.bars.ask
         score, raw, k = max(((adjusted(k, r), r, k) for r, k in raws), key=lambda x: x[0])
@@ -247,6 +249,12 @@ class Comprehension:
         sents = [speller.correct(s) for s in typed]
         text = " ".join(sents)
         r.questions = [s for s in sents if intent.is_question(s)]
+        for s in sents:  # "Traffic ceiling." "Eng's perf worries.": to a partner the candidate questions
+            # (one with hidden constraints), a bare name of something she knows asks for it
+            if self.bars.bare_names and p.constraints and s not in r.questions and intent.is_bare_name(s) and not intent.is_small_talk(s):
+                k, score, _ = self.best(p, s, context, sentence=s)
+                if k is not None:
+                    r.questions.append(s)
         r.asks_for_answer = any(intent.asks_for_answer(s) for s in sents)
         waves: dict[str, bool] = {}  # per question that asks nothing she knows: does it wave a concern away?
         for s in r.questions:
@@ -257,6 +265,15 @@ class Comprehension:
                     continue
                 k, score, bar = self.best(p, clause, context, request=request, sentence=s)
                 everything = intent.asks_everything(clause) or intent.asks_everything(s)
+                for piece in [] if everything else intent.listed_questions(clause):
+                    # "who's building this, what the recommendations do...": each listed question may
+                    # ask a world fact (a hidden constraint only as the clause whole, as before: cut
+                    # up, its pieces let one through unasked on a blind set)
+                    kp, sp, _ = self.best(p, piece, context, request=request, sentence=s, world_only=True)
+                    if kp is not None and sp > r.asks.get(kp.id, 0.0):
+                        r.asks[kp.id] = round(sp, 3)
+                if k is not None and everything and k.hidden and not _names_subject(clause, context):
+                    k = None  # "what are all the constraints on this experiment?" names none of them
                 if k is not None and (k.hidden or not everything):
                     # "any constraints on the rollout percentage?" asks about one thing; "anything
                     # else I should know?" asks for everything, not for one world fact
@@ -407,6 +424,19 @@ class Comprehension:
         return k, score
 
 
+_ALL_OF_IT = intent.content_words("all every everything anything else constraint constraints limit limits limitation "
+                                  "limitations restriction restrictions gotcha gotchas caveat caveats missing aware "
+                                  "experiment test pilot project study")
+
+
+def _names_subject(clause: str, context: str) -> bool:
+    """A request for everything that names a subject beyond the session's own ("any constraints on
+    the rollout percentage?"), not "what are all the constraints on this experiment?"."""
+    own = intent.content_words(context)
+    return any(not any(o == w or (min(len(o), len(w)) >= 5 and (o.startswith(w) or w.startswith(o))) for o in own)
+               for w in intent.content_words(clause) - _ALL_OF_IT)
+
+
 _POINTING = frozenset({"it", "that", "this", "those", "them", "again", "bit", "part"})
 
 
@@ -420,15 +450,25 @@ def _points(clause: str) -> bool:
 
 def _asking(sentence: str, sents: list[str], text: str) -> list[str]:
     """The clauses of a question to score. A preamble that asks nothing is left out ("for the power
-    calculation I need to know: how much ...?"); a short clause that points elsewhere ("define it
-    for me?", "say that again? the bit about X") is read with the statements beside it."""
+    calculation I need to know: how much ...?"), not a question listed in it ("who's building this,
+    what the recommendations do, and what decision it feeds?"); a short clause that points elsewhere
+    ("define it for me?", "say that again? the bit about X") or names next to nothing ("Model-call
+    budget. Number, please.") is read with what comes before it: the statements beside it and the
+    clauses before it in its sentence (the first clause of "who's building this, and ...?" alone)."""
     parts = intent.clauses(sentence)
-    asking = [c for c in parts if intent.is_question(c)]
-    if 0 < len(asking) < len(parts) and sentence.strip().endswith("?") and asking[-1] == parts[-1]:
+    asked = sentence.strip().endswith("?")
+    asking = [c for c in parts if intent.is_question(c) or (asked and _WH.match(c))]
+    if 0 < len(asking) < len(parts) and asked and asking[-1] == parts[-1]:
         parts = asking
     out = []
-    for clause in parts:
-        if (_points(clause) and len(intent.content_words(clause)) < 3 and len(intent.words(text)) <= 30):
-            clause = " ".join(x for x in sents if x is sentence or not intent.is_question(x))
+    for n, clause in enumerate(parts):
+        bare = len(intent.content_words(clause))
+        if ((_points(clause) and bare < 3) or (bare < 2 and intent.is_fragment(clause))) and len(intent.words(text)) <= 30:
+            before = [x for x in sents if x is not sentence and not intent.is_question(x)] + parts[:n]
+            if before:
+                clause = " ".join([*before, clause])
         out.append(clause)
     return out
+
+
+_WH = re.compile(r"^\W*(?:who|who's|what|what's|how|which|when|where|why)\b", re.I)

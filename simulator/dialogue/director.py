@@ -323,9 +323,9 @@ class Director:
             if pushed:
                 if pushed not in st["pushed"]:
                     st["pushed"].append(pushed)
-                moves.append({"act": "pushback", "id": pushed})
+                moves.append({"act": "pushback", "id": pushed, **({"waved": True} if r.dismisses else {})})
             elif r.contests:
-                moves.append({"act": "pushback"})  # waved away or assumed, on no subject she can name
+                moves.append({"act": "pushback", "waved": True})  # waved away or assumed, on no subject she can name
 
         over = self._time_up(elapsed)
         tension = self._due_tension(p, text, closing=over)
@@ -839,7 +839,10 @@ def instructions(plan: Plan, persona: Persona, item: Item) -> str:
     out: list[str] = []
     for m in plan.moves:
         act = m.act
-        if act in FIXED_INSTRUCTIONS:
+        if act == "pushback" and m.waved:
+            out.append("Push back gently: they waved away an engineering concern or took something as given. "
+                       "Do not state any fact they have not asked about.")
+        elif act in FIXED_INSTRUCTIONS:
             out.append(FIXED_INSTRUCTIONS[act])
         elif act == "disclose":
             out.append(f"The candidate asked about this; answer honestly with this fact: {facts[m.id or ''].fact}")

@@ -27,7 +27,7 @@ STOP = frozenset(
 )
 
 _QUESTION_START = re.compile(
-    r"^(?:(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question|sorry|hey|um+|uh+|oh|ah|hmm+|be honest|(?:tell me )?honestly|seriously|wait)[\s,]*){0,2}"
+    r"^(?:(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question|sorry|hey|um+|uh+|oh|ah|hmm+|be honest|(?:tell me )?honestly|seriously|wait)[\s,\-\u2013\u2014]*){0,2}"
     r"(what|what's|whats|wat|wats|how|how's|hows|why|when|where|where's|wheres|which|who|is|are|r(?= (?:the|we|they|you|u|there|any)\b)|was|were|do|does|did|can|could|would|will|"
     r"should|have|has|any|anything|tell me|walk me|help me understand|i'd like to know|i want to understand|"
     r"i.m curious|i am curious|i wonder|i was wondering|i.m wondering|i am wondering|may i ask|let me ask|just to check|quick check)\b",
@@ -43,7 +43,10 @@ _REQUEST = re.compile(r"\b(tell me|could you (?:share|explain|clarify)|can you (
                       r"i need (?:to (?:know|understand)|a sense of)|i (?:actually |really )?need from you|"
                       r"(?:if|whether) you (?:could|can|would) (?:clarify|share|explain|tell|confirm|let me know|say|indicate)|"
                       r"(?:i'd|i would) (?:really )?like to know|(?:have|need) to (?:nail|pin) down|"
-                      r"(?:you|u) (?:got|have) any (?:sense|idea|numbers?|figures?|data)\b)\b", re.I)
+                      r"(?:you|u) (?:got|have) any (?:sense|idea|numbers?|figures?|data)\b|"
+                      r"shed (?:some |any )?light on|(?:you|u) (?:might|may|would) be able to (?:tell|share|say|explain|confirm|let me know)|"
+                      r"^\W*(?:please )?(?:repeat|remind me of|give me|confirm) (?:the|that|your|what|how|who|which)\b)\b", re.I)
+_PLEASE = re.compile(r"^\W*[\w' -]{2,40},?\s+please\W*$", re.I)  # "Number, please."
 _ASK_FOR_ANSWER = re.compile(
     r"\b(what (?:should|would you suggest|do you suggest|would you recommend|do you recommend)|"
     r"(?:can|could|would) you (?:suggest|recommend|propose|design|give me the|tell me (?:what|which|how) (?:we|i) should)|"
@@ -118,10 +121,20 @@ _CLAUSE = re.compile(
 )
 
 
+_LISTED = re.compile(r",\s*(?=(?:who|who's|what|what's|how|which|when|where|why)\s)", re.I)
+
+
 def clauses(sentence: str) -> list[str]:
     """A sentence cut where a second question starts ("how much traffic..., and is latency...")."""
     parts = [p.strip() for p in _CLAUSE.split(sentence) if p and p.strip()]
     return parts or [sentence]
+
+
+def listed_questions(clause: str) -> list[str]:
+    """The questions of a list cut at each ", what..." once a question has started ("who's building
+    this, what the recommendations do"), or [] ("if we had 5%, how long..." is one question)."""
+    pieces = [x.strip() for x in _LISTED.split(clause) if x.strip()]
+    return pieces if len(pieces) > 1 and is_question(pieces[0]) else []
 
 
 def words(text: str) -> list[str]:
@@ -192,9 +205,30 @@ def is_question(sentence: str) -> bool:
         return True
     if _WH_STATEMENT.match(s):  # "When I built my last team, ..." tells, it does not ask
         return bool(_REQUEST.search(s)) or (not s.endswith((".", "!")) and _inner_question(s))
-    if _QUESTION_START.match(s) or _REQUEST.search(s):
+    if _QUESTION_START.match(s) or _REQUEST.search(s) or _PLEASE.match(s):
         return True
     return not s.endswith((".", "!")) and _inner_question(s)
+
+
+_VERBISH = frozenset("i we you they he she it let's lets is are was were be been am will would should shall can could "
+                     "do does did have has had may might must won't wont don't dont can't cant isn't aren't wasn't "
+                     "need needs want wants think thinks know go goes going".split())
+
+
+def is_bare_name(sentence: str) -> bool:
+    """Two or three words naming something, with no verb or subject and no list ("Traffic ceiling.",
+    "Model-call budget."), not a reply word ("Sure.", "Got it.")."""
+    s = sentence.strip()
+    if not s or s.endswith("?") or any(c in s for c in ",:;") or _SMALL_TALK.match(s):
+        return False
+    ws = [w.split("'")[0] if w.endswith("'s") else w for w in words(s)]
+    return 2 <= len(ws) <= 3 and not _VERBISH & set(words(s)) and len(content_words(s)) >= 2
+
+
+def is_fragment(sentence: str) -> bool:
+    """No question word or verb to ask with: "Number, please.", "and the budget"."""
+    s = sentence.strip()
+    return not _QUESTION_START.match(s) and not _inner_question(s)
 
 
 def asks_for_answer(sentence: str) -> bool:

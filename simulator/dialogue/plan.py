@@ -38,6 +38,7 @@ class Move(BaseModel):
     rules: list[str] | None = None  # deflect: the do-not rules in force
     score: float | None = None      # disclose / tell: how sure the director was it was asked for
     ids: list[str] | None = None    # inventory / recap / note: the pieces of knowledge concerned
+    waved: bool | None = None       # pushback: at a concern waved away or a premise assumed, not at a plan
 
 
 class Plan(BaseModel):

@@ -94,6 +94,7 @@ _FALLBACK = {
     "deflect": ("deflect", "unknown", "acknowledge"),
     "clarify": ("clarify", "follow_up_lead", "acknowledge"),
     "pushback": ("pushback", "acknowledge"),
+    "pushback_waved": ("pushback_waved", "pushback", "acknowledge"),
     "time_warning": ("time_warning",),
     "hint": ("hint_lead", "follow_up_lead"),
     "probe": ("probe_lead", "follow_up_lead"),
@@ -169,6 +170,8 @@ def _moves(plan: Plan, said: str = "") -> str:
         elif act == "clarify":
             line = _line(p, act, plan, key, said)
             parts.append(line.replace("{term}", m.term) if m.term else line.replace("{term}", "that"))
+        elif act == "pushback":
+            parts.append(_line(p, "pushback_waved" if m.waved else act, plan, key, said))
         elif act == "decline":
             continue  # the closing line that follows says it
         else:
