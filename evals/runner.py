@@ -43,7 +43,6 @@ SHORT_NAMES = {
     "probes-blind-11": DATA_DIR / "probes" / "blind-11",
     "probes-blind-12": DATA_DIR / "probes" / "blind-12",
     "probes-blind-13": DATA_DIR / "probes" / "blind-13",
-    "probes-blind-14": DATA_DIR / "probes" / "blind-14",
     "probes-blind-15": DATA_DIR / "probes" / "blind-15",
     "probes-long": DATA_DIR / "probes" / "long",
     "probes-reviewed": DATA_DIR / "probes" / "reviewed",
@@ -52,6 +51,7 @@ SHORT_NAMES = {
     "probes-reviewed-4": DATA_DIR / "probes" / "reviewed-4",
     "probes-reviewed-5": DATA_DIR / "probes" / "reviewed-5",
     "probes-reviewed-6": DATA_DIR / "probes" / "reviewed-6",
+    "probes-reviewed-7": DATA_DIR / "probes" / "reviewed-7",
     "recorded": DATA_DIR / "recorded",
 }
 RESULTS = "results.json"

@@ -109,10 +109,18 @@ def test_a_list_of_questions_is_cut_at_each_question_word() -> None:
     ("Repeat the ceiling.", True),
     ("Number, please.", True),
     ("Give me a minute to think.", False),
+    ("Say that again for me, the part about the history data.", True),
+    ("I'd also want to know whether engineering has raised any risks.", True),
     ("Let's measure acceptance rate and retention.", False),
 ])
 def test_requests_without_a_question_mark(text: str, asks: bool) -> None:
     assert is_question(text) is asks
+
+
+@pytest.mark.parametrize("text", ["Right metric?", "For audit purposes, state which metric you consider the correct primary metric.",
+                                  "Go on, just tell me what target you'd use."])
+def test_more_ways_of_asking_for_the_answer(text: str) -> None:
+    assert asks_for_answer(text)
 
 
 @pytest.mark.parametrize("text", [

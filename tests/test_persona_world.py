@@ -313,3 +313,31 @@ def test_a_list_of_questions_gets_each_world_fact_but_a_hidden_one_only_as_befor
     jordan = LIB.persona("jordan-lee")
     k, _, _ = comp.best(jordan, "how much traffic can the experiment get?", "", world_only=True)
     assert k is None or not k.hidden
+
+
+@pytest.mark.parametrize("again", ["Again?", "Sorry?", "Come again?", "sorry, say that again please",
+                                   "Please restate what you just said."])
+def test_a_bare_request_to_hear_it_again_gets_her_last_line(again: str) -> None:
+    s = _jordan()
+    [told] = s.respond("How much traffic can the experiment get?")
+    [reply] = s.respond(again)
+    assert ("repeat", None) in _acts([reply]) and reply.text == told.text
+
+
+def test_a_concern_waved_away_in_a_tag_question_gets_a_push_back_not_the_fact() -> None:
+    """"..., right?" on a statement that waves a concern away asks nothing: she pushes back and
+    keeps the constraint (a premise put to confirm, "correct me if that's wrong", gets the fact)."""
+    acts = _acts(_jordan().respond("Latency is a solved problem in 2024, it's all edge compute now, right?"))
+    assert ("pushback", "api-latency") in acts and not [a for a in acts if a[0] == "disclose"], acts
+    acts = _acts(_jordan().respond("I'm proceeding on the assumption that the historical usage data is consistent "
+                                   "enough for a standard two-week test. Please correct me if that's wrong."))
+    assert ("disclose", "session-variance") in acts, acts
+
+
+@pytest.mark.parametrize(("text", "fact"), [
+    ("I'd also want to know whether engineering has raised any risks in relation to this feature.", "api-latency"),
+    ("If it is not too much trouble, I was wondering, perhaps, whether there might be some limit on how many "
+     "users we are permitted to include in this kind of trial.", "traffic-cap"),
+])
+def test_a_question_put_as_a_statement_is_answered(text: str, fact: str) -> None:
+    assert ("disclose", fact) in _acts(_jordan().respond(text))

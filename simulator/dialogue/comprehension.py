@@ -76,6 +76,7 @@ class Reading:
     asks_for_answer: bool = False
     dismisses: list[str] = field(default_factory=list)     # constraint ids whose subject a statement waves away
     contests: bool = False                                 # waves something away or takes a premise as given (subject or not)
+    tagged: bool = False                                   # waves it away in a tag question ("..., right?"): push back, not confirm
     corrects: list[str] = field(default_factory=list)      # world facts a premise gets wrong-footed on (told back)
     proposals: list[str] = field(default_factory=list)     # sentences that propose part of a plan
     vague: list[str] = field(default_factory=list)         # vague metric terms used without a definition
@@ -258,6 +259,10 @@ class Comprehension:
         r.asks_for_answer = any(intent.asks_for_answer(s) for s in sents)
         waves: dict[str, bool] = {}  # per question that asks nothing she knows: does it wave a concern away?
         for s in r.questions:
+            stem = intent.tag_stem(s)
+            if stem is not None and (intent.is_dismissal(stem) or self.act(p, stem) == "dismissal"):
+                waves[s] = r.tagged = True  # "latency's a solved problem now, right?" waves it away; it asks nothing
+                continue
             request = intent.asks_for_answer(s)
             for clause in _asking(s, sents, text):
                 if intent.is_small_talk(clause) and len(intent.words(clause)) <= 6:

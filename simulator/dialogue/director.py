@@ -200,7 +200,8 @@ class Director:
         self._turns_seen = len(transcript.turns)
         mode = self.mode()
         if mode == "partner":
-            return self._partner(text, elapsed)
+            last = next((t.text for t in reversed(transcript.turns) if not t.is_candidate and t.channel == "chat"), "")
+            return self._partner(text, elapsed, last)
         if mode == "panel":
             return self._panel(transcript, elapsed)
         if mode == "application":
@@ -291,9 +292,12 @@ class Director:
 
     # --- the informed partner (Jordan Lee) -----------------------------------------------------
 
-    def _partner(self, text: str, elapsed: float) -> list[Plan]:
+    def _partner(self, text: str, elapsed: float, last_said: str = "") -> list[Plan]:
         p = self.lead()
         st = self.state
+        if intent.asks_bare_again(text) and last_said and not self._time_up(elapsed):
+            # "Again?", "Sorry?": her last line once more, as /repeat says it
+            return [self._plan(p, [{"act": "repeat", "text": last_said}])]
         r = self.comprehension.read(p, text, self._context(), self._scenario(p), set(st["disclosed"]) | set(st["told"]))
         moves: list[dict[str, Any]] = [self._tell(p, kid, score) for kid, score in self._fresh(r.asks, text).items()]
 
@@ -309,7 +313,7 @@ class Director:
                 moves.append({"act": "clarify", "term": terms[0]})
 
         premise = next((k for k in p.knowledge() if r.dismisses and k.id == r.dismisses[0]), None)
-        if (premise is not None and intent.checks_premise(text) and not any(m["act"] == "disclose" for m in moves)
+        if (premise is not None and intent.checks_premise(text) and not r.tagged and not any(m["act"] == "disclose" for m in moves)
                 and self.comprehension.about(text, premise) >= self.limits.bars.ask):
             # "since we can put half the users in, that works, right?": asked to confirm a premise
             # about a constraint, she answers honestly with the fact

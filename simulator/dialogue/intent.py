@@ -45,7 +45,10 @@ _REQUEST = re.compile(r"\b(tell me|could you (?:share|explain|clarify)|can you (
                       r"(?:i'd|i would) (?:really )?like to know|(?:have|need) to (?:nail|pin) down|"
                       r"(?:you|u) (?:got|have) any (?:sense|idea|numbers?|figures?|data)\b|"
                       r"shed (?:some |any )?light on|(?:you|u) (?:might|may|would) be able to (?:tell|share|say|explain|confirm|let me know)|"
-                      r"^\W*(?:please )?(?:repeat|remind me of|give me|confirm) (?:the|that|your|what|how|who|which)\b)\b", re.I)
+                      r"^\W*(?:please )?(?:repeat|restate|remind me of|give me|confirm|go over) (?:the|that|your|what|how|who|which|it)\b|"
+                      r"^\W*(?:(?:sorry|ok(?:ay)?|so)[\s,]+)?(?:please )?say (?:that|it) again\b|"
+                      r"\bi(?: would|'d)? (?:\w+ )?(?:want|wanted|like|need) to (?:know|ask|check|understand|confirm) (?:what|how|who|whether|if|which|about)\b|"
+                      r"\b(?:i was|i'm|i am) (?:\w+ )?wondering\b)\b", re.I)
 _PLEASE = re.compile(r"^\W*[\w' -]{2,40},?\s+please\W*$", re.I)  # "Number, please."
 _ASK_FOR_ANSWER = re.compile(
     r"\b(what (?:should|would you suggest|do you suggest|would you recommend|do you recommend)|"
@@ -64,6 +67,8 @@ _ASK_FOR_ANSWER = re.compile(
     r"(?:could|can|would) you (?:just )?(?:list|name|give me|walk me through) (?:the )?(?:usual|common|typical|main|standard|best|right)|"
     r"what are the (?:usual|common|typical|standard|main|right|best) (?:reasons|causes|ways|approaches|metrics|options|answers)|"
     r"what's the answer|which (?:one )?would you (?:pick|choose|use|go with)|"
+    r"which (?:\w+ ){0,2}you (?:consider|think|believe|reckon) (?:is |to be )?(?:the )?(?:correct|right|best)|"
+    r"what (?:\w+ ){0,2}you(?:'d| would) (?:use|pick|choose|go with|target)\b|^\W*(?:the )?right (?:metric|answer|design|approach)s?(?=\W*$)|"
     r"should (?:it|we|i|the \w+) (?:be|use|go with|pick|run|randomi[sz]e)\b[^?]{0,60}\bor\b|"
     r"(?:the )?(?:standard|usual|normal|typical|textbook|best) (?:approach|way|practice|method|solution)|"
     r"how do (?:people|teams|companies|folks) (?:normally |usually |typically )?(?:do|handle|monitor|measure|approach|run|design|solve)|"
@@ -446,6 +451,17 @@ def is_premise(sentence: str) -> bool:
     return bool(_PREMISE.search(sentence))
 
 
+_BARE_AGAIN = re.compile(r"^\W*(?:(?:sorry|ok(?:ay)?|um+|huh)[\s,]+)?(?:sorry|pardon|come again|again|say (?:that|it) again|what was that|"
+                         r"(?:can|could) you (?:please )?(?:repeat|say) (?:that|it)(?: again)?|repeat (?:that|it)|"
+                         r"(?:please )?(?:restate|repeat) what you (?:just )?said(?: [\w' ]{0,40})?|"
+                         r"once more|one more time)(?:,? please)?\W*$", re.I)
+
+
+def asks_bare_again(text: str) -> bool:
+    """"Again?", "Sorry?", "Come again?": the last thing said, once more (nothing named)."""
+    return bool(_BARE_AGAIN.match(text.strip()))
+
+
 def asks_again(sentence: str) -> bool:
     """"Sorry, what was the limit again?": a request to hear something a second time."""
     return bool(_AGAIN.search(sentence))
@@ -482,9 +498,22 @@ def asks_for_code(text: str) -> bool:
     return bool(_CODE_REQUEST.search(text))
 
 
-_TAG = re.compile(r"\b(right|correct|yes|no|isn't it|doesn't it|won't it|ok|okay|agreed|does that work|is that fine)\s*\?\s*$", re.I)
+_TAG = re.compile(r"\b(right|correct|yes|no|yeah|nah|innit|amirite|isn't it|is it not|doesn't it|won't it|ok|okay|agreed|"
+                  r"does that work|is that fine|is that right|am i right)\s*\?\s*$", re.I)
+_CONFIRM = re.compile(r"\b(correct me if|(?:is|was) (?:that|this) (?:right|correct|the correct understanding)|"
+                      r"(?:hope|assume) (?:that )?(?:this|that) is (?:the )?(?:correct|right)|am i (?:right|correct|wrong))\b", re.I)
+
+
+def tag_stem(sentence: str) -> str | None:
+    """The statement a tag question asks to confirm ("latency's solved now, right?" -> "latency's
+    solved now"), or None without a tag."""
+    m = _TAG.search(sentence.strip())
+    if not m:
+        return None
+    stem = sentence.strip()[:m.start()].rstrip(" ,-\u2013\u2014")
+    return stem if len(words(stem)) >= 3 else None
 
 
 def checks_premise(text: str) -> bool:
     """A statement that ends by asking for confirmation ("..., that works, right?")."""
-    return bool(_TAG.search(text.strip()))
+    return bool(_TAG.search(text.strip()) or _CONFIRM.search(text))
