@@ -316,12 +316,18 @@ def test_a_list_of_questions_gets_each_world_fact_but_a_hidden_one_only_as_befor
 
 
 @pytest.mark.parametrize("again", ["Again?", "Sorry?", "Come again?", "sorry, say that again please",
-                                   "Please restate what you just said."])
-def test_a_bare_request_to_hear_it_again_gets_her_last_line(again: str) -> None:
+                                   "Please restate what you just said. I want to get it down right."])
+def test_a_bare_request_to_hear_it_again_gets_what_she_last_told(again: str) -> None:
+    """What her last line told, told again; a line that told nothing, once more word for word."""
     s = _jordan()
-    [told] = s.respond("How much traffic can the experiment get?")
+    s.respond("How much traffic can the experiment get?")
     [reply] = s.respond(again)
-    assert ("repeat", None) in _acts([reply]) and reply.text == told.text
+    [move] = reply.meta["plan"]["moves"]
+    assert (move["act"], move["id"], move.get("again")) == ("disclose", "traffic-cap", True)
+    assert "5%" in reply.text
+    [said] = s.respond("Latency won't matter much.")
+    [reply] = s.respond(again)
+    assert ("repeat", None) in _acts([reply]) and reply.text == said.text
 
 
 def test_a_concern_waved_away_in_a_tag_question_gets_a_push_back_not_the_fact() -> None:
@@ -341,3 +347,16 @@ def test_a_concern_waved_away_in_a_tag_question_gets_a_push_back_not_the_fact() 
 ])
 def test_a_question_put_as_a_statement_is_answered(text: str, fact: str) -> None:
     assert ("disclose", fact) in _acts(_jordan().respond(text))
+
+
+def test_a_question_before_a_recorded_answer_is_answered_not_taken_as_the_answer() -> None:
+    """Application screen, video step: "could you clarify the format...?" gets the step's own words
+    and time again, and the step waits for the answer; the answer then completes it."""
+    s = Session.start("ds2-video-ab-test-risk", store=open_store(":memory:"), clock="virtual", seed=0)
+    s.opening()
+    acts = [a for a, _ in _acts(s.respond("Before I record, could you clarify the format: is it a single take, "
+                                          "and what is the time limit?"))]
+    assert acts == ["ask", "timed"] and not s.finished
+    s.respond("I'd tell the PM the lift is promising but not significant yet, so launching now risks shipping "
+              "noise; I'd extend the test two weeks and stage the rollout behind guardrails.")
+    assert s.finished

@@ -30,7 +30,7 @@ from typing import Any
 
 from simulator.content.persona import Persona
 from simulator.content.rubric import Item
-from simulator.core.transcript import Transcript
+from simulator.core.transcript import Transcript, Turn
 from simulator.dialogue import intent
 from simulator.dialogue.comprehension import Bars, Comprehension
 from simulator.dialogue.intent import Matcher
@@ -200,7 +200,7 @@ class Director:
         self._turns_seen = len(transcript.turns)
         mode = self.mode()
         if mode == "partner":
-            last = next((t.text for t in reversed(transcript.turns) if not t.is_candidate and t.channel == "chat"), "")
+            last = next((t for t in reversed(transcript.turns) if not t.is_candidate and t.channel == "chat"), None)
             return self._partner(text, elapsed, last)
         if mode == "panel":
             return self._panel(transcript, elapsed)
@@ -292,12 +292,17 @@ class Director:
 
     # --- the informed partner (Jordan Lee) -----------------------------------------------------
 
-    def _partner(self, text: str, elapsed: float, last_said: str = "") -> list[Plan]:
+    def _partner(self, text: str, elapsed: float, last: Turn | None = None) -> list[Plan]:
         p = self.lead()
         st = self.state
-        if intent.asks_bare_again(text) and last_said and not self._time_up(elapsed):
-            # "Again?", "Sorry?": her last line once more, as /repeat says it
-            return [self._plan(p, [{"act": "repeat", "text": last_said}])]
+        if last is not None and intent.asks_bare_again(text) and not self._time_up(elapsed):
+            # "Again?", "Sorry?": what she told in her last line, told again ("Like I said, ..."), or
+            # the line itself once more, as /repeat says it
+            said = [m for m in (last.meta.get("plan") or {}).get("moves", [])
+                    if m.get("act") in ("tell", "disclose", "withhold") and m.get("id") in {k.id for k in p.knowledge()}]
+            if said:
+                return [self._plan(p, [self._tell(p, str(m["id"]), 1.0) for m in said])]
+            return [self._plan(p, [{"act": "repeat", "text": last.text}])]
         r = self.comprehension.read(p, text, self._context(), self._scenario(p), set(st["disclosed"]) | set(st["told"]))
         moves: list[dict[str, Any]] = [self._tell(p, kid, score) for kid, score in self._fresh(r.asks, text).items()]
 
@@ -661,6 +666,11 @@ class Director:
                 st["outcome"] = "auto_decline"
                 return [self._close(lead, [{"act": "decline", "item": item.id, "answer": option}])]
             return self._next_item(lead, elapsed)
+        if item.kind in ("video_response", "resume_criteria") and len(intent.words(text)) <= 40:
+            # "Before I record, could you clarify the format?" is a question, not the answer
+            asked = self._asked_before_answering(lead, text)
+            if asked:
+                return [self._plan(lead, asked)]
         if item.kind == "video_response":
             # a recorded answer's own length when it was spoken, else the time saying the text takes
             last = transcript.turns[-1] if transcript.turns and transcript.turns[-1].is_candidate else None
@@ -677,6 +687,17 @@ class Director:
                 answer["criteria"] = criteria
         st.setdefault("answers", {})[item.id] = answer
         return self._next_item(lead, elapsed)
+
+    def _asked_before_answering(self, p: Persona, text: str) -> list[dict[str, Any]]:
+        """A short message that only asks about what the persona knows (how this step works, what
+        comes next): the moves that answer it, the step's own words and time for how it works; []
+        for anything else, which is the answer."""
+        sents = intent.sentences(text) or [text]
+        if not all(intent.is_question(s) for s in sents):
+            return []
+        r = self.comprehension.read(p, text, self._context(), self._scenario(p), set(self.state["told"]))
+        moves = [self._tell(p, kid, score) for kid, score in r.asks.items() if kid != "format"]
+        return (self._ask_item(self.item) + moves) if "format" in r.asks else moves
 
     # --- shared --------------------------------------------------------------------------------
 

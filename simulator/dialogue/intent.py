@@ -458,8 +458,14 @@ _BARE_AGAIN = re.compile(r"^\W*(?:(?:sorry|ok(?:ay)?|um+|huh)[\s,]+)?(?:sorry|pa
 
 
 def asks_bare_again(text: str) -> bool:
-    """"Again?", "Sorry?", "Come again?": the last thing said, once more (nothing named)."""
-    return bool(_BARE_AGAIN.match(text.strip()))
+    """"Again?", "Sorry?", "Come again?": the last thing said, once more (nothing named; what else
+    the message says asks nothing: "Please restate what you just said. I want to get it down.")."""
+    sents = sentences(text) or [text]
+    rest = [s for s in sents if not _BARE_AGAIN.match(s)]
+    return len(rest) < len(sents) and not any(is_question(s) or _NAMES_PART.search(s) for s in rest)
+
+
+_NAMES_PART = re.compile(r"\b(?:about|regarding|the (?:bit|part|thing|point|number|figure))\b", re.I)  # "the bit about X"
 
 
 def asks_again(sentence: str) -> bool:
