@@ -56,6 +56,10 @@ class WorldFact(Content):
     markers: list[str] = Field(
         default_factory=list, description="Phrases whose presence in a reply means it was said (for checks)."
     )
+    step_answers: bool = Field(
+        default=False,
+        description="On an application step, the step's own words and time answer it better than `says`.",
+    )
 
 
 class Snippet(Content):

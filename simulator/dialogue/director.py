@@ -690,14 +690,15 @@ class Director:
 
     def _asked_before_answering(self, p: Persona, text: str) -> list[dict[str, Any]]:
         """A short message that only asks about what the persona knows (how this step works, what
-        comes next): the moves that answer it, the step's own words and time for how it works; []
-        for anything else, which is the answer."""
+        comes next): the moves that answer it, the step's own words and time for what the step
+        answers (`WorldFact.step_answers`); [] for anything else, which is the answer."""
         sents = intent.sentences(text) or [text]
         if not all(intent.is_question(s) for s in sents):
             return []
         r = self.comprehension.read(p, text, self._context(), self._scenario(p), set(self.state["told"]))
-        moves = [self._tell(p, kid, score) for kid, score in r.asks.items() if kid != "format"]
-        return (self._ask_item(self.item) + moves) if "format" in r.asks else moves
+        by_step = {w.id for w in p.world if w.step_answers} & r.asks.keys()
+        moves = [self._tell(p, kid, score) for kid, score in r.asks.items() if kid not in by_step]
+        return (self._ask_item(self.item) + moves) if by_step else moves
 
     # --- shared --------------------------------------------------------------------------------
 
@@ -844,6 +845,7 @@ FIXED_INSTRUCTIONS = {
     "closing": "Close the conversation politely; do not evaluate the candidate.",
     "deflect": "The candidate asked you to supply the design or the metrics. Do not; hand the question back to them.",
     "pushback": "Push back gently: their plan does not account for an engineering concern. Do not state any fact they have not asked about.",
+    "pushback_waved": "Push back gently: they waved away an engineering concern or took something as given. Do not state any fact they have not asked about.",
     "acknowledge": "Acknowledge briefly and let the candidate lead.",
     "unknown": "You do not know the answer to that; say so in character and do not invent facts.",
     "decline": "Thank them; the application cannot go further on this answer.",
@@ -864,11 +866,8 @@ def instructions(plan: Plan, persona: Persona, item: Item) -> str:
     out: list[str] = []
     for m in plan.moves:
         act = m.act
-        if act == "pushback" and m.waved:
-            out.append("Push back gently: they waved away an engineering concern or took something as given. "
-                       "Do not state any fact they have not asked about.")
-        elif act in FIXED_INSTRUCTIONS:
-            out.append(FIXED_INSTRUCTIONS[act])
+        if act in FIXED_INSTRUCTIONS:
+            out.append(FIXED_INSTRUCTIONS["pushback_waved" if act == "pushback" and m.waved else act])
         elif act == "disclose":
             out.append(f"The candidate asked about this; answer honestly with this fact: {facts[m.id or ''].fact}")
         elif act == "tell":

@@ -226,8 +226,8 @@ def is_bare_name(sentence: str) -> bool:
     s = sentence.strip()
     if not s or s.endswith("?") or any(c in s for c in ",:;") or _SMALL_TALK.match(s):
         return False
-    ws = [w.split("'")[0] if w.endswith("'s") else w for w in words(s)]
-    return 2 <= len(ws) <= 3 and not _VERBISH & set(words(s)) and len(content_words(s)) >= 2
+    ws = words(s)
+    return 2 <= len(ws) <= 3 and not _VERBISH & set(ws) and len(content_words(s)) >= 2
 
 
 def is_fragment(sentence: str) -> bool:
