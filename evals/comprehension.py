@@ -99,7 +99,7 @@ def hidden_tuning() -> dict[str, int]:
 
 
 CARD_PROBES = "blind-11"  # the blind set an encoder's card reports (a look each time it is written)
-TUNING_PROBES = ("dev", "reviewed", "reviewed-2", "reviewed-3", "reviewed-4", "reviewed-5", "reviewed-6", "reviewed-7")  # never a `blind` set
+TUNING_PROBES = ("dev", "reviewed", "reviewed-2", "reviewed-3", "reviewed-4", "reviewed-5", "reviewed-6", "reviewed-7", "dev-2")  # never a `blind` set
 REACTS = {"dismissal": "contests", "false_premise": "contests", "vague_metric": "vague"}
 
 
