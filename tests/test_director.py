@@ -9,7 +9,7 @@ from dialogue_fixtures import library
 
 from simulator.dialogue import voice
 from simulator.dialogue.director import Director, match_option
-from simulator.dialogue.intent import Matcher, asks_for_answer, clauses, is_question, listed_questions, vague_terms
+from simulator.dialogue.intent import Matcher, asks_for_answer, clauses, is_question, listed_questions, telegraphic, vague_terms
 from simulator.dialogue.plan import Move, Plan
 from simulator.models.seam import Reply
 from simulator.practice.session import Session
@@ -102,6 +102,16 @@ def test_a_list_of_questions_is_cut_at_each_question_word() -> None:
     assert clauses("Also - what have users said about trust, and how do they feel about today's autocomplete?") == [
         "Also - what have users said about trust", "how do they feel about today's autocomplete?"]
     assert is_question("Also - what have users said about trust")
+
+
+def test_a_message_in_bare_fragments_is_read_as_one_phrase() -> None:
+    """"Pilot costs. Who pays." is one question in pieces; a reply ("Got it. Thanks."), a long
+    sentence or a question mark is not."""
+    assert telegraphic(["Pilot costs.", "Who pays."]) == "Pilot costs Who pays"
+    assert telegraphic(["Got it.", "Thanks."]) is None
+    assert telegraphic(["Two weeks.", "Not running it a single day longer than that."]) is None
+    assert telegraphic(["Budget.", "How much?"]) is None
+    assert telegraphic(["Budget."]) is None
 
 
 @pytest.mark.parametrize(("text", "asks"), [

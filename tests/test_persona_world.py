@@ -85,6 +85,8 @@ def test_waving_a_concern_away_in_any_words_gets_a_push_back(line: str) -> None:
 @pytest.mark.parametrize(("text", "fact"), [
     ("Model-call budget. Number, please.", "budget"),  # "Number, please." asks with the sentence beside it
     ("Traffic ceiling.", "traffic-cap"),                 # a bare name of something she knows asks for it
+    ("Pilot costs. Who pays.", "budget"),                # fragments, no question mark: one question
+    ("Team. Headcount.", "team"),
 ])
 def test_terse_requests_without_a_question_mark_are_answered(text: str, fact: str) -> None:
     acts = _acts(_jordan().respond(text))
@@ -338,6 +340,19 @@ def test_a_concern_waved_away_in_a_tag_question_gets_a_push_back_not_the_fact() 
     acts = _acts(_jordan().respond("I'm proceeding on the assumption that the historical usage data is consistent "
                                    "enough for a standard two-week test. Please correct me if that's wrong."))
     assert ("disclose", "session-variance") in acts, acts
+
+
+@pytest.mark.parametrize(("text", "fact"), [
+    ("Since every developer can be in the pilot, I'll split fifty-fifty from day one. Is that a fair assumption?", "traffic-cap"),
+    ("Since engineering has no worries about performance, I'm not bothering with a latency guardrail, yeah? "
+     "Or am I talking rubbish?", "api-latency"),  # a tag, then put up to be corrected
+    ("We'll assume usage is flat across developers, so two weeks will do. Is my understanding of the data correct?",
+     "session-variance"),
+])
+def test_a_premise_put_up_to_be_corrected_gets_the_fact(text: str, fact: str) -> None:
+    """Beyond a bare tag: "is that a fair assumption?", "or am I talking rubbish?", "is my
+    understanding of the data correct?" ask her to set it right, tag or not."""
+    assert ("disclose", fact) in _acts(_jordan().respond(text))
 
 
 @pytest.mark.parametrize(("text", "fact"), [

@@ -24,6 +24,8 @@ def speller() -> Speller:
     ("max rolout for a new test?", "max rollout for a new test?"),
     ("sory, can u repeat what they were worreid about?", "sorry, can you repeat what they were worried about?"),
     ("does any1 care abt latancy tbh", "does anyone care about latency tbh"),
+    ("thats fine, but theres a catch", "that's fine, but there's a catch"),  # not "whats": a statement stays one
+    ("we didnt test it for 3 wks", "we didn't test it for 3 weeks"),
 ])
 def test_a_typo_of_the_subject_matter_is_mended(speller: Speller, typed: str, meant: str) -> None:
     assert speller.correct(typed) == meant

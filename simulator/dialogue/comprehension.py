@@ -59,6 +59,7 @@ class Bars:
     # lines, 7 of 47 turns of dev answers rated meets or exceeds; at 0.8 and 0.03: 36 dismissals, reactions to 19 questions)
     together: bool = True       # statements none of which reads as a kind of act are read together
     bare_names: bool = True     # to a partner with hidden constraints, "Traffic ceiling." asks for what it names
+    telegraphic: bool = True    # and a message in bare fragments ("Engineering. Worries.") asks as one phrase
     rhetorical: float = 0.7     # a question that asks nothing she knows is read as waving a concern away with this bar...
     rhetorical_margin: float = 0.08  # ...and this margin (the examples are statements: a question scores lower on all of them)
 
@@ -256,6 +257,12 @@ class Comprehension:
                 k, score, _ = self.best(p, s, context, sentence=s)
                 if k is not None:
                     r.questions.append(s)
+        parts: list[str] = []  # "Engineering. Worries.": fragments read as one question
+        if self.bars.telegraphic and p.constraints:
+            joined = intent.telegraphic(sents)
+            if (joined is not None and not any(self.best(p, s, context, sentence=s)[0] for s in r.questions)
+                    and self.best(p, joined, context, sentence=joined)[0] is not None):
+                parts, r.questions = sents, [joined]
         r.asks_for_answer = any(intent.asks_for_answer(s) for s in sents)
         waves: dict[str, bool] = {}  # per question that asks nothing she knows: does it wave a concern away?
         for s in r.questions:
@@ -306,7 +313,7 @@ class Comprehension:
                 else:
                     r.unknown.append(clause)
         r.asks = dict(sorted(r.asks.items(), key=lambda kv: -kv[1]))
-        statements = [s for s in sents if s not in r.questions]
+        statements = [s for s in sents if s not in r.questions and s not in parts]
         if not r.questions and any(intent.is_small_talk(s) for s in sents) and len(intent.words(text)) <= 12:
             r.small_talk = True
         r.proposals = [s for s in statements if intent.is_proposal(s)]

@@ -230,6 +230,21 @@ def is_bare_name(sentence: str) -> bool:
     return 2 <= len(ws) <= 3 and not _VERBISH & set(ws) and len(content_words(s)) >= 2
 
 
+def telegraphic(sentences: list[str]) -> str | None:
+    """A message in bare fragments ("Engineering. Worries.", "Users in the test. How many max.",
+    "Feature. What it does. Short version."): the fragments as one phrase, else None. Two to four
+    fragments of one to four words each, none a greeting or a reply word, no question mark."""
+    parts = [s.strip().rstrip(".!") for s in sentences]
+    if not 2 <= len(parts) <= 4 or any(s.strip().endswith("?") for s in sentences):
+        return None
+    counts = [len(words(x)) for x in parts]
+    if min(counts) < 1 or max(counts) > 4 or sum(counts) > 10:
+        return None
+    if any(_SMALL_TALK.match(x) or is_small_talk(x) for x in parts):
+        return None
+    return " ".join(parts)
+
+
 def is_fragment(sentence: str) -> bool:
     """No question word or verb to ask with: "Number, please.", "and the budget"."""
     s = sentence.strip()
@@ -506,8 +521,15 @@ def asks_for_code(text: str) -> bool:
 
 _TAG = re.compile(r"\b(right|correct|yes|no|yeah|nah|innit|amirite|isn't it|is it not|doesn't it|won't it|ok|okay|agreed|"
                   r"does that work|is that fine|is that right|am i right)\s*\?\s*$", re.I)
-_CONFIRM = re.compile(r"\b(correct me if|(?:is|was) (?:that|this) (?:right|correct|the correct understanding)|"
-                      r"(?:hope|assume) (?:that )?(?:this|that) is (?:the )?(?:correct|right)|am i (?:right|correct|wrong))\b", re.I)
+_CONFIRM = re.compile(r"\b(correct me if|(?:is|was) (?:that|this) (?:right|correct|true|accurate|the correct understanding)|"
+                      r"(?:hope|assume) (?:that )?(?:this|that) is (?:the )?(?:correct|right)|am i (?:right|correct|wrong|mistaken|off base)|"
+                      r"am i (?:chat+in'?g?|talkin'?g?) (?:rubbish|nonsense|crap)|"
+                      r"is (?:my|this|that|the) (?:assumption|understanding|premise|read|reading)(?: (?:about|of|on) [\w' ]{1,30})? "
+                      r"(?:right|correct|sound|fair|accurate|true|valid|wrong)|"
+                      r"is that a (?:fair|correct|right|accurate|safe) (?:read|reading|assumption|understanding|summary)|"
+                      r"that'?s (?:right|correct|true|accurate) (?:about|abt) [\w' ]{1,30}\?|"
+                      r"(?:is|are) (?:really|truly|actually) like (?:this|that)\s*\?|"
+                      r"(?:is )?there (?:is )?(?:some|a|any) (?:limit|cap|catch|restriction|constraint)s? (?:that )?i (?:don't|do not) know)", re.I)
 
 
 def tag_stem(sentence: str) -> str | None:
@@ -522,4 +544,10 @@ def tag_stem(sentence: str) -> str | None:
 
 def checks_premise(text: str) -> bool:
     """A statement that ends by asking for confirmation ("..., that works, right?")."""
-    return bool(_TAG.search(text.strip()) or _CONFIRM.search(text))
+    return bool(_TAG.search(text.strip())) or asks_to_be_corrected(text)
+
+
+def asks_to_be_corrected(text: str) -> bool:
+    """Puts what it says up to be corrected, beyond a bare tag ("correct me if that's wrong", "is
+    my assumption about the data sound?", "or is there some limit I don't know?")."""
+    return bool(_CONFIRM.search(text))

@@ -31,6 +31,10 @@ SHORTHAND = {
     "thru": "through", "ppl": "people", "govt": "government", "msg": "message", "rn": "right now",
     "idk": "I don't know", "imo": "in my opinion", "btw": "by the way", "any1": "anyone", "some1": "someone",
     "every1": "everyone", "2day": "today", "tmrw": "tomorrow", "calc": "calculation", "calcs": "calculations",
+    "thats": "that's", "theres": "there's", "youre": "you're", "theyre": "they're", "whos": "who's",
+    "wheres": "where's", "didnt": "didn't", "wasnt": "wasn't", "arent": "aren't", "shouldnt": "shouldn't",
+    "wouldnt": "wouldn't", "couldnt": "couldn't", "hasnt": "hasn't", "havent": "haven't",
+    "wk": "week", "wks": "weeks", "mins": "minutes",
 }
 _SHORT = re.compile(r"(?<![\w'/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w'/])", re.I)
 
