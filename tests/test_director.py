@@ -406,3 +406,15 @@ def test_an_answer_off_the_question_is_brought_back_and_the_question_is_not_said
     first, second = (s.respond(drift)[-1] for _ in range(2))
     assert _acts(first) == ["redirect"] and question in first.text
     assert _acts(second) == ["redirect"] and question not in second.text
+
+
+def test_a_second_question_pointing_back_is_a_question_of_its_own() -> None:
+    """"..., and what happens after it?" points back but asks its own thing; a bare pointing clause
+    ("define it for me?") is still read with what comes before it."""
+    from simulator.dialogue.comprehension import _asking
+
+    text = "How long does this part run, and what happens after it?"
+    assert _asking(text, [text], text) == ["How long does this part run", "what happens after it?"]
+    text = "We'll track engagement. Define it for me?"
+    assert _asking("Define it for me?", ["We'll track engagement.", "Define it for me?"], text) == [
+        "We'll track engagement. Define it for me?"]

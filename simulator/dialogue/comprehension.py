@@ -475,6 +475,9 @@ def _asking(sentence: str, sents: list[str], text: str) -> list[str]:
     out = []
     for n, clause in enumerate(parts):
         bare = len(intent.content_words(clause))
+        if n and _WH.match(clause) and bare >= 2:
+            out.append(clause)  # "what choice hangs on this, and who has the right to make it?": a question of its own
+            continue
         if ((_points(clause) and bare < 3) or (bare < 2 and intent.is_fragment(clause))) and len(intent.words(text)) <= 30:
             before = [x for x in sents if x is not sentence and not intent.is_question(x)] + parts[:n]
             if before:
