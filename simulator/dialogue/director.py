@@ -318,7 +318,8 @@ class Director:
                 moves.append({"act": "clarify", "term": terms[0]})
 
         premise = next((k for k in p.knowledge() if r.dismisses and k.id == r.dismisses[0]), None)
-        if (premise is not None and intent.checks_premise(text) and (not r.tagged or intent.asks_to_be_corrected(text)) and not any(m["act"] == "disclose" for m in moves)
+        confirm = intent.asks_to_be_corrected(text) or (intent.checks_premise(text) and not r.tagged)  # a bare tag on a dismissal asks nothing
+        if (premise is not None and confirm and not any(m["act"] == "disclose" for m in moves)
                 and self.comprehension.about(text, premise) >= self.limits.bars.ask):
             # "since we can put half the users in, that works, right?": asked to confirm a premise
             # about a constraint, she answers honestly with the fact

@@ -240,7 +240,7 @@ def telegraphic(sentences: list[str]) -> str | None:
     counts = [len(words(x)) for x in parts]
     if min(counts) < 1 or max(counts) > 4 or sum(counts) > 10:
         return None
-    if any(_SMALL_TALK.match(x) or is_small_talk(x) for x in parts):
+    if any(is_small_talk(x) for x in parts):
         return None
     return " ".join(parts)
 
