@@ -61,7 +61,7 @@ def score(bars: Any = None, rows: list[tuple[str, str, str | None]] | None = Non
                 if intent.asks_everything(s):
                     continue
                 for clause in intent.clauses(s):
-                    k, _, _ = comp.best(p, clause, context, request=intent.asks_for_answer(s))
+                    k, _, _ = comp.best(p, clause, context, request=intent.asks_for_answer(s), sentence=s)  # as the reader does
                     if k is not None:
                         got.add(k.id)
             ok = (want in got) if want else not got

@@ -53,6 +53,30 @@ def test_a_question_asked_mid_sentence_without_its_mark() -> None:
     assert not is_question("I'd randomise by team because developers share code")
 
 
+def test_a_need_an_order_or_a_doubt_asks_without_a_question_mark() -> None:
+    """Statements that ask (lines written for this test): a need without its subject or spelt by
+    ear, an order to explain, an "I'd be interested in", a doubt about who or what, a what after a
+    comma or after "then"; statements that say what the candidate wants to see or did do not."""
+    for line in ("Need to know how many of the devs end up in treatment",
+                 "i need too no what eng is nervous about",
+                 "need a sense of how much the weekly usage moves around",
+                 "explain me the rollout limits pls",
+                 "please describe who uses the IDE day to day",
+                 "I'd be interested in whatever the engineers flagged",
+                 "not clear to me who signs off on the result",
+                 "so the flag system, what actually stops us going wide",
+                 "ok and if it works, then what",
+                 "am I making sense so far",
+                 "on the data side how noisy is the weekly usage"):
+        assert is_question(line), line
+    for line in ("I'd want to see a lift in engagement.",
+                 "To me, what matters is the acceptance rate",
+                 "I'd randomise by team, which is what we did before",
+                 "I know how it is with legacy data",
+                 "Need to finish the power calculation first."):
+        assert not is_question(line), line
+
+
 def test_a_conditional_question_asks_in_its_main_clause() -> None:
     """"If/when ..., would it ...": the question comes after the comma, before "it" or "there"; a
     statement that opens the same way, or says "is it" without a comma before it, does not ask."""

@@ -171,6 +171,24 @@ def test_small_talk_and_off_topic_are_not_i_dont_know() -> None:
     assert ("off_topic", None) in _acts(s.respond("Who won the football last night?"))
 
 
+@pytest.mark.parametrize(("line", "act"), [
+    ("how has the week been treating you?", "small_talk"),
+    ("doing ok today?", "small_talk"),
+    ("did you get out hiking at all this weekend?", "off_topic"),
+    ("are you a tea or a coffee person?", "off_topic"),
+])
+def test_small_talk_is_not_asking_how_the_candidate_is_doing(line: str, act: str) -> None:
+    """The intent encoder learns her `chatter` as a class of its own: a how-are-you or a question
+    about her weekend lies nearer it than "how am I doing?" (lines written for this test)."""
+    acts = _acts(_jordan().respond(line))
+    assert (act, None) in acts and not any(a == "withhold" for a, _ in acts), acts
+
+
+def test_asked_how_they_are_doing_she_still_declines_to_grade() -> None:
+    for line in ("how am I getting on so far?", "honestly, is my plan any good?"):
+        assert ("withhold", "candidate-score") in _acts(_jordan().respond(line)), line
+
+
 def test_no_line_is_said_twice_while_another_is_left() -> None:
     s = _jordan(3)
     for n in range(14):

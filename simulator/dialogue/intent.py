@@ -27,9 +27,11 @@ STOP = frozenset(
 )
 
 _QUESTION_START = re.compile(
-    r"^(?:(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question|sorry|hey|um+|uh+|oh|ah|hmm+|be honest|(?:tell me )?honestly|seriously|wait)[\s,\-\u2013\u2014]*){0,2}"
-    r"(what|what's|whats|wat|wats|how|how's|hows|why|when|where|where's|wheres|which|who|is|are|r(?= (?:the|we|they|you|u|there|any)\b)|was|were|do|does|did|can|could|would|will|"
+    r"^(?:(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question|sorry|hey|um+|uh+|oh|ah|hmm+|be honest|gut check|(?:tell me )?honestly|seriously|wait)[\s,:\-\u2013\u2014]*){0,2}"
+    r"(what|what's|whats|wat|wats|how|how's|hows|hw(?= \w)|why|when|where|where's|wheres|which|who|whos|is|are|am(?= i\b)|r(?= (?:the|we|they|you|u|there|any)\b)|was|were|do|does|did|can|could|would|will|"
     r"should|have|has|any|anything|tell me|walk me|help me understand|i'd like to know|i want to understand|"
+    # a request put as an order ("explain the feature pls", "please describe who uses it", "define productivity for me")
+    r"(?:please |pls |kindly )?(?:explain|describe|define|itemi[sz]e)(?= (?:me|the|what|how|who|which|it|for|to|\w+'s)\b)|"
     r"i.m curious|i am curious|i wonder|i was wondering|i.m wondering|i am wondering|may i ask|let me ask|just to check|quick check)\b",
     re.I,
 )
@@ -41,6 +43,14 @@ _REQUEST = re.compile(r"\b(tell me|could you (?:share|explain|clarify)|can you (
                       r"(?:not sure|unsure|keep wondering|curious) (?:how (?:much|many|big|far|noisy|slow|fast|spread|variable|\w+ (?:feels?|thinks?))|what|whether|if)|"
                       r"let me know (?:what|how|whether|if|which)|advise (?:what|how|whether|if)|(?:i'd|i would) want to know (?:what|how|whether|if|which)|inclined to ask|i need one (?:number|figure)|"
                       r"i need (?:to (?:know|understand)|a sense of)|i (?:actually |really )?need from you|"
+                      # a need said without its subject or spelt by ear ("Need to know how big a slice I get", "i need too no
+                      # how noisy it is", "need a feel for how noisy the data is")
+                      r"^\W*(?:(?:ok(?:ay)?|so|gm|right|and)[\s.,]+){0,2}(?:i )?(?:really |just )?need (?:to|too|two) (?:know|no|understand)\b|"
+                      r"\bneed (?:a|some) (?:feel|sense|picture|read) (?:for|of|on)\b|"
+                      r"\b(?:i'd|i would|i) (?:really )?(?:wanna|want to|like to|love to) (?:know|understand|hear)\b|"
+                      r"\b(?:i'd|i would) be (?:\w+ )?(?:interested in|grateful for)\b|\bit (?:would|'d) (?:help|assist) me (?:\w+ )?(?:to (?:know|understand|hear)|if you)\b|"
+                      r"\bnot (?:totally |entirely |quite |really |too |super )?(?:clear|sure) (?:on|to me|who|what|how|whether|if|which|why|when)\b|"
+                      r"\b(?:i'm|i am) (?:still )?unclear (?:on|about|what|how|who|whether)\b|\b(?:one thing|the thing|what) (?:i'm|i am) (?:still )?missing\b|"
                       r"(?:if|whether) you (?:could|can|would) (?:clarify|share|explain|tell|confirm|let me know|say|indicate)|"
                       r"(?:i'd|i would) (?:really )?like to know|(?:have|need) to (?:nail|pin) down|"
                       r"(?:you|u) (?:got|have) any (?:sense|idea|numbers?|figures?|data)\b|"
@@ -194,6 +204,14 @@ _INNER_QUESTION = re.compile(r"\b(?:have|has|do|does|did|is|are|can|could|would|
                              r"|(?:,|\s[-\u2013])\s*(?:is|are|was|were|does|did)\s+(?!(?:be|not|also|just|still|probably|really|only|always|never|likely|going)\b)[a-z]\w*"
                              # or a question word after a comma ("on the data side, how variable are session lengths")
                              r"|,\s*(?:what's|whats|how (?:much|many|variable|big|long|noisy|fast|slow)|what (?:is|are|does|do))\b"
+                             # or what after a comma, not what someone did or thinks ("so the recommendations, what exactly
+                             # pops up"; "and if it flops, what gets decided"), who decides, "then what", "after X what happens"
+                             r"|,\s*what\s+(?!(?:a|an|i|we|you|u|they|he|she|it|i'm|we're|you're|i've|we've|i'd|we'd|matters|counts)\b)\w+"
+                             r"|,\s*who\s+(?:can|could|gets?|makes?|decides?|owns?|signs?|else)\b|\bthen what\W*$"
+                             r"|^\W*(?:and |so )?(?:after|at the end of|once) [^,?]{0,40}?\bwhat (?:happens|gets)\b"
+                             # or an inverted how mid-sentence ("quick question about the data how steady is the usage", "on a
+                             # scale of 1-10 how was that")
+                             r"|\bhow (?:\w+ )?(?:is|are|was|were|does|do|did) (?:the|it|this|that|they|we|you|u|our|your|there|i)\b"
                              # or in the main clause after an "if" ("if I asked for 40% of users would the tooling even
                              # let me"): a modal before its subject, some words after the "if"
                              r"|^\W*if\s+(?:\S+\s+){2,}(?:would|will|does|do|can|could)\s+(?:the|it|that|there|this|they|eng\w*|anyone|anybody)\b", re.I)
@@ -491,6 +509,15 @@ def asks_again(sentence: str) -> bool:
 def asks_everything(sentence: str) -> bool:
     """"Anything else I should know?", "tell me every constraint": a request for all of it."""
     return bool(_EVERYTHING.search(sentence))
+
+
+_HOW_ARE_YOU = re.compile(r"^\W*(?:(?:so|and|hey|hi|oh|um+|anyway)[\s,]+)?(?:how(?:'s|s| is| are| was| were| have| has)?|you doing|doing)\b", re.I)
+
+
+def is_how_are_you(sentence: str) -> bool:
+    """Put like a how-are-you ("how's your week been?", "doing alright?"): with chatter-like words,
+    small talk; with work words, a work question ("how's the data look?"): the caller decides."""
+    return bool(_HOW_ARE_YOU.match(sentence))
 
 
 def is_small_talk(sentence: str) -> bool:
