@@ -47,8 +47,8 @@ class Bars:
     # 0.8 none for P 0.5 to 0.9: 0.8 and 0.9, a step clear of each. A veto on the encoder's own way in at a least P
     # of 0.1 cost v1 asks (100 of 113 given) for no leak fewer; `veto` is the one kept, at 0.01 with v2.
     verified: float = 0.9
-    verify_cue: float = 0.86
-    veto: float = 0.05  # the encoder's own way in stands only when the verifier does not all but rule it out (P below this): two readers must not flatly disagree. With v7 and verifier v2 at hidden_cue 0.85 it stops "what's the p95 response time of the login service?" (dev questions: 0 leaks, not 1); at 0.87 on the tuning probes 108 of 113 either way, 488 of 527 answered (489 without), hidden-tuning 71 of 75 (72); leak-free down to hidden_cue 0.81 (without it, 0.86)
+    verify_cue: float = 0.86    # 0.8 until intent encoder v10 and verifier v5: at 0.85 "What's the burn on the LLM calls?" (near 0.854) reached engineering's worry on the tuning probes
+    veto: float = 0.05  # (0.01 until v5, which gives "what's the p99 latency of the billing service?" P 0.011; the tuning probes the same at both) the encoder's own way in stands only when the verifier does not all but rule it out (P below this): two readers must not flatly disagree. With v7 and verifier v2 at hidden_cue 0.85 it stops "what's the p95 response time of the login service?" (dev questions: 0 leaks, not 1); at 0.87 on the tuning probes 108 of 113 either way, 488 of 527 answered (489 without), hidden-tuning 71 of 75 (72); leak-free down to hidden_cue 0.81 (without it, 0.86)
     verified_first: bool = True  # the encoder's first choice stands when it is a hidden constraint the verifier confirms (tuning probes: 104 of 113 given, not 103; 491 of 527 answered, not 489; no leak; dev questions the same)
     anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses
     lead: float = 0.2           # with the intent encoder: its first choice by this much stands whatever words the clause shares with another fact (tuning probes: 465 of 527 answered, not 460; dev questions: 0.756 mapped right, not 0.751; 0.1 answers 473 but maps 0.731)
@@ -140,9 +140,10 @@ class Comprehension:
             others = set().union(*(v for kid, v in vocab.items() if kid != k.id)) if len(vocab) > 1 else set()
             own = vocab[k.id] - others - common
             if self.bars.anchor_uses > 1:  # a word one ask of hundreds happens to use ("pipeline") is no anchor
-                uses = Counter(w for x in [*k.ask_cues, *k.says] for w in intent.content_words(x) & own)
-                own = frozenset(w for w in own if uses[w] >= self.bars.anchor_uses or any(w in intent.content_words(x) for x in k.says))
-            out[k.id] = frozenset(own)
+                said = intent.content_words(" ".join(k.says))
+                uses = Counter(w for x in k.ask_cues for w in intent.content_words(x) & own)
+                own = frozenset(w for w in own if w in said or uses[w] >= self.bars.anchor_uses)
+            out[k.id] = own
         self._anchors[key] = out
         return out
 
