@@ -637,8 +637,9 @@ def test_jordan_facts_are_asked_for_and_disclosed_alone(jordan: Persona) -> None
         def asks(q: str) -> bool:  # a message that asks, somewhere in it
             return any(intent.is_question(x) for x in intent.sentences(q) or [q])
 
-        # a few asks the question reader misses (put as a bare want: "I want the exact ceiling on
-        # exposure", "Give me engineering's top risk"; 13 of 1,072 today); they still teach the encoder
+        # a few asks the question reader misses (put like a plan or a remark: "I'd want to see the
+        # historical distribution of session durations before committing", "I hear a quiet dread behind
+        # the engineering door. Name it for me."; 12 of 1,072 today); they still teach the encoder
         missed = [q for q in c.ask_cues if not asks(q)]
         assert len(missed) <= 0.025 * len(c.ask_cues), (c.id, missed)
         assert len(set(c.ask_cues)) == len(c.ask_cues)

@@ -377,6 +377,8 @@ def test_a_premise_put_up_to_be_corrected_gets_the_fact(text: str, fact: str) ->
     ("I'd also want to know whether engineering has raised any risks in relation to this feature.", "api-latency"),
     ("If it is not too much trouble, I was wondering, perhaps, whether there might be some limit on how many "
      "users we are permitted to include in this kind of trial.", "traffic-cap"),
+    ("I want the hard limit on enrolment first.", "traffic-cap"),  # a want that names what is to be told
+    ("It would be really useful to understand how much session lengths vary between developers.", "session-variance"),
 ])
 def test_a_question_put_as_a_statement_is_answered(text: str, fact: str) -> None:
     assert ("disclose", fact) in _acts(_jordan().respond(text))

@@ -58,7 +58,19 @@ _REQUEST = re.compile(r"\b(tell me|could you (?:share|explain|clarify)|can you (
                       r"^\W*(?:please )?(?:repeat|restate|remind me of|give me|confirm|go over) (?:the|that|your|what|how|who|which|it)\b|"
                       r"^\W*(?:(?:sorry|ok(?:ay)?|so)[\s,]+)?(?:please )?say (?:that|it) again\b|"
                       r"\bi(?: would|'d)? (?:\w+ )?(?:want|wanted|like|need) to (?:know|ask|check|understand|confirm) (?:what|how|who|whether|if|which|about)\b|"
-                      r"\b(?:i was|i'm|i am) (?:\w+ )?wondering\b)\b", re.I)
+                      r"\b(?:i was|i'm|i am) (?:\w+ )?wondering\b|"
+                      # a want or need of something to know ("Need the exposure ceiling before I size anything", "I'd like a
+                      # read on how much session length swings", "it would be really helpful to understand...", "Lay out
+                      # the engineering objections for me", "Give me a sense of the customer base"); "I need the X to be"
+                      # states a plan, not an ask, so the want names something to be told
+                      r"^\W*(?:i )?(?:need|want) (?:the|three|two|a few) (?:[\w'-]+ ){0,3}?(?:ceiling|cap|limit|bound|max(?:imum)?|numbers?|figures?|details|breakdown|answer|history|baseline|spread|range|concerns?|worr(?:y|ies)|risks?|objections?|things|total)\b(?! (?:to|is|are|should|will|must)\b)|"
+                      r"\b(?:get|have|want|like|give me) (?:a |some )?(?:feel|sense|read|picture) (?:for|of|on)\b|"
+                      r"\bit (?:would|'d) (?:be )?(?:really |very |so |super )?(?:help|helpful|useful|great) (?:me )?to (?:know|understand|hear|learn|see)\b|"
+                      r"\b(?:i'd|i would) find it (?:\w+ )?(?:useful|helpful) to (?:know|understand|hear|map|learn|see)\b|"
+                      r"\binterested to (?:hear|know|learn)\b|^\W*want to (?:hear|know|understand)\b|"
+                      r"\bi (?:should|ought to) (?:probably )?know (?:what|how|who|whether|if|which)\b|\b(?:i'd|i would) welcome (?:any |some )?(?:feedback|thoughts)\b|"
+                      r"(?:^\W*|,\s*)(?:please )?(?:walk me through|lay out|show me (?:what|how|who|the)|rate my|give me (?:a|some|any|my|feedback|\w+'s)\b(?! (?:sec|second|minute|min|moment|tick|mo)\b))|"
+                      r"\bdefine (?:\w+ )?(?:for me|the way)\b|(?:i'd|i would) like to (?:pin down|cover)\b)\b", re.I)
 _PLEASE = re.compile(r"^\W*[\w' -]{2,40},?\s+please\W*$", re.I)  # "Number, please."
 _ASK_FOR_ANSWER = re.compile(
     r"\b(what (?:should|would you suggest|do you suggest|would you recommend|do you recommend)|"
