@@ -39,14 +39,14 @@ train-judge: $(STAMP) $(TRAIN_VENV)/.installed
 	$(VENV)/bin/python -m evals.tune_judge
 	$(VENV)/bin/python -m evals.fit_blend  # the blend reads the judge: its weights are fitted again
 
-# The personas' intent encoder (about 15 minutes on 2 cores): MiniLM fine-tuned so questions about the
+# The personas' intent encoder (about 15-20 minutes on 2 cores): MiniLM fine-tuned so questions about the
 # same piece of a persona's knowledge lie close; writes simulator/data/intent/{intent.onnx,card.json}.
 # Rerun after changing any persona's ask_cues (tests/test_intent_model.py says when).
 train-intent: $(STAMP) $(TRAIN_VENV)/.installed
 	$(TRAIN_VENV)/bin/python -m training.intent
 	$(VENV)/bin/python -m evals.comprehension --card
 
-# The personas' ask verifier (about 35 minutes on 2 cores): MiniLM fine-tuned as a cross-encoder over
+# The personas' ask verifier (about an hour on 2 cores: 3,619 s for v5's 27,281 pairs): MiniLM fine-tuned as a cross-encoder over
 # (question, what a piece of knowledge says) -> asks for it?; writes simulator/data/asks/{asks.onnx,card.json}.
 # Its hard negatives are chosen with the intent encoder: rerun after `make train-intent`
 # (tests/test_verifier_model.py says when).

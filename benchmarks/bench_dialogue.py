@@ -22,6 +22,7 @@ from pathlib import Path
 
 TURNS = 320
 MEMORY_TURNS = 40
+FIRST_REPLIES = 20  # new sessions whose first reply is timed on its own (a session's first reply builds what it reads with)
 TEMPLATES = [
     "What does {metric} mean for the {team} team in this pilot?",
     "Could we use {metric} as the primary metric for {team}?",
@@ -79,8 +80,9 @@ def run(turns: int = TURNS, persona: str = "jordan-lee") -> dict[str, float]:
 
     lib = load_library()
     item_id = _item_for(lib, persona)
-    lines = sentences(turns + MEMORY_TURNS + 1)
-    warm_line, timed, memory_lines = lines[0], lines[1 : turns + 1], lines[turns + 1 :]
+    lines = sentences(turns + MEMORY_TURNS + FIRST_REPLIES + 1)
+    warm_line, timed = lines[0], lines[1 : turns + 1]
+    memory_lines, first_lines = lines[turns + 1 : turns + 1 + MEMORY_TURNS], lines[turns + 1 + MEMORY_TURNS :]
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")  # one database, as in the app: its WAL file exists after warm-up
         warm = Session.start(item_id, store=store, lib=lib, clock="wall")
@@ -118,6 +120,13 @@ def run(turns: int = TURNS, persona: str = "jordan-lee") -> dict[str, float]:
             encoder._run = real_run  # type: ignore[method-assign]
         assert s is not None
         saved += len(s.transcript().turns)
+        firsts: list[float] = []
+        for i, text in enumerate(first_lines):
+            f = Session.start(item_id, store=store, lib=lib, clock="wall", seed=2000 + i)
+            f.opening()
+            t0 = time.perf_counter()
+            f.respond(text)
+            firsts.append(time.perf_counter() - t0)
         # Memory run: what a running session holds (transcript, director state, caches it adds).
         tracemalloc.start()
         base, _ = tracemalloc.get_traced_memory()
@@ -143,6 +152,8 @@ def run(turns: int = TURNS, persona: str = "jordan-lee") -> dict[str, float]:
             "cpu_p50_ms": statistics.median(cpu) * 1000,
             "cpu_p95_ms": _percentile(cpu, 0.95) * 1000,
             "cpu_p99_ms": _percentile(cpu, 0.99) * 1000,
+            "first_p50_ms": statistics.median(firsts) * 1000,
+            "first_max_ms": max(firsts) * 1000,
             "load": os.getloadavg()[0],
             "session_mem_kb": (current - base) / 1024,
             "session_peak_kb": (peak - base) / 1024,
@@ -162,6 +173,7 @@ def main() -> None:
           f"max {r['max_ms']:.1f} ms, mean {r['mean_ms']:.1f} ms  (targets: p50 < 30 ms, p99 < 100 ms)")
     print(f"  per turn CPU time: p50 {r['cpu_p50_ms']:.1f} ms, p95 {r['cpu_p95_ms']:.1f} ms, p99 {r['cpu_p99_ms']:.1f} ms"
           f"  (load average {r['load']:.1f} on {os.cpu_count()} cores while measuring)")
+    print(f"  first reply of a new session, {FIRST_REPLIES} sessions: p50 {r['first_p50_ms']:.1f} ms, max {r['first_max_ms']:.1f} ms")
     print(f"  memory ({MEMORY_TURNS}-turn session): {r['session_mem_kb']:.0f} KiB held, {r['session_peak_kb']:.0f} KiB peak (tracemalloc);"
           f" process max RSS {r['process_rss_mb']:.0f} MiB (includes litellm and the embedding model)")
     print(f"  turns saved: {int(r['turns_saved'])}")

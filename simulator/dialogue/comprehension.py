@@ -120,7 +120,7 @@ class Comprehension:
             texts = [*self.warm_texts(p), *p.near_misses, *(x for group in p.lines.model_dump().values() for x in group)]
             if p.acts is not None:
                 texts += [x for examples in p.acts.kinds().values() for x in examples]
-            got = self._spellers[p.id] = Speller(texts)
+            got = self._spellers[p.id] = Speller.of(tuple(texts))
         return got
 
     def anchors(self, p: Persona, context: str) -> dict[str, frozenset[str]]:

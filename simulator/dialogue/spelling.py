@@ -91,6 +91,14 @@ class Speller:
         # dictionary holds, one edit from a commoner word of the same text, is not a known word
         self.known = english_words | {w for w in counts if w not in english_words and not self._is_typo(w)}
 
+    @staticmethod
+    @lru_cache(maxsize=16)
+    def of(texts: tuple[str, ...]) -> Speller:
+        """One speller per body of text, shared by every session that reads it: building one looks at
+        every word one edit away from every other (0.17 s for Jordan Lee's 6,000 lines, paid on the
+        first reply of each session before this)."""
+        return Speller(texts)
+
     def _near(self, w: str) -> list[str]:
         """The words of the persona's text one edit from `w` that are not another form of it."""
         return [c for c in _edits(w) if c in self.domain and not _forms(w, c)]
