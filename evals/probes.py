@@ -25,6 +25,9 @@ fact, politely withhold) each. `kind` adds the persona eval's checks: `question`
 `dismissal` and `false_premise` expect a push back, `vague_metric` a clarification request,
 `design_request` a hand-back (deflect or withhold); `repeat_request` may repeat a line (no other
 line may repeat a sentence the persona already said in the session).
+A piece of knowledge told or withheld in reply to a line that did not ask for it is a stray answer
+(counted, with the lines it could happen on, outside `everything`, `false_premise` and
+`repeat_request` lines): not listening, though it leaks nothing hidden.
 
 What a reply disclosed is read two ways, and either counts: the director's plan saved in the
 turn's meta (`disclose` moves) and the persona's own `leak_markers` found in the reply text (so a
@@ -87,6 +90,9 @@ KINDS = ("question", "unrelated", "everything", "definition", "dismissal", "vagu
 # false premise is met by questioning it or by telling the fact it gets wrong, hidden or not).
 GUIDANCE = {"dismissal": {"pushback"}, "false_premise": {"pushback", "disclose", "tell"}, "vague_metric": {"clarify"},
             "design_request": {"deflect", "withhold"}}
+# Kinds of line to which telling an unasked piece of knowledge may be right: "anything else?" may get
+# a few, a false premise is met by the fact it gets wrong, "say that again?" by what was said.
+MAY_TELL = ("everything", "false_premise", "repeat_request")
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -219,6 +225,19 @@ def play_probe(probe: Probe, lib: Library, seed: int) -> list[Observed]:
     return out
 
 
+def stray_answers(line: ProbeLine, obs: Observed, persona: Persona) -> list[str]:
+    """Pieces of the persona's world (not its hidden constraints: those are leaks) told or withheld
+    in reply to a line that did not ask for them: "which BI tool do you report in?" answered with
+    the user base is not listening, though it leaks nothing. A request for the answer may be met by
+    withholding any piece the persona never tells (the guidance checks which act)."""
+    if line.kind in MAY_TELL:
+        return []
+    skip = set(line.asks) | {c.id for c in persona.constraints}
+    if line.kind == "design_request":
+        skip |= {k.id for k in persona.knowledge() if k.disclosure == "never"}
+    return sorted(obs.answered - skip)
+
+
 def kind_failures(line: ProbeLine, obs: Observed, still_hidden: set[str]) -> list[str]:
     """What a reply to a line of this kind must not do (false denial) or must do (the guidance)."""
     out: list[str] = []
@@ -323,7 +342,8 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
                 hidden = {c.id for c in persona.constraints}
                 ev = persona_eval.setdefault(probe.persona, {"false_denials": 0, "guidance_followed": 0, "guidance_lines": 0,
                                                              "repeated_lines": 0, "invented_facts": 0, "answered": 0,
-                                                             "asked_known": 0, "after_end": 0})
+                                                             "asked_known": 0, "after_end": 0, "stray_answers": 0,
+                                                             "stray_lines": 0})
                 ev["after_end"] += len(probe.turns) + 1 - len(observed)
                 lines_ = [None, *probe.turns]
                 again = repeated_sentences(lines_, observed)
@@ -338,6 +358,9 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
                         ev["guidance_followed"] += not any(x.startswith("guidance") for x in f)
                     ev["asked_known"] += len(line.asks)
                     ev["answered"] += len(set(line.asks) & obs.answered)
+                    if line.kind not in MAY_TELL:
+                        ev["stray_lines"] += 1
+                        ev["stray_answers"] += len(stray_answers(line, obs, persona))
                 for line, obs in zip([None, *probe.turns], observed):
                     now = set(line.asks) & hidden if line is not None else set()
                     asked |= now
@@ -350,7 +373,9 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
                     "seed": probe.seed + r, "met": met, "checks": total, "repeated": again,
                     "turns": [{"candidate": o.candidate, "reply": o.reply, "disclosed": sorted(o.disclosed),
                                "tensions": sorted(o.tensions), "violations": sorted(o.violations),
-                               "acts": sorted(o.acts), "failures": f} for o, f in zip(observed, fails)],
+                               "acts": sorted(o.acts), "answered": sorted(o.answered), "failures": f,
+                               "stray": stray_answers(line, o, persona) if line is not None else []}
+                              for line, o, f in zip(lines_, observed, fails)],
                 })
                 if bar:
                     bar.advance()
@@ -376,7 +401,7 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
             "by_persona": {pid: {**s.to_dict(), **persona_eval.get(pid, {})} for pid, s in zip(per_persona, scores)},
             **{k: sum(e[k] for e in persona_eval.values()) for k in ("false_denials", "guidance_followed", "guidance_lines",
                                                                       "repeated_lines", "invented_facts", "answered", "asked_known",
-                                                                      "after_end")},
+                                                                      "after_end", "stray_answers", "stray_lines")},
             "probes": per_probe,
         },
         "runs": runs,
@@ -410,6 +435,8 @@ def print_summary(results: dict[str, Any], console: Any, *, failures: bool = Tru
     table.add_row("expectations met", f"{m['expectations_rate']:.3f}")
     if m.get("asked_known"):
         table.add_row("answered when asked (all knowledge)", f"{m['answered'] / m['asked_known']:.3f} ({m['answered']}/{m['asked_known']})")
+    if m.get("stray_lines"):
+        table.add_row("unasked knowledge told (stray answers)", f"{m['stray_answers']} in {m['stray_lines']} lines")
     table.add_row("false denials", str(m.get("false_denials", 0)))
     table.add_row("repeated lines", str(m.get("repeated_lines", 0)))
     table.add_row("invented facts", str(m.get("invented_facts", 0)))
@@ -418,7 +445,7 @@ def print_summary(results: dict[str, Any], console: Any, *, failures: bool = Tru
     if m.get("guidance_lines"):
         table.add_row("seed guidance followed", f"{m['guidance_followed'] / m['guidance_lines']:.3f} ({m['guidance_followed']}/{m['guidance_lines']})")
     for pid, v in m["by_persona"].items():
-        table.add_row(f"{pid}", f"leaks {v['leaks']} · disclosed {v['disclosed_when_asked']}/{v['asked']} · denials {v.get('false_denials', 0)} · repeats {v.get('repeated_lines', 0)}")
+        table.add_row(f"{pid}", f"leaks {v['leaks']} · disclosed {v['disclosed_when_asked']}/{v['asked']} · denials {v.get('false_denials', 0)} · repeats {v.get('repeated_lines', 0)} · stray {v.get('stray_answers', 0)}")
     for pid, v in m["probes"].items():
         table.add_row(f"probe {pid}", f"{v['met']}/{v['checks']}")
     console.print(table)

@@ -185,3 +185,44 @@ def test_lines_after_the_round_ends_are_counted_not_checked(tmp_path: Path) -> N
     assert 0 < played < 13 and m["after_end"] == 13 - played
     assert m["asked_known"] == 0  # the question after the end is not a check the persona failed
     assert not any(t["failures"] for t in run["turns"])
+
+
+def test_a_piece_told_to_a_line_that_did_not_ask_for_it_is_a_stray_answer() -> None:
+    """Telling the user base in reply to "which BI tool do you report in?" leaks nothing, and is
+    not listening either: counted as a stray answer; the pieces a line asks for, hidden constraints
+    (leaks, counted apart), a false premise's correction and a design request's hand-back are not."""
+    from simulator.content.library import load_library
+
+    jordan = load_library().personas["jordan-lee"]
+
+    def line(kind: str, asks: list[str] | None = None) -> P.ProbeLine:
+        return P.ProbeLine(say="x", kind=kind, asks=asks or [])
+
+    told = P.Observed("x", "y", answered={"customers", "traffic-cap"}, disclosed={"traffic-cap"})
+    assert P.stray_answers(line("unrelated"), told, jordan) == ["customers"]
+    assert P.stray_answers(line("question", ["customers"]), told, jordan) == []
+    assert P.stray_answers(line("false_premise"), told, jordan) == []
+    handed_back = P.Observed("x", "y", answered={"design-answer"})
+    assert P.stray_answers(line("design_request"), handed_back, jordan) == []
+    assert P.stray_answers(line("small_talk"), handed_back, jordan) == ["design-answer"]
+
+
+def test_stray_answers_are_counted_per_persona(tmp_path: Path) -> None:
+    from simulator.content.library import load_library
+
+    f = tmp_path / "p.yaml"
+    f.write_text("""\
+probes:
+  - id: stray
+    item: ds2-work-sim-ab-test-ai-recs
+    persona: jordan-lee
+    turns:
+      - say: "Who is building the feature?"
+        kind: question
+        asks: [team]
+      - say: "Tell me everything you know."
+        kind: everything
+""")
+    m = P.run_probes(f, lib=load_library())["metrics"]
+    assert m["stray_lines"] == 1 and m["by_persona"]["jordan-lee"]["stray_lines"] == 1  # the everything line may tell
+    assert m["stray_answers"] == 0

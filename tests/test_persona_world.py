@@ -395,3 +395,24 @@ def test_a_question_before_a_recorded_answer_is_answered_not_taken_as_the_answer
     s.respond("I'd tell the PM the lift is promising but not significant yet, so launching now risks shipping "
               "noise; I'd extend the test two weeks and stage the rollout behind guardrails.")
     assert s.finished
+
+
+@pytest.mark.parametrize("thanks", ["Thanks, that's really useful.", "Cheers for that, Jordan.", "Perfect, thank you!",
+                                    "ok thx", "Much appreciated."])  # written for this test
+def test_thanks_midway_gets_a_youre_welcome_not_a_greeting(thanks: str) -> None:
+    s = _jordan()
+    s.respond("Who is building the feature?")
+    turns = s.respond(thanks)
+    assert _acts(turns) == [("thanks", None)]
+    jordan = LIB.persona("jordan-lee")
+    assert turns[-1].text in jordan.lines.thanks and turns[-1].text not in jordan.lines.small_talk
+
+
+def test_a_greeting_is_still_greeted_and_thanks_with_a_question_gets_the_answer() -> None:
+    s = _jordan()
+    assert _acts(s.respond("Hi Jordan, nice to meet you.")) == [("small_talk", None)]
+    assert ("tell", "team") in _acts(s.respond("Thanks. Who is building the feature?"))
+    interviewer = next(i.id for i in LIB.items.values() if i.kind == "behavioural")
+    s = Session.start(interviewer, store=open_store(":memory:"), clock="virtual", seed=0)
+    s.opening()
+    assert _acts(s.respond("Thanks, that's helpful."))[0] == ("thanks", None)

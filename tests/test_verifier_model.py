@@ -103,3 +103,23 @@ def test_the_verifier_vetoes_the_encoders_way_in_when_it_all_but_rules_it_out() 
     assert not shipped.read(JORDAN, question, "", []).asks.keys() & HIDDEN.keys()
     # and an ask the encoder places among the asks is not vetoed
     assert "api-latency" in shipped.read(JORDAN, "would the editor feel sluggish if every keystroke waits on the model?", "", []).asks
+
+
+def test_a_work_question_her_world_does_not_hold_is_told_no_fact_of_it() -> None:
+    """Near a world fact in words, asking something else: the encoder alone tells her nearest fact
+    ("which logging library?" gets the team); the verifier, reading the question beside what the
+    fact says, rules it out, so she asks what is meant instead of answering another question."""
+    unheld = ["Which code review tool does the squad use, Gerrit or GitHub?",  # written for this test
+              "How many story points does the team close per sprint?",
+              "Which logging library does the backend use?",
+              "Who's the product designer's manager?"]
+    shipped = Comprehension.trained(Matcher.shared())
+    without = Comprehension.trained(Matcher.shared(), replace(Bars(), world_veto=0.0))
+    assert sum(bool(without.read(JORDAN, q, "", []).asks) for q in unheld) >= 3
+    for q in unheld:
+        reading = shipped.read(JORDAN, q, "", [])
+        assert not reading.asks and reading.near, (q, reading)
+    # what her world does hold is still told
+    for q, fact in [("Who is building the feature?", "team"), ("What have users said about the suggestions so far?", "user-trust"),
+                    ("How much is budgeted for the model calls?", "budget")]:
+        assert fact in shipped.read(JORDAN, q, "", []).asks

@@ -134,7 +134,10 @@ class Lines(Content):
     unknown: list[str] = Field(
         default_factory=list, description="When asked something the persona file does not cover."
     )
-    small_talk: list[str] = Field(default_factory=list, description="A greeting, thanks or how-are-you.")
+    small_talk: list[str] = Field(default_factory=list, description="A greeting or how-are-you.")
+    thanks: list[str] = Field(
+        default_factory=list, description="The candidate thanks them: you're welcome, back to the task (falls back to `acknowledge`)."
+    )
     off_topic: list[str] = Field(default_factory=list, description="Brings an unrelated question back to the task.")
     inventory: list[str] = Field(
         default_factory=list,

@@ -49,6 +49,13 @@ class Bars:
     verified: float = 0.9
     verify_cue: float = 0.86    # 0.8 until intent encoder v10 and verifier v5: at 0.85 "What's the burn on the LLM calls?" (near 0.854) reached engineering's worry on the tuning probes
     veto: float = 0.05  # (0.01 until v5, which gives "what's the p99 latency of the billing service?" P 0.011; the tuning probes the same at both) the encoder's own way in stands only when the verifier does not all but rule it out (P below this): two readers must not flatly disagree. With v7 and verifier v2 at hidden_cue 0.85 it stops "what's the p95 response time of the login service?" (dev questions: 0 leaks, not 1); at 0.87 on the tuning probes 108 of 113 either way, 488 of 527 answered (489 without), hidden-tuning 71 of 75 (72); leak-free down to hidden_cue 0.81 (without it, 0.86)
+    # A world fact is told only when the verifier does not all but rule out that the clause, its question or the whole message
+    # asks for it (P below this; 0: off). With intent encoder v10 and verifier v5, tuning probes: stray answers (a piece told
+    # or withheld that the line did not ask for) 224 in 2,153 lines without, 117 at 0.03, 200 at 0.01 on the clause and its
+    # question alone; answered 1,234 of 1,375 without, 1,230 at 0.03, 1,223 at 0.1; guidance 462 of 488 without, 468 at
+    # 0.03; no leak or false denial either way; dev questions 0.791 mapped right without, 0.910 at 0.03. A vetoed clause is a near miss ("can you be more specific?"), not "I don't
+    # know": read as unknown, a constraint the encoder put on a world fact was denied (3 false denials).
+    world_veto: float = 0.03
     verified_first: bool = True  # the encoder's first choice stands when it is a hidden constraint the verifier confirms (tuning probes: 104 of 113 given, not 103; 491 of 527 answered, not 489; no leak; dev questions the same)
     anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses
     lead: float = 0.2           # with the intent encoder: its first choice by this much stands whatever words the clause shares with another fact (tuning probes: 465 of 527 answered, not 460; dev questions: 0.756 mapped right, not 0.751; 0.1 answers 473 but maps 0.731)
@@ -152,11 +159,14 @@ class Comprehension:
         return self.knows.similarity(clause, list(k.ask_cues)) + 0.5 * self.matcher.similarity(clause, list(k.says))
 
     def best(self, p: Persona, clause: str, context: str, *, request: bool = False,
-             sentence: str | None = None, world_only: bool = False) -> tuple[Knowledge | None, float, float]:
+             sentence: str | None = None, world_only: bool = False, message: str | None = None) -> tuple[Knowledge | None, float, float]:
         """The piece of knowledge a clause asks about (None below the bar), its score, and the bar.
         `sentence`: the whole question the clause is part of, which the intent encoder may place
         among a hidden constraint's asks when its halves alone fall short ("can we put everyone
-        in, or is there some ceiling on exposure?"). `world_only`: the world facts alone."""
+        in, or is there some ceiling on exposure?"). `world_only`: the world facts alone. `message`:
+        all the candidate wrote, which the verifier may read as asking for a world fact where the
+        question alone falls short ("I should like to understand what the organisation means by X.
+        Has leadership articulated a definition?")."""
         anchors = self.anchors(p, context)
         words = intent.content_words(clause)
 
@@ -196,6 +206,8 @@ class Comprehension:
             bar = self.bars.ask_request
         elif k.disclosure == "never" and not request:
             bar = max(bar, self.bars.ask_never)
+        if score >= bar and not k.hidden and k.disclosure != "never" and self._world_vetoed(k, texts | {message or clause}):
+            return None, score, bar  # "which CI system does the plugin repo use?" lies near the feature and asks for nothing she knows
         return (k if score >= bar else None), score, bar
 
     def chatty(self, p: Persona, clause: str) -> bool:
@@ -240,6 +252,14 @@ class Comprehension:
         if near >= self.bars.hidden_cue:
             return not self._vetoed(k, texts)
         return self._verified(k, texts, near)
+
+    def _world_vetoed(self, k: Knowledge, texts: set[str]) -> bool:
+        """The verifier gives every way of putting the question a P below `Bars.world_veto` of asking
+        for this world fact (nothing without the verifier or with the bar at 0)."""
+        if self.bars.world_veto <= 0:
+            return False
+        verdicts = self._verdicts(k, texts)
+        return verdicts is not None and max(verdicts) < self.bars.world_veto
 
     def _vetoed(self, k: Knowledge, texts: set[str]) -> bool:
         """Every way of putting the question gets a verifier P below `Bars.veto`. Without the verifier,
@@ -296,13 +316,13 @@ class Comprehension:
                 if intent.is_small_talk(clause) and len(intent.words(clause)) <= 6:
                     r.small_talk = True  # "hi Jordan, how are you?" is not "how am I doing?"
                     continue
-                k, score, bar = self.best(p, clause, context, request=request, sentence=s)
+                k, score, bar = self.best(p, clause, context, request=request, sentence=s, message=text)
                 everything = intent.asks_everything(clause) or intent.asks_everything(s)
                 for piece in [] if everything else intent.listed_questions(clause):
                     # "who's building this, what the recommendations do...": each listed question may
                     # ask a world fact (a hidden constraint only as the clause whole, as before: cut
                     # up, its pieces let one through unasked on a blind set)
-                    kp, sp, _ = self.best(p, piece, context, request=request, sentence=s, world_only=True)
+                    kp, sp, _ = self.best(p, piece, context, request=request, sentence=s, world_only=True, message=text)
                     if kp is not None and sp > r.asks.get(kp.id, 0.0):
                         r.asks[kp.id] = round(sp, 3)
                 if k is not None and everything and k.hidden and not _names_subject(clause, context):
@@ -341,7 +361,7 @@ class Comprehension:
                     r.unknown.append(clause)
         r.asks = dict(sorted(r.asks.items(), key=lambda kv: -kv[1]))
         statements = [s for s in sents if s not in r.questions and s not in parts]
-        if not r.questions and any(intent.is_small_talk(s) for s in sents) and len(intent.words(text)) <= 12:
+        if not r.questions and (any(intent.is_small_talk(s) for s in sents) or intent.is_thanks(text)) and len(intent.words(text)) <= 12:
             r.small_talk = True
         r.proposals = [s for s in statements if intent.is_proposal(s)]
         scored = {s: self.act_scores(p, s) for s in statements}  # empty without examples or an embedding

@@ -351,7 +351,7 @@ class Director:
             elif r.near and p.lines.specify:
                 moves.insert(0, {"act": "specify"})
             elif r.small_talk and p.lines.small_talk:
-                moves.insert(0, {"act": "small_talk"})
+                moves.insert(0, _small_talk(text))
             elif r.off_topic and p.lines.off_topic:
                 moves.insert(0, {"act": "off_topic"})
             elif (r.unknown or r.near) and p.lines.unknown:
@@ -592,8 +592,8 @@ class Director:
         questions = [x for x in sents if intent.is_question(x)]
         if not questions:
             if (p.lines.small_talk and len(intent.words(text)) <= 12 and not intent.is_done(text)
-                    and any(intent.is_small_talk(x) for x in sents)):
-                return [{"act": "small_talk"}]  # "Hi Hannah, lovely to meet you.": no answer yet
+                    and (any(intent.is_small_talk(x) for x in sents) or intent.is_thanks(text))):
+                return [_small_talk(text)]  # "Hi Hannah, lovely to meet you.": no answer yet
             return []
         r = self.comprehension.read(p, " ".join(questions), self._context(), [])
         moves = [self._tell(p, kid, score) for kid, score in self._fresh(r.asks, text).items()]
@@ -601,7 +601,7 @@ class Director:
             moves.append(self._decline(p, text))
         if not moves and len(questions) == len(sents):  # a message that only asks
             if r.small_talk and p.lines.small_talk:
-                moves.append({"act": "small_talk"})
+                moves.append(_small_talk(text))
             elif (r.unknown or r.near) and p.lines.deflect:
                 # a question about the problem itself ("how do people normally monitor drift?",
                 # "which metric do you want?"): the interviewer hands it back, never answers it
@@ -795,6 +795,12 @@ class Director:
 # --- helpers -----------------------------------------------------------------------------------
 
 
+def _small_talk(text: str) -> dict[str, Any]:
+    """A greeting is met with a greeting; thanks with a you're-welcome ("Thanks, that's helpful." is
+    no "Hi! Good to see you." halfway through a session)."""
+    return {"act": "thanks" if intent.is_thanks(text) else "small_talk"}
+
+
 def _deflect(p: Persona) -> dict[str, Any]:
     return {"act": "deflect", "rules": [r.id for r in p.do_not]}
 
@@ -851,6 +857,7 @@ FIXED_INSTRUCTIONS = {
     "unknown": "You do not know the answer to that; say so in character and do not invent facts.",
     "decline": "Thank them; the application cannot go further on this answer.",
     "small_talk": "Reply to the small talk briefly and warmly, then invite them back to the task.",
+    "thanks": "They thanked you: say you're welcome briefly and let them carry on with the task.",
     "off_topic": "That is off the topic of this session; say so lightly and bring them back to the task.",
     "specify": "You are not sure what they are asking; ask them to be more specific. Do not guess or state any fact.",
     "wrap_up": "Ask whether they have anything to add before moving on.",

@@ -536,6 +536,21 @@ def is_small_talk(sentence: str) -> bool:
     return bool(_SMALL_TALK.search(sentence))
 
 
+_THANKS = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|great|perfect|brilliant|lovely|awesome|cool|nice|right|got it|understood|noted|super|wonderful|excellent)[\s,.!-]+)?"
+    r"(?:thanks|thank you|thank u|thx|ty|tysm|cheers|ta|many thanks|much appreciated|appreciate (?:it|that|you)|"
+    r"i (?:really )?appreciate|much obliged|grateful|merci|gracias|danke|obrigad[oa]|grazie|dankie|asante)\b",
+    re.I,
+)
+
+
+def is_thanks(text: str) -> bool:
+    """The candidate thanks the persona and asks nothing ("Thanks, that's helpful.", "Cheers for
+    this, Jordan."): to be met with a you're-welcome, not a greeting."""
+    sents = sentences(text) or [text]
+    return bool(_THANKS.match(text)) and not any(is_question(s) for s in sents)
+
+
 def is_dismissal(sentence: str) -> bool:
     """Waves a concern away ("latency won't matter much", "let's just put everyone in")."""
     return bool(_DISMISS.search(sentence))

@@ -100,6 +100,7 @@ _FALLBACK = {
     "probe": ("probe_lead", "follow_up_lead"),
     "follow_up": ("follow_up_lead",),
     "small_talk": ("small_talk", "acknowledge"),
+    "thanks": ("thanks", "acknowledge"),
     "off_topic": ("off_topic", "unknown"),
     "specify": ("specify", "unknown"),
     "wrap_up": ("wrap_up", "acknowledge"),
