@@ -416,3 +416,21 @@ def test_a_greeting_is_still_greeted_and_thanks_with_a_question_gets_the_answer(
     s = Session.start(interviewer, store=open_store(":memory:"), clock="virtual", seed=0)
     s.opening()
     assert _acts(s.respond("Thanks, that's helpful."))[0] == ("thanks", None)
+
+
+@pytest.mark.parametrize("line", ["Is there a canteen on site, by the way?", "Which VPN client does the company use?",
+                                  "Do you have a favourite hiking trail?"])  # written for this test
+def test_an_interviewer_brings_an_unrelated_question_back_not_hands_it_back(line: str) -> None:
+    """Not "I'd rather hear how you'd approach it": the question is not about the problem."""
+    interviewer = next(i.id for i in LIB.items.values() if i.kind == "behavioural")
+    s = Session.start(interviewer, store=open_store(":memory:"), clock="virtual", seed=0)
+    s.opening()
+    assert ("off_topic", None) in _acts(s.respond(line))
+
+
+def test_an_interviewer_asked_how_the_candidate_is_doing_still_hands_it_back() -> None:
+    interviewer = next(i.id for i in LIB.items.values() if i.kind == "behavioural")
+    s = Session.start(interviewer, store=open_store(":memory:"), clock="virtual", seed=0)
+    s.opening()
+    acts = [a for a, _ in _acts(s.respond("Am I doing alright so far?"))]
+    assert "off_topic" not in acts and {"deflect", "withhold"} & set(acts)

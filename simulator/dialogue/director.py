@@ -595,14 +595,18 @@ class Director:
                     and (any(intent.is_small_talk(x) for x in sents) or intent.is_thanks(text))):
                 return [_small_talk(text)]  # "Hi Hannah, lovely to meet you.": no answer yet
             return []
-        r = self.comprehension.read(p, " ".join(questions), self._context(), [])
+        r = self.comprehension.read(p, " ".join(questions), self._context(), self._scenario(p))
         moves = [self._tell(p, kid, score) for kid, score in self._fresh(r.asks, text).items()]
         if p.lines.deflect and r.asks_for_answer and not any(m["act"] == "withhold" for m in moves):
             moves.append(self._decline(p, text))
         if not moves and len(questions) == len(sents):  # a message that only asks
             if r.small_talk and p.lines.small_talk:
                 moves.append(_small_talk(text))
-            elif (r.unknown or r.near) and p.lines.deflect:
+            elif r.off_topic and p.lines.off_topic and not (r.unknown or r.near) and not intent.about_the_speaker(text):
+                # "is there parking at the office?" is no question about the problem; "am I doing
+                # alright?" is about the candidate, and is handed back
+                moves.append({"act": "off_topic"})
+            elif (r.unknown or r.near or r.off_topic) and p.lines.deflect:
                 # a question about the problem itself ("how do people normally monitor drift?",
                 # "which metric do you want?"): the interviewer hands it back, never answers it
                 moves.append(_deflect(p))
