@@ -53,8 +53,9 @@ class Bars:
     # asks for it (P below this; 0: off). With intent encoder v10 and verifier v5, tuning probes: stray answers (a piece told
     # or withheld that the line did not ask for) 224 in 2,153 lines without, 117 at 0.03, 200 at 0.01 on the clause and its
     # question alone; answered 1,234 of 1,375 without, 1,230 at 0.03, 1,223 at 0.1; guidance 462 of 488 without, 468 at
-    # 0.03; no leak or false denial either way; dev questions 0.791 mapped right without, 0.910 at 0.03. A vetoed clause is a near miss ("can you be more specific?"), not "I don't
-    # know": read as unknown, a constraint the encoder put on a world fact was denied (3 false denials).
+    # 0.03; no leak or false denial either way; dev questions 0.791 mapped right without, 0.910 at 0.03. A vetoed clause
+    # is a near miss ("can you be more specific?"), not "I don't know": read as unknown, a constraint the encoder put on a
+    # world fact was denied (3 false denials).
     world_veto: float = 0.03
     verified_first: bool = True  # the encoder's first choice stands when it is a hidden constraint the verifier confirms (tuning probes: 104 of 113 given, not 103; 491 of 527 answered, not 489; no leak; dev questions the same)
     anchored_world: float = 0.1  # added to a world fact one of whose own words the clause uses

@@ -544,19 +544,19 @@ _THANKS = re.compile(
 )
 
 
+def is_thanks(text: str) -> bool:
+    """The candidate thanks the persona and asks nothing ("Thanks, that's helpful.", "Cheers for
+    this, Jordan."): to be met with a you're-welcome, not a greeting."""
+    sents = sentences(text) or [text]
+    return bool(_THANKS.match(text)) and not any(is_question(s) for s in sents)
+
+
 _SPEAKER = re.compile(r"\b(?:i|i'm|im|i've|me|my|mine|myself)\b", re.I)
 
 
 def about_the_speaker(text: str) -> bool:
     """The message speaks of its writer ("am I doing alright?", "your estimate of my performance")."""
     return bool(_SPEAKER.search(text))
-
-
-def is_thanks(text: str) -> bool:
-    """The candidate thanks the persona and asks nothing ("Thanks, that's helpful.", "Cheers for
-    this, Jordan."): to be met with a you're-welcome, not a greeting."""
-    sents = sentences(text) or [text]
-    return bool(_THANKS.match(text)) and not any(is_question(s) for s in sents)
 
 
 def is_dismissal(sentence: str) -> bool:
