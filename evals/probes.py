@@ -348,7 +348,8 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
                 lines_ = [None, *probe.turns]
                 again = repeated_sentences(lines_, observed)
                 ev["repeated_lines"] += len(again)
-                for line, obs, f in zip(lines_, observed, fails):
+                strays = [stray_answers(line, obs, persona) if line is not None else [] for line, obs in zip(lines_, observed)]
+                for line, obs, f, stray in zip(lines_, observed, fails, strays):
                     ev["invented_facts"] += len(obs.invented)
                     if line is None:
                         continue
@@ -358,9 +359,8 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
                         ev["guidance_followed"] += not any(x.startswith("guidance") for x in f)
                     ev["asked_known"] += len(line.asks)
                     ev["answered"] += len(set(line.asks) & obs.answered)
-                    if line.kind not in MAY_TELL:
-                        ev["stray_lines"] += 1
-                        ev["stray_answers"] += len(stray_answers(line, obs, persona))
+                    ev["stray_lines"] += line.kind not in MAY_TELL
+                    ev["stray_answers"] += len(stray)
                 for line, obs in zip([None, *probe.turns], observed):
                     now = set(line.asks) & hidden if line is not None else set()
                     asked |= now
@@ -373,9 +373,8 @@ def run_probes(path: str | Path, *, repeats: int = 1, progress: bool = False, li
                     "seed": probe.seed + r, "met": met, "checks": total, "repeated": again,
                     "turns": [{"candidate": o.candidate, "reply": o.reply, "disclosed": sorted(o.disclosed),
                                "tensions": sorted(o.tensions), "violations": sorted(o.violations),
-                               "acts": sorted(o.acts), "answered": sorted(o.answered), "failures": f,
-                               "stray": stray_answers(line, o, persona) if line is not None else []}
-                              for line, o, f in zip(lines_, observed, fails)],
+                               "acts": sorted(o.acts), "answered": sorted(o.answered), "failures": f, "stray": stray}
+                              for o, f, stray in zip(observed, fails, strays)],
                 })
                 if bar:
                     bar.advance()

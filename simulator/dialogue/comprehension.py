@@ -362,7 +362,7 @@ class Comprehension:
                     r.unknown.append(clause)
         r.asks = dict(sorted(r.asks.items(), key=lambda kv: -kv[1]))
         statements = [s for s in sents if s not in r.questions and s not in parts]
-        if not r.questions and (any(intent.is_small_talk(s) for s in sents) or intent.is_thanks(text)) and len(intent.words(text)) <= 12:
+        if not r.questions and intent.is_pleasantry(text) and len(intent.words(text)) <= 12:
             r.small_talk = True
         r.proposals = [s for s in statements if intent.is_proposal(s)]
         scored = {s: self.act_scores(p, s) for s in statements}  # empty without examples or an embedding

@@ -592,7 +592,7 @@ class Director:
         questions = [x for x in sents if intent.is_question(x)]
         if not questions:
             if (p.lines.small_talk and len(intent.words(text)) <= 12 and not intent.is_done(text)
-                    and (any(intent.is_small_talk(x) for x in sents) or intent.is_thanks(text))):
+                    and intent.is_pleasantry(text)):
                 return [_small_talk(text)]  # "Hi Hannah, lovely to meet you.": no answer yet
             return []
         r = self.comprehension.read(p, " ".join(questions), self._context(), self._scenario(p))

@@ -551,6 +551,11 @@ def is_thanks(text: str) -> bool:
     return bool(_THANKS.match(text)) and not any(is_question(s) for s in sents)
 
 
+def is_pleasantry(text: str) -> bool:
+    """A greeting, a how-are-you or thanks somewhere in the message (a short one is answered in kind)."""
+    return any(is_small_talk(s) for s in sentences(text) or [text]) or is_thanks(text)
+
+
 _SPEAKER = re.compile(r"\b(?:i|i'm|im|i've|me|my|mine|myself)\b", re.I)
 
 
