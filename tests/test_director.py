@@ -435,8 +435,9 @@ def test_a_persona_says_no_sentence_twice_while_a_fresh_line_is_left() -> None:
 
 
 def test_an_answer_off_the_question_is_brought_back_and_the_question_is_not_said_over_and_over() -> None:
-    """The first time an answer drifts, the interviewer restates the question; the next time it
-    points back to it without saying it word for word again (the candidate can /repeat it)."""
+    """The first time an answer drifts, the interviewer points back naming what the question is
+    about; the next time it points back without it. The question itself is said once, in the
+    opening, and again only when the candidate asks (/repeat)."""
     from simulator.content.library import load_library
 
     s = Session.start("lead-team-conflict", store=Store(":memory:"), lib=load_library(), clock="virtual", seed=1)
@@ -444,8 +445,37 @@ def test_an_answer_off_the_question_is_brought_back_and_the_question_is_not_said
     drift = ("ok so, i mentored a junior who kept shipping notebooks with no tests. i paired with her weekly for two"
              " months, we wrote a checklist together, and by the end she was reviewing other people's PRs.")
     first, second = (s.respond(drift)[-1] for _ in range(2))
+    assert _acts(first) == ["redirect"] and "about handling conflict in the team" in first.text
+    assert question not in first.text, first.text
+    assert _acts(second) == ["redirect"] and question not in second.text and "handling conflict" not in second.text
+    [again] = s.respond("/repeat")
+    assert question in again.text
+
+
+def test_a_persona_without_lines_naming_the_topic_restates_the_question_once() -> None:
+    """A persona file without `redirect_topic` lines still brings the answer back: with its
+    `redirect` line and the question."""
+    from simulator.content.library import load_library
+
+    lib = load_library()
+    hannah = lib.personas["interviewer-behavioural"]
+    lib.personas[hannah.id] = hannah.model_copy(update={"lines": hannah.lines.model_copy(update={"redirect_topic": []})})
+    s = Session.start("lead-team-conflict", store=Store(":memory:"), lib=lib, clock="virtual", seed=1)
+    question = s.opening()[-1].text.split(". ")[-1]
+    first = s.respond("I once organised the office move to a new building; we packed everything in two days.")[-1]
     assert _acts(first) == ["redirect"] and question in first.text
-    assert _acts(second) == ["redirect"] and question not in second.text
+    assert any(first.text.startswith(line) for line in hannah.lines.redirect), first.text
+
+
+def test_an_item_says_what_it_is_about() -> None:
+    """`Item.subject`: the authored topic, else the title with its first letter lowered unless it
+    starts an acronym."""
+    from simulator.content.library import load_library
+
+    items = load_library().items
+    assert items["lead-team-conflict"].subject() == "handling conflict in the team"
+    assert items["viva-sql-vs-nosql"].subject() == "SQL vs NoSQL"
+    assert items["mle-production-readiness"].subject() == "whether a model is ready for production"
 
 
 def test_a_second_question_pointing_back_is_a_question_of_its_own() -> None:

@@ -149,6 +149,11 @@ class Lines(Content):
     redirect: list[str] = Field(
         default_factory=list, description="An interviewer bringing an off-question answer back (the question follows)."
     )
+    redirect_topic: list[str] = Field(
+        default_factory=list,
+        description="The same, naming what the question is about ({topic}) instead of saying it again word for word "
+        "(falls back to `redirect` and the question).",
+    )
     wrap_up: list[str] = Field(default_factory=list, description="Nothing left to ask: anything to add?")
     listen: list[str] = Field(default_factory=list, description="A short go-on while the candidate presents.")
     again: list[str] = Field(default_factory=list, description="Before saying something a second time when asked again.")

@@ -103,6 +103,11 @@ class Item(Content):
     kind: Kind
     title: str = Field(min_length=3, description="A short name for lists.")
     question: str = Field(min_length=3, description="The full prompt the candidate answers.")
+    topic: str | None = Field(
+        None, min_length=3,
+        description="What the question is about, as the interviewer says it after 'about' when bringing an "
+        "answer back to it ('handling conflict in the team'); default: the title.",
+    )
     theme: str | None = Field(None, description="The seed's grouping: a theme, discipline or competency.")
     competency: str | None = Field(None, description="A competency of the progression framework.")
     job_requirement: str | None = None
@@ -155,6 +160,14 @@ class Item(Content):
 
     def indicators_for(self, variant: str | None = None) -> list[Indicator]:
         return [i for i in self.indicators if i.applies_to(variant)]
+
+    def subject(self) -> str:
+        """What the question is about, to say after "about": the topic, else the title with its
+        first letter lowered (not an acronym's: "SQL vs NoSQL")."""
+        if self.topic:
+            return self.topic
+        t = self.title
+        return t if t[1:2].isupper() else t[:1].lower() + t[1:]
 
     def prompt_for(self, variant: str | None = None) -> str:
         for v in self.variants:

@@ -548,10 +548,13 @@ class Director:
         if intent.is_done(text) and st["follow"] + len(st["probed"]) > 0:
             return None
         if self._off_question(text):
-            # the question again the first time; after that a pointer back, so a candidate who
-            # drifts twice does not hear it word for word again unasked (/repeat says it)
+            # the first time, a pointer back that names what the question is about (or, for a
+            # persona without such lines, the question again); after that a bare pointer. The
+            # question is never said again word for word unasked (/repeat says it)
             again, st["redirected"] = st["redirected"], True
-            return [{"act": "redirect", "text": None if again else self.item.prompt_for(self.variant)}]
+            if again:
+                return [{"act": "redirect"}]
+            return [{"act": "redirect", "text": self.item.prompt_for(self.variant), "topic": self.item.subject()}]
         follow = self._take_follow_up(transcript) if st["follow"] < self.limits.max_follow_ups else None
         if follow is not None:
             return [{"act": "follow_up", "text": follow}]
@@ -897,8 +900,8 @@ def instructions(plan: Plan, persona: Persona, item: Item) -> str:
             told = " ".join(known[i].says[0] for i in m.ids or [] if i in known)
             out.append(f"They asked for everything; they have heard it all. Recap briefly: {told}" if told else "Ask them to be more specific.")
         elif act == "redirect":
-            out.append(f"Their answer is not about the question; bring them back to it: {m.text}" if m.text
-                       else "Their answer is not about the question; bring them back to the question you already restated, without repeating it.")
+            out.append(f"Their answer is not about the question; bring them back to it, naming what it is about ({m.topic}) without repeating it word for word: {m.text}" if m.text
+                       else "Their answer is not about the question; bring them back to the question, without repeating it.")
         elif act == "note":
             out.append(f"Say: {m.text}")
         elif act == "code":

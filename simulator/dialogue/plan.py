@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from simulator.core.errors import InputError
 
-PLAN_VERSION = 3  # 1: the untyped dicts of mockpanel 0.1; 3 adds `ids` and the world's acts (tell, withhold...)
+PLAN_VERSION = 4  # 1: the untyped dicts of mockpanel 0.1; 3 adds `ids` and the world's acts (tell, withhold...); 4 `topic`
 STATE_VERSION = 3  # 3: `told` (world facts said)
 
 
@@ -28,6 +28,7 @@ class Move(BaseModel):
     id: str | None = None           # disclose / tension: which fact or tension
     text: str | None = None         # ask / repeat / follow_up / hint: the words to use
     term: str | None = None         # clarify: the term asked about
+    topic: str | None = None        # redirect: what the question is about (Item.subject)
     item: str | None = None         # ask / decline: which item
     indicator: str | None = None    # probe: the positive indicator not yet shown
     options: list[str] | None = None

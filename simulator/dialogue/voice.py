@@ -162,6 +162,8 @@ def _moves(plan: Plan, said: str = "") -> str:
             parts.append(pick(t.lines, plan, key, said))
         elif act in ("ask", "repeat", "note"):
             parts.append(m.text or "")
+        elif act == "redirect" and m.topic and p.lines.redirect_topic:
+            parts.append(pick(p.lines.redirect_topic, plan, key, said).replace("{topic}", m.topic))
         elif act in ("follow_up", "hint", "redirect"):
             parts += [_line(p, act, plan, key, said), m.text or ""]
         elif act == "options":
