@@ -74,9 +74,14 @@ def score(bars: Any = None, rows: list[tuple[str, str, str | None]] | None = Non
     return out
 
 
-def hidden_tuning() -> dict[str, int]:
-    """On `hidden-tuning.yaml` (150 messages to Jordan Lee: 75 asking about a hidden constraint,
-    75 close but not): asks found, and hidden constraints triggered by a message not asking."""
+HIDDEN_SETS = ("hidden-tuning", "hidden-2")  # tuning sets of messages to Jordan Lee, never trained on
+
+
+def hidden_tuning(name: str = "hidden-tuning") -> dict[str, int]:
+    """On a set of messages to Jordan Lee, each asking about one hidden constraint or none
+    (`hidden-tuning.yaml`: 75 asking, 75 close but not; `hidden-2.yaml`, written blind in twelve
+    other voices: 149 asking, 167 not): asks found, and hidden constraints triggered by a message
+    not asking."""
     from simulator.content.library import load_library
     from simulator.dialogue.comprehension import Bars, Comprehension
     from simulator.dialogue.intent import Matcher
@@ -87,7 +92,7 @@ def hidden_tuning() -> dict[str, int]:
     comp = Comprehension.trained(Matcher.shared(), Bars())
     hidden = {k.id for k in p.knowledge() if k.hidden}
     found = false = asking = 0
-    for row in yaml.safe_load((DEV / "hidden-tuning.yaml").read_text(encoding="utf-8")):
+    for row in yaml.safe_load((DEV / f"{name}.yaml").read_text(encoding="utf-8")):
         got = set(comp.read(p, row["say"], f"{item.title} {item.question}", []).asks) & hidden
         if row["asks"] != "none":
             asking += 1
@@ -168,7 +173,8 @@ def write_card() -> None:
     m = run_probes(Path(__file__).parent / "data" / "probes" / CARD_PROBES)["metrics"]
     keys = ("leaks", "leak_opportunities", "disclosed_when_asked", "asked", "answered", "asked_known", "false_denials",
             "guidance_followed", "guidance_lines", "repeated_lines", "invented_facts", "do_not_violations", "replies")
-    card["figures"] = {"hidden_tuning": hidden_tuning(), "blind_probes": {"set": CARD_PROBES, **{k: m[k] for k in keys}}}
+    card["figures"] = {**{n.replace("-", "_"): hidden_tuning(n) for n in HIDDEN_SETS},
+                       "blind_probes": {"set": CARD_PROBES, **{k: m[k] for k in keys}}}
     card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(card["figures"], indent=2))
 
@@ -209,6 +215,9 @@ def main() -> None:
         if args.show:
             for w in r["wrong"]:
                 print("   ", w)
+    for name in HIDDEN_SETS:
+        h = hidden_tuning(name)
+        print(f"{name}: {h['found']} of {h['asking']} asks found, {h['false_triggers']} hidden constraints triggered unasked")
 
 
 if __name__ == "__main__":

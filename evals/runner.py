@@ -47,6 +47,7 @@ SHORT_NAMES = {
     "probes-blind-15": DATA_DIR / "probes" / "blind-15",
     "probes-blind-16": DATA_DIR / "probes" / "blind-16",
     "probes-blind-17": DATA_DIR / "probes" / "blind-17",
+    "probes-blind-18": DATA_DIR / "probes" / "blind-18",
     "probes-long": DATA_DIR / "probes" / "long",
     "probes-reviewed": DATA_DIR / "probes" / "reviewed",
     "probes-reviewed-2": DATA_DIR / "probes" / "reviewed-2",

@@ -336,7 +336,9 @@ def test_a_list_of_questions_gets_each_world_fact_but_a_hidden_one_only_as_befor
 
 
 @pytest.mark.parametrize("again", ["Again?", "Sorry?", "Come again?", "sorry, say that again please",
-                                   "Please restate what you just said. I want to get it down right."])
+                                   "Please restate what you just said. I want to get it down right.",
+                                   "Sorry, could you say that bit once more, my notes are a mess",  # a reason after it
+                                   "Um, can you say it one more time? The call cut out."])
 def test_a_bare_request_to_hear_it_again_gets_what_she_last_told(again: str) -> None:
     """What her last line told, told again; a line that told nothing, once more word for word."""
     s = _jordan()
@@ -358,6 +360,32 @@ def test_a_concern_waved_away_in_a_tag_question_gets_a_push_back_not_the_fact() 
     acts = _acts(_jordan().respond("I'm proceeding on the assumption that the historical usage data is consistent "
                                    "enough for a standard two-week test. Please correct me if that's wrong."))
     assert ("disclose", "session-variance") in acts, acts
+
+
+@pytest.mark.parametrize(("text", "fact"), [
+    ("Sorry, how big a share of users can the test get?", "traffic-cap"),
+    ("Um, sorry, what is it the engineers are worried about?", "api-latency"),
+    ("Sorry sorry, what does the old usage data look like?", "session-variance"),
+])
+def test_an_apology_before_a_question_does_not_hide_it(text: str, fact: str) -> None:
+    """"Sorry, ..." or "um," opening a question: the same question without it."""
+    assert ("disclose", fact) in _acts(_jordan().respond(text)), text
+
+
+@pytest.mark.parametrize(("text", "asked", "fact"), [
+    ("Response times? Meh. Nobody notices a few hundred milliseconds.",
+     "Response times? Is that what engineering is worried about?", "api-latency"),
+    ("Usage history? Doesn't matter, two weeks is always enough.",
+     "Usage history? What does it look like?", "session-variance"),
+    ("Exposure limits? Nah, not a problem, we just send everyone.",
+     "Exposure limits? How much of the traffic can the test get?", "traffic-cap"),
+])
+def test_a_bare_question_the_candidate_answers_by_waving_it_away_asks_nothing(text: str, asked: str, fact: str) -> None:
+    """"Latency? Don't care.": the candidate's own answer makes the question a dismissal; she pushes
+    back and keeps the constraint. The same bare question followed by a real one is told."""
+    acts = _acts(_jordan().respond(text))
+    assert ("pushback", fact) in acts and not [a for a in acts if a[0] == "disclose"], acts
+    assert ("disclose", fact) in _acts(_jordan().respond(asked)), asked
 
 
 @pytest.mark.parametrize(("text", "fact"), [

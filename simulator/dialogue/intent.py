@@ -27,7 +27,7 @@ STOP = frozenset(
 )
 
 _QUESTION_START = re.compile(
-    r"^(?:(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick question|sorry|hey|um+|uh+|oh|ah|hmm+|be honest|gut check|(?:tell me )?honestly|seriously|wait)[\s,:\-\u2013\u2014]*){0,2}"
+    r"^(?:(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick (?:question|one)|sorry|hey|um+|uh+|oh|ah|hmm+|be honest|gut check|(?:tell me )?honestly|seriously|wait)[\s,:\-\u2013\u2014]*){0,2}"
     r"(what|what's|whats|wat|wats|how|how's|hows|hw(?= \w)|why|when|where|where's|wheres|which|who|whos|is|are|am(?= i\b)|r(?= (?:the|we|they|you|u|there|any)\b)|was|were|do|does|did|can|could|would|will|"
     r"should|have|has|any|anything|tell me|walk me|help me understand|i'd like to know|i want to understand|"
     # a request put as an order ("explain the feature pls", "please describe who uses it", "define productivity for me")
@@ -63,7 +63,13 @@ _REQUEST = re.compile(r"\b(tell me|could you (?:share|explain|clarify)|can you (
                       # read on how much session length swings", "it would be really helpful to understand...", "Lay out
                       # the engineering objections for me", "Give me a sense of the customer base"); "I need the X to be"
                       # states a plan, not an ask, so the want names something to be told
-                      r"^\W*(?:i )?(?:need|want) (?:the|three|two|a few) (?:[\w'-]+ ){0,3}?(?:ceiling|cap|limit|bound|max(?:imum)?|numbers?|figures?|details|breakdown|answer|history|baseline|spread|range|concerns?|worr(?:y|ies)|risks?|objections?|things|total)\b(?! (?:to|is|are|should|will|must)\b)|"
+                      r"^\W*(?:i(?:'ll| will)? )?(?:need|want) (?:the|three|two|a few|\w+'s) (?:[\w'-]+ ){0,3}?(?:ceiling|cap|limit|bound|max(?:imum)?|numbers?|figures?|details|breakdown|answer|history|baseline|spread|range|concerns?|worr(?:y|ies)|risks?|objections?|things|total|data)\b(?! (?:to|is|are|should|will|must)\b)|"
+                      # a formal request to be told ("Kindly inform me whether...", "I wish to request a description of...",
+                      # "State the allocation limit for this pilot", "I want to find out what worries them")
+                      r"\b(?:kindly |please )?inform me (?:of|about|on|whether|if|what|how|which|who|when)\b|"
+                      r"\bi (?:\w+ )?(?:(?:wish|would like|want) to )?request (?:the|a|an|some|any) (?:[\w'-]+ ){0,3}?(?:description|summary|"
+                      r"breakdown|numbers?|figures?|details|information|info|data|limit|cap|ceiling|max(?:imum)?|concerns?|overview|history)\b|"
+                      r"^\W*(?:please |kindly )?state (?:the|what|how|whether|which)\b|\b(?:want|need|wish|like|have) to find out\b|"
                       r"\b(?:get|have|want|like|give me) (?:a |some )?(?:feel|sense|read|picture) (?:for|of|on)\b|"
                       r"\bit (?:would|'d) (?:be )?(?:really |very |so |super )?(?:help|helpful|useful|great) (?:me )?to (?:know|understand|hear|learn|see)\b|"
                       r"\b(?:i'd|i would) find it (?:\w+ )?(?:useful|helpful) to (?:know|understand|hear|map|learn|see)\b|"
@@ -301,6 +307,17 @@ def without_lead(sentence: str) -> str:
     return rest if len(words(rest)) >= 3 else sentence
 
 
+_HESITATION = re.compile(r"^\W*(?:(?:sorry|pardon|um+|uh+|er+|erm+)\b[\s,.!:;-]*)+", re.I)
+
+
+def without_hesitation(sentence: str) -> str:
+    """The question without the apology or hesitation that opens it: "Sorry, what was the ceiling
+    on rollout?" asks what "what was the ceiling on rollout?" asks, but the models, trained on
+    questions, read the "sorry" as something else."""
+    rest = _HESITATION.sub("", sentence, count=1)
+    return rest if len(words(rest)) >= 3 else sentence
+
+
 def is_defined(sentence: str) -> bool:
     """Names a number, a rate, a unit or a definition ("accepted suggestions per active hour")."""
     return bool(_OPERATIONAL.search(sentence))
@@ -496,8 +513,8 @@ def is_premise(sentence: str) -> bool:
     return bool(_PREMISE.search(sentence))
 
 
-_BARE_AGAIN = re.compile(r"^\W*(?:(?:sorry|ok(?:ay)?|um+|huh)[\s,]+)?(?:sorry|pardon|come again|again|say (?:that|it) again|what was that|"
-                         r"(?:can|could) you (?:please )?(?:repeat|say) (?:that|it)(?: again)?|repeat (?:that|it)|"
+_BARE_AGAIN = re.compile(r"^\W*(?:(?:sorry|ok(?:ay)?|um+|huh)[\s,]+)?(?:sorry|pardon|come again|again|say (?:that|it)(?: part| bit)? (?:again|one more time|once more)|what was that|"
+                         r"(?:can|could) you (?:please )?(?:repeat|say) (?:that|it)(?: part| bit)?(?: again| one more time| once more)?|repeat (?:that|it)|"
                          r"(?:please )?(?:restate|repeat) what you (?:just )?said(?: [\w' ]{0,40})?|"
                          r"once more|one more time)(?:,? please)?\W*$", re.I)
 
@@ -506,8 +523,23 @@ def asks_bare_again(text: str) -> bool:
     """"Again?", "Sorry?", "Come again?": the last thing said, once more (nothing named; what else
     the message says asks nothing: "Please restate what you just said. I want to get it down.")."""
     sents = sentences(text) or [text]
-    rest = [s for s in sents if not _BARE_AGAIN.match(s)]
-    return len(rest) < len(sents) and not any(is_question(s) or _NAMES_PART.search(s) for s in rest)
+    # "Sorry can you say that again, I lost it halfway through": a reason after the request
+    parts = [x for s in sents for x in ([s] if _BARE_AGAIN.match(s) else _reason_split(s))]
+    rest = [s for s in parts if not _BARE_AGAIN.match(s)]
+    return len(rest) < len(parts) and not any(is_question(s) or _NAMES_PART.search(s) for s in rest)
+
+
+_SAY_AGAIN = re.compile(r"\b(?:say|repeat|restate|come again|once more|one more time)\b", re.I)
+
+
+def _reason_split(sentence: str) -> list[str]:
+    """A sentence cut after the comma before which it asks to hear it again, if one does."""
+    cuts = [m.start() for m in re.finditer(",", sentence)]
+    for at in reversed(cuts):
+        head, tail = sentence[:at], sentence[at + 1:]
+        if tail.strip() and _BARE_AGAIN.match(head) and _SAY_AGAIN.search(head):  # not "Sorry, got distracted."
+            return [head, tail]
+    return [sentence]
 
 
 _NAMES_PART = re.compile(r"\b(?:about|regarding|the (?:bit|part|thing|point|number|figure))\b", re.I)  # "the bit about X"
