@@ -452,6 +452,28 @@ def test_an_answer_off_the_question_is_brought_back_and_the_question_is_not_said
     assert question in again.text
 
 
+@pytest.mark.parametrize("line", ["Could you repeat the question?", "Sorry, what was the question again?",
+                                  "can u give me the question once more pls"])
+def test_asked_for_the_question_the_interviewer_says_it_again(line: str) -> None:
+    """Typed, not only /repeat: the question once more, never a hand-back ("If I gave you my take...")."""
+    from simulator.content.library import load_library
+
+    s = Session.start("lead-team-conflict", store=Store(":memory:"), lib=load_library(), clock="virtual", seed=1)
+    question = s.opening()[-1].text.split(". ")[-1]
+    [reply] = s.respond(line)
+    assert _acts(reply) == ["repeat"] and reply.text == question
+
+
+def test_say_that_again_gets_the_interviewers_last_line() -> None:
+    from simulator.content.library import load_library
+
+    s = Session.start("lead-team-conflict", store=Store(":memory:"), lib=load_library(), clock="virtual", seed=1)
+    s.opening()
+    [told] = s.respond("What happens after this interview?")
+    [again] = s.respond("Sorry, could you say that once more, the line dropped")
+    assert _acts(again) == ["repeat"] and again.text == told.text
+
+
 def test_a_persona_without_lines_naming_the_topic_restates_the_question_once() -> None:
     """A persona file without `redirect_topic` lines still brings the answer back: with its
     `redirect` line and the question."""

@@ -527,7 +527,7 @@ class Director:
         if self._time_up(elapsed):
             return self._next_item(lead, elapsed)
         text = transcript.turns[-1].text if transcript.turns else ""
-        asked = self._asked_of_interviewer(lead, text)
+        asked = self._asked_of_interviewer(lead, text, transcript)
         if asked:
             self._maybe_warn(asked, elapsed)
             return [self._plan(lead, asked)]  # the question stands; nothing else moves on
@@ -587,10 +587,17 @@ class Director:
         others = [q for q in self.elsewhere if q != item.question]
         return max(self.matcher.similarity(x, others) for x in sents) - own >= self.limits.redirect_margin
 
-    def _asked_of_interviewer(self, p: Persona, text: str) -> list[dict[str, Any]]:
+    def _asked_of_interviewer(self, p: Persona, text: str, transcript: Transcript | None = None) -> list[dict[str, Any]]:
         """A candidate's question to the interviewer (the format, an assumption, the team...) or a
         request for the answer: answered from the interviewer's world, and the question stands.
-        An answer to the question (no question in it) gives nothing here."""
+        "Could you repeat the question?" gets the question again, "Sorry, say that again?" the
+        interviewer's last line. An answer to the question (no question in it) gives nothing here."""
+        if intent.asks_for_the_question(text):
+            return [{"act": "repeat", "text": self.state["last_question"] or self.item.prompt_for(self.variant)}]
+        if intent.asks_bare_again(text) and transcript is not None:
+            last = next((t for t in reversed(transcript.turns[:-1]) if not t.is_candidate and t.channel == "chat"), None)
+            if last is not None:
+                return [{"act": "repeat", "text": last.text}]
         sents = intent.sentences(text) or [text]
         questions = [x for x in sents if intent.is_question(x)]
         if not questions:
@@ -636,7 +643,7 @@ class Director:
         if self._time_up(elapsed):
             return self._next_item(panel[0], elapsed)
         text = transcript.turns[-1].text if transcript.turns else ""
-        asked = self._asked_of_interviewer(panel[0], text)
+        asked = self._asked_of_interviewer(panel[0], text, transcript)
         if asked:
             self._maybe_warn(asked, elapsed)
             return [self._plan(panel[0], asked)]

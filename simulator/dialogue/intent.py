@@ -545,6 +545,16 @@ def _reason_split(sentence: str) -> list[str]:
 _NAMES_PART = re.compile(r"\b(?:about|regarding|the (?:bit|part|thing|point|number|figure))\b", re.I)  # "the bit about X"
 
 
+_THE_QUESTION = re.compile(r"\b(?:(?:repeat|restate|re-?read|say|read|give me) (?:the|your|that) (?:last )?question|"
+                          r"what (?:was|is) the (?:last )?question(?= again|\W*$)|the question (?:again|one more time|once more))\b", re.I)
+
+
+def asks_for_the_question(text: str) -> bool:
+    """"Could you repeat the question?", "Sorry, what was the question again?": the interviewer's
+    question once more."""
+    return any(_THE_QUESTION.search(s) for s in sentences(text) or [text])
+
+
 def asks_again(sentence: str) -> bool:
     """"Sorry, what was the limit again?": a request to hear something a second time."""
     return bool(_AGAIN.search(sentence))
