@@ -200,8 +200,7 @@ class Director:
         self._turns_seen = len(transcript.turns)
         mode = self.mode()
         if mode == "partner":
-            last = next((t for t in reversed(transcript.turns) if not t.is_candidate and t.channel == "chat"), None)
-            return self._partner(text, elapsed, last)
+            return self._partner(text, elapsed, _last_line(transcript))
         if mode == "panel":
             return self._panel(transcript, elapsed)
         if mode == "application":
@@ -240,7 +239,7 @@ class Director:
                 moves[0]["text"] = nxt
             return [self._plan(lead, moves, channel="command")]
         if name == "repeat":
-            return [self._plan(lead, [{"act": "repeat", "text": self.state["last_question"] or self.item.prompt_for(self.variant)}], channel="command")]
+            return [self._plan(lead, [{"act": "repeat", "text": self._question_now()}], channel="command")]
         if name == "end":
             if self.finished:
                 return []
@@ -587,17 +586,20 @@ class Director:
         others = [q for q in self.elsewhere if q != item.question]
         return max(self.matcher.similarity(x, others) for x in sents) - own >= self.limits.redirect_margin
 
-    def _asked_of_interviewer(self, p: Persona, text: str, transcript: Transcript | None = None) -> list[dict[str, Any]]:
+    def _question_now(self) -> str:
+        """The question on the table: the last one asked, else the item's."""
+        return str(self.state["last_question"] or self.item.prompt_for(self.variant))
+
+    def _asked_of_interviewer(self, p: Persona, text: str, transcript: Transcript) -> list[dict[str, Any]]:
         """A candidate's question to the interviewer (the format, an assumption, the team...) or a
         request for the answer: answered from the interviewer's world, and the question stands.
         "Could you repeat the question?" gets the question again, "Sorry, say that again?" the
         interviewer's last line. An answer to the question (no question in it) gives nothing here."""
         if intent.asks_for_the_question(text):
-            return [{"act": "repeat", "text": self.state["last_question"] or self.item.prompt_for(self.variant)}]
-        if intent.asks_bare_again(text) and transcript is not None:
-            last = next((t for t in reversed(transcript.turns[:-1]) if not t.is_candidate and t.channel == "chat"), None)
-            if last is not None:
-                return [{"act": "repeat", "text": last.text}]
+            return [{"act": "repeat", "text": self._question_now()}]
+        last = _last_line(transcript) if intent.asks_bare_again(text) else None
+        if last is not None:
+            return [{"act": "repeat", "text": last.text}]
         sents = intent.sentences(text) or [text]
         questions = [x for x in sents if intent.is_question(x)]
         if not questions:
@@ -807,6 +809,11 @@ class Director:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+def _last_line(transcript: Transcript) -> Turn | None:
+    """The persona's last line in the chat (what "say that again?" asks for)."""
+    return next((t for t in reversed(transcript.turns) if not t.is_candidate and t.channel == "chat"), None)
 
 
 def _small_talk(text: str) -> dict[str, Any]:

@@ -303,7 +303,12 @@ _LEAD = re.compile(r"^\W*(?:(?:ok(?:ay)?|so|and|but|right|great|well|honestly|wh
 def without_lead(sentence: str) -> str:
     """The sentence without the words that open it for the listener ("ok so", "honestly,", "right,
     but"): they say how it is said, not what it does, and would read as an acknowledgement."""
-    rest = _LEAD.sub("", sentence, count=1)
+    return _without_opening(_LEAD, sentence)
+
+
+def _without_opening(opening: re.Pattern[str], sentence: str) -> str:
+    """The sentence without what `opening` matches at its start, unless fewer than three words remain."""
+    rest = opening.sub("", sentence, count=1)
     return rest if len(words(rest)) >= 3 else sentence
 
 
@@ -314,8 +319,7 @@ def without_hesitation(sentence: str) -> str:
     """The question without the apology or hesitation that opens it: "Sorry, what was the ceiling
     on rollout?" asks what "what was the ceiling on rollout?" asks, but the models, trained on
     questions, read the "sorry" as something else."""
-    rest = _HESITATION.sub("", sentence, count=1)
-    return rest if len(words(rest)) >= 3 else sentence
+    return _without_opening(_HESITATION, sentence)
 
 
 def is_defined(sentence: str) -> bool:
