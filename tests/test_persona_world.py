@@ -462,3 +462,102 @@ def test_an_interviewer_asked_how_the_candidate_is_doing_still_hands_it_back() -
     s.opening()
     acts = [a for a, _ in _acts(s.respond("Am I doing alright so far?"))]
     assert "off_topic" not in acts and {"deflect", "withhold"} & set(acts)
+
+
+@pytest.mark.parametrize("text", [
+    "And who is it meant for?",
+    "Who else is in that meeting?",
+    "So who gets a seat in the room when it's decided?",
+])
+def test_a_plain_question_that_names_no_constraint_is_never_pushed_back_on(text: str) -> None:
+    """A short "who...?" lies near the dismissals to the act reader; waving a concern away needs a
+    concern's subject, so it is read as a question, not met with "I wouldn't wave that away"."""
+    acts = _acts(_jordan().respond(text))
+    assert not [a for a in acts if a[0] == "pushback"], acts
+
+
+@pytest.mark.parametrize(("text", "fact"), [
+    ("morning jordan ☕ how big a slice of traffic can the test get", "traffic-cap"),
+    ("ok focus mode 🤓 what's engineering worried about with this thing", "api-latency"),
+])
+def test_an_emoji_between_a_greeting_and_a_question_does_not_hide_it(text: str, fact: str) -> None:
+    assert ("disclose", fact) in _acts(_jordan().respond(text)), text
+
+
+def test_a_question_put_again_as_a_correction_is_asked() -> None:
+    """"No, sorry. I meant how many...": a statement in form, a question in fact."""
+    s = _jordan()
+    s.respond("How large is it?")
+    acts = _acts(s.respond("No, sorry, wrong word. I meant how many of our users can be put into the experiment."))
+    assert ("disclose", "traffic-cap") in acts, acts
+
+
+@pytest.mark.parametrize(("before", "text", "fact"), [
+    ("Who on the engineering side knows this feature best?", "What were they nervous about when it was proposed?", "api-latency"),
+    ("How much of our traffic can the pilot get?", "Does that apply to every experiment, or only new ones?", "traffic-cap"),
+    ("What does the historical data on session lengths look like?", "Is it a normal distribution, or does it have a long tail?",
+     "session-variance"),
+])
+def test_a_follow_up_that_leans_on_the_question_before_is_read_with_it(before: str, text: str, fact: str) -> None:
+    """"What were they nervous about?" after a question about the engineers asks what worries them;
+    "does that apply to every experiment?" after the traffic question presses on the cap. Alone, the
+    first reads as what users said, the others as too vague to answer."""
+    s = _jordan()
+    s.respond(before)
+    acts = _acts(s.respond(text))
+    assert fact in {kid for act, kid in acts if act == "disclose"}, acts
+
+
+@pytest.mark.parametrize(("before", "text"), [
+    ("How do users feel about the autocomplete they have now?", "Any plans for the holidays?"),
+    ("What's engineering worried about?", "Side question, how slow is the office wifi these days?"),
+    ("What budget is there for the model calls?", "Is there anything else I should know about?"),
+])
+def test_a_question_that_changes_the_subject_does_not_ride_on_the_one_before(before: str, text: str) -> None:
+    s = _jordan()
+    first = {kid for _, kid in _acts(s.respond(before)) if kid}
+    again = {kid for act, kid in _acts(s.respond(text)) if act in ("tell", "disclose")}
+    assert not first & again, (first, again)
+
+
+@pytest.mark.parametrize("text", [
+    "Should the pilot run for two weeks or four? You decide.",
+    "I keep going back and forth on the guardrail. Your call.",
+    "Okay, enough from me on the split, just give me your number.",
+    "haha ok be honest, am i doing alright so far?",
+])
+def test_the_decision_handed_back_in_so_many_words_is_declined(text: str) -> None:
+    """"Your call.", "you decide", "give me your number": a request for the answer without a
+    question word; she declines it (the design, or how the candidate is doing), never tells it."""
+    acts = _acts(_jordan().respond(text))
+    assert [a for a in acts if a[0] == "withhold"], acts
+
+
+@pytest.mark.parametrize("text", ["Can you tell me what the budget is?", "Your call volume must be huge."])
+def test_asking_to_be_told_or_naming_calls_is_no_request_for_the_answer(text: str) -> None:
+    assert not intent.asks_for_answer(text)
+
+
+@pytest.mark.parametrize("again", [
+    "Sorry, the last bit you said, could you say it once more?",
+    "Could you go back over the last point you made?",
+])
+def test_asked_for_the_last_thing_she_said_she_says_it_again(again: str) -> None:
+    s = _jordan()
+    first = s.respond("How big is the team building this?")
+    acts = _acts(s.respond(again))
+    assert acts and acts[0][0] in ("tell", "repeat") and ("tell", "team") in acts + _acts(first), acts
+
+
+def test_a_part_named_to_hear_again_is_said_again_whatever_else_it_sounds_like() -> None:
+    """"The bit about session lengths, say it again please?": what she told, not a push back or chatter."""
+    s = _jordan()
+    s.respond("What does the historical data on session lengths look like?")
+    acts = _acts(s.respond("The bit about session lengths, say it again please?"))
+    assert ("disclose", "session-variance") in acts and not [a for a in acts if a[0] in ("pushback", "off_topic")], acts
+
+
+@pytest.mark.parametrize("text", ["Anything I've overlooked?", "Any other restrictions I haven't asked about?"])
+def test_asked_what_they_missed_she_names_subjects(text: str) -> None:
+    acts = _acts(_jordan().respond(text))
+    assert ("inventory", None) in acts or any(a[0] == "inventory" for a in acts), acts

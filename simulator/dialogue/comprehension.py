@@ -72,7 +72,13 @@ class Bars:
     telegraphic: bool = True    # and a message in bare fragments ("Engineering. Worries.") asks as one phrase
     rhetorical: float = 0.7     # a question that asks nothing she knows is read as waving a concern away with this bar...
     rhetorical_margin: float = 0.08  # ...and this margin (the examples are statements: a question scores lower on all of them)
+    rhetorical_topic: float = 0.8  # ...and only when it names a hidden constraint's subject or is this much about one: "And who's
+    # it for?" reads near the dismissals (0.71) but is about none (0.73); every dismissal put as a question in the tuning
+    # probes names latency or is 0.84 about it
     anchor_uses: int = 2        # a word is a piece's anchor when this many of its asks use it (or what it says does)
+    context: bool = True        # a question that asks nothing alone and leans on the one before ("and the engineers?",
+    # "what were they worried about?") is read after the candidate's previous message
+    lean: float = 0.02          # ...when it adds this much to what the previous question is about (`Comprehension._lean`)
     chatter: bool = True        # with the intent encoder: a question it places nearer the persona's `chatter` (small talk, off-topic
     # questions) than any piece's asks asks for none of them ("get up to anything fun?" is not "how am I doing?")
 
@@ -95,6 +101,7 @@ class Reading:
     proposals: list[str] = field(default_factory=list)     # sentences that propose part of a plan
     vague: list[str] = field(default_factory=list)         # vague metric terms used without a definition
     questions: list[str] = field(default_factory=list)
+    leaned: bool = False                                   # what it asks was read with the message before it
 
 
 class Comprehension:
@@ -282,11 +289,13 @@ class Comprehension:
         score, kid = max(scored)  # of everything she knows: "you mentioned X - how slow is too slow?" may ask anew
         return kid if kid in told and score >= self.bars.again else None
 
-    def read(self, p: Persona, text: str, context: str, scenario: list[str], told: set[str] | None = None) -> Reading:
+    def read(self, p: Persona, text: str, context: str, scenario: list[str], told: set[str] | None = None,
+             before: str = "") -> Reading:
         """`context`: the session's subject in words (item title and question), left out of the
         anchors; `scenario`: texts that say what the session is about, to tell an unknown work
         question from an off-topic one; `told`: what the persona has already said (a request to
-        hear it again is matched against these with a lower bar)."""
+        hear it again is matched against these with a lower bar); `before`: the candidate's
+        previous message, which a question that asks nothing alone may lean on."""
         told = told or set()
         r = Reading()
         typed = intent.sentences(text) or [text]
@@ -344,6 +353,10 @@ class Comprehension:
                     continue
                 if request:
                     continue  # a request for the answer is deflected, not "I don't know"
+                again = self._again(p, clause, told) if intent.asks_again(s) else None
+                if again is not None:  # "say the part about the traffic limit again": what she told, before any chatter
+                    r.asks[again] = max(r.asks.get(again, 0.0), round(score, 3))
+                    continue
                 if self.chatty(p, clause):  # "who won the football last night?" waves nothing away
                     if intent.is_how_are_you(clause) or intent.is_small_talk(clause):
                         r.small_talk = True  # "how's your week been?"
@@ -351,13 +364,10 @@ class Comprehension:
                         r.off_topic = True
                     continue
                 if s not in waves:  # "does anyone really care about a few hundred ms?"
-                    waves[s] = self.act(p, s, question=True) == "dismissal"
+                    waves[s] = self.act(p, s, question=True) == "dismissal" and self._on_constraint(p, s, context)
                 if waves[s]:
                     continue
-                again = self._again(p, clause, told) if intent.asks_again(s) else None
-                if again is not None:
-                    r.asks[again] = max(r.asks.get(again, 0.0), round(score, 3))
-                elif intent.is_small_talk(clause):
+                if intent.is_small_talk(clause):
                     r.small_talk = True
                 elif intent.content_words(clause) and self._off_topic(clause, scenario):
                     r.off_topic = True  # before a near miss: "who won the football?" is near nothing she knows
@@ -365,6 +375,10 @@ class Comprehension:
                     r.near.append(clause)  # close to something, or too bare to tell ("why?")
                 else:
                     r.unknown.append(clause)
+        if before and self.bars.context and not (r.everything or r.asks_for_answer or r.small_talk or any(waves.values())):
+            # nothing asked alone, or a world fact asked of "they" ("what were they nervous about?")
+            if not r.asks or (all(not k.hidden for k in p.knowledge() if k.id in r.asks) and any(map(intent.names_them, r.questions))):
+                self._lean(p, r, before, context)
         r.asks = dict(sorted(r.asks.items(), key=lambda kv: -kv[1]))
         statements = [s for s in sents if s not in r.questions and s not in parts]
         if not r.questions and intent.is_pleasantry(text) and len(intent.words(text)) <= 12:
@@ -392,6 +406,33 @@ class Comprehension:
         r.dismisses = self._dismissed(p, waved + [s for s in premises if s not in waved], context)
         r.corrects = self._corrected(p, [s for s in premises if s not in waved], context)
         return r
+
+    def _lean(self, p: Persona, r: Reading, before: str, context: str) -> None:
+        """Questions that lean on the previous message ("and the engineers?", "is that per
+        experiment?", "what were they nervous about?") read after its last question (or its last
+        sentence). What they asked alone gives way to a reading with it that scores higher."""
+        said = intent.sentences(before) or [before]
+        prior = next((x for x in reversed(said) if intent.is_question(x)), said[-1])
+        alone = max(r.asks.values(), default=0.0)
+        asked = self.best(p, prior, context, sentence=prior)[0]
+        found: dict[str, float] = {}
+        for s in r.questions:
+            if not intent.leans_back(s) or intent.is_small_talk(s) or intent.is_pleasantry(s):
+                continue
+            joined = f"{prior} {s}"
+            k, score, _ = self.best(p, joined, context, sentence=joined)
+            if k is None or k.disclosure == "never" or k.id in r.asks or score <= alone:
+                continue
+            # it adds to what the question before asked ("is that the same for every test?" after the
+            # traffic question), never rides on it ("any plans for the weekend?" is no second budget
+            # question); in place of a reading of its own, only as something else than the question
+            # before asked ("what were they nervous about?" after who the engineers are)
+            if (self.about(joined, k) - self.about(prior, k) >= self.bars.lean
+                    and not (r.asks and asked is not None and k.id == asked.id)):
+                found[k.id] = max(found.get(k.id, 0.0), round(score, 3))
+        if found:
+            r.asks, r.leaned = found, True
+            r.near, r.unknown, r.off_topic = [], [], False
 
     def _answers_itself(self, p: Persona, question: str, sents: list[str], questions: list[str]) -> bool:
         """A bare question ("Latency?", "Traffic cap?") that the candidate answers at once with
@@ -462,6 +503,14 @@ class Comprehension:
             return False
         return self.matcher.similarity(clause, scenario) < self.bars.on_topic
 
+    def _on_constraint(self, p: Persona, sentence: str, context: str) -> bool:
+        """A question names a hidden constraint's own words or is `Bars.rhetorical_topic` about one:
+        only then can it wave one away."""
+        anchors = self.anchors(p, context)
+        words = intent.content_words(sentence)
+        return any((anchors[k.id] and words & anchors[k.id]) or self.about(sentence, k) >= self.bars.rhetorical_topic
+                   for k in p.knowledge() if k.hidden)
+
     def _dismissed(self, p: Persona, sentences: list[str], context: str) -> list[str]:
         """Hidden constraints whose subject a dismissive statement is about."""
         out: list[str] = []
@@ -502,7 +551,7 @@ class Comprehension:
 
 _ALL_OF_IT = intent.content_words("all every everything anything else constraint constraints limit limits limitation "
                                   "limitations restriction restrictions gotcha gotchas caveat caveats missing aware "
-                                  "experiment test pilot project study")
+                                  "experiment test pilot project study asked ask missed overlooked forgotten other haven't didn't")
 
 
 def _names_subject(clause: str, context: str) -> bool:

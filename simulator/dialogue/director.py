@@ -200,7 +200,7 @@ class Director:
         self._turns_seen = len(transcript.turns)
         mode = self.mode()
         if mode == "partner":
-            return self._partner(text, elapsed, _last_line(transcript))
+            return self._partner(text, elapsed, _last_line(transcript), _said_before(transcript))
         if mode == "panel":
             return self._panel(transcript, elapsed)
         if mode == "application":
@@ -291,7 +291,7 @@ class Director:
 
     # --- the informed partner (Jordan Lee) -----------------------------------------------------
 
-    def _partner(self, text: str, elapsed: float, last: Turn | None = None) -> list[Plan]:
+    def _partner(self, text: str, elapsed: float, last: Turn | None = None, before: str = "") -> list[Plan]:
         p = self.lead()
         st = self.state
         if last is not None and intent.asks_bare_again(text) and not self._time_up(elapsed):
@@ -302,7 +302,7 @@ class Director:
             if said:
                 return [self._plan(p, [self._tell(p, str(m["id"]), 1.0) for m in said])]
             return [self._plan(p, [{"act": "repeat", "text": last.text}])]
-        r = self.comprehension.read(p, text, self._context(), self._scenario(p), set(st["disclosed"]) | set(st["told"]))
+        r = self.comprehension.read(p, text, self._context(), self._scenario(p), set(st["disclosed"]) | set(st["told"]), before)
         moves: list[dict[str, Any]] = [self._tell(p, kid, score) for kid, score in self._fresh(r.asks, text).items()]
 
         if p.lines.deflect and r.asks_for_answer and not any(m["act"] == "withhold" for m in moves):
@@ -814,6 +814,12 @@ class Director:
 def _last_line(transcript: Transcript) -> Turn | None:
     """The persona's last line in the chat (what "say that again?" asks for)."""
     return next((t for t in reversed(transcript.turns) if not t.is_candidate and t.channel == "chat"), None)
+
+
+def _said_before(transcript: Transcript) -> str:
+    """The candidate's chat message before the latest one ("" when there is none)."""
+    said = [t for t in transcript.turns if t.is_candidate and t.channel == "chat"]
+    return said[-2].text if len(said) >= 2 else ""
 
 
 def _small_talk(text: str) -> dict[str, Any]:

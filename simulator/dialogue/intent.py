@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-_SENT = re.compile(r"(?<=[.!?])\s+|\n+")
+# a sentence ends at . ! ? or at a run of emoji before a space ("ok serious mode 🧐 how much traffic can it get")
+_SENT = re.compile(r"(?<=[.!?])\s+|\n+|(?<=[\u2600-\u27bf\U0001f300-\U0001faff])\ufe0f?\s+")
 _WORD = re.compile(r"[a-z0-9%]+(?:[-'][a-z0-9]+)*")
 
 STOP = frozenset(
@@ -27,11 +28,13 @@ STOP = frozenset(
 )
 
 _QUESTION_START = re.compile(
-    r"^(?:(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick (?:question|one)|sorry|hey|um+|uh+|oh|ah|hmm+|be honest|gut check|(?:tell me )?honestly|seriously|wait)[\s,:\-\u2013\u2014]*){0,2}"
+    r"^(?:(?:so|and|also|ok(?:ay)?|right|great|thanks|sure|well|now|then|first|quick (?:question|one)|sorry|hey|um+|uh+|oh|ah|hmm+|be honest|gut check|(?:tell me )?honestly|seriously|wait|lol|haha|lmao)[\s,:\-\u2013\u2014]*){0,3}"
     r"(what|what's|whats|wat|wats|how|how's|hows|hw(?= \w)|why|when|where|where's|wheres|which|who|whos|is|are|am(?= i\b)|r(?= (?:the|we|they|you|u|there|any)\b)|was|were|do|does|did|can|could|would|will|"
     r"should|have|has|any|anything|tell me|walk me|help me understand|i'd like to know|i want to understand|"
     # a request put as an order ("explain the feature pls", "please describe who uses it", "define productivity for me")
     r"(?:please |pls |kindly )?(?:explain|describe|define|itemi[sz]e)(?= (?:me|the|what|how|who|which|it|for|to|\w+'s)\b)|"
+    # or to hear something again ("say the part about the traffic limit again", "go back over the budget")
+    r"(?:please )?(?:say(?! (?:we|i|you|they|he|she|there|it's|it is|that we)\b)|repeat|restate)(?=[^.?!]{0,60}\b(?:again|once more|one more time)\b)|(?:please )?go (?:back )?over(?= the\b)|"
     r"i.m curious|i am curious|i wonder|i was wondering|i.m wondering|i am wondering|may i ask|let me ask|just to check|quick check)\b",
     re.I,
 )
@@ -107,7 +110,10 @@ _ASK_FOR_ANSWER = re.compile(
     r"what (?:\w+ ){1,3}do you think (?:we|i) (?:need|should)|"
     r"what (?:\w+ ){0,2}would you (?:want|put|include) (?:on|in) (?:it|there|the \w+)|"
     r"what (?:an?|the) (?:great|good|ideal|strong|perfect|model) (?:\w+ ){1,4}(?:would|should) (?:include|contain|cover|show)|"
-    r"is (?:\w+ ){1,3}the (?:right )?answer)\b",
+    r"is (?:\w+ ){1,3}the (?:right )?answer|"
+    # the decision handed over in so many words ("Your call.", "You tell me lah.", "Just give me your number.")
+    r"(?:^|[.,;:!?-]\s*|\b(?:so|then|just|ok(?:ay)?|but)\s+)(?:you tell me|you decide|you pick|your call)(?=(?:\s+(?:lah|la|then|please|here))?\W*$)|"
+    r"(?:give|tell) me your (?:number|pick|answer|call|recommendation)|what(?:'s| is) your (?:pick|call|number)(?=\W*$))\b",
     re.I,
 )
 _PROPOSAL = re.compile(
@@ -225,7 +231,7 @@ _INNER_QUESTION = re.compile(r"\b(?:have|has|do|does|did|is|are|can|could|would|
                              # or what after a comma, not what someone did or thinks ("so the recommendations, what exactly
                              # pops up"; "and if it flops, what gets decided"), who decides, "then what", "after X what happens"
                              r"|,\s*what\s+(?!(?:a|an|i|we|you|u|they|he|she|it|i'm|we're|you're|i've|we've|i'd|we'd|matters|counts)\b)\w+"
-                             r"|,\s*who\s+(?:can|could|gets?|makes?|decides?|owns?|signs?|else)\b|\bthen what\W*$"
+                             r"|,\s*(?:who\s+(?:can|could|gets?|makes?|decides?|owns?|signs?|else|is|are)|who's|whos)\b|\bthen what\W*$"
                              r"|^\W*(?:and |so )?(?:after|at the end of|once) [^,?]{0,40}?\bwhat (?:happens|gets)\b"
                              # or an inverted how mid-sentence ("quick question about the data how steady is the usage", "on a
                              # scale of 1-10 how was that")
@@ -240,9 +246,15 @@ def _inner_question(s: str) -> bool:
     return any(not _INVERTS & set(s[:m.start()].lower().split()[-2:]) for m in _INNER_QUESTION.finditer(s))
 
 
+# A question put again as a correction ("No sorry, wrong word. I meant how big a piece of the users we may put in")
+_I_MEANT = (r"(?:(?:no|nope|sorry|sry|oh|ah|wait|actually)[\s,.!]*){0,3}i (?:mean|meant|was asking|wanted to know|want to know)\s+"
+            r"(?=(?:how|what|who|which|when|where|whether|if)\b)")
+_MEANT = re.compile(r"^\W*" + _I_MEANT, re.I)
+
+
 def is_question(sentence: str) -> bool:
     s = sentence.strip()
-    if s.endswith("?"):
+    if s.endswith("?") or _MEANT.match(s):
         return True
     if _WH_STATEMENT.match(s):  # "When I built my last team, ..." tells, it does not ask
         return bool(_REQUEST.search(s)) or (not s.endswith((".", "!")) and _inner_question(s))
@@ -312,13 +324,14 @@ def _without_opening(opening: re.Pattern[str], sentence: str) -> str:
     return rest if len(words(rest)) >= 3 else sentence
 
 
-_HESITATION = re.compile(r"^\W*(?:(?:sorry|pardon|um+|uh+|er+|erm+)\b[\s,.!:;-]*)+", re.I)
+# an apology or hesitation, or a correction's "I meant" ("No sorry, I meant how many users...")
+_HESITATION = re.compile(r"^\W*(?:(?:sorry|pardon|um+|uh+|er+|erm+)\b[\s,.!:;-]*)+|^\W*" + _I_MEANT, re.I)
 
 
 def without_hesitation(sentence: str) -> str:
-    """The question without the apology or hesitation that opens it: "Sorry, what was the ceiling
-    on rollout?" asks what "what was the ceiling on rollout?" asks, but the models, trained on
-    questions, read the "sorry" as something else."""
+    """The question without the apology, hesitation or "I meant" that opens it: "Sorry, what was
+    the ceiling on rollout?" asks what "what was the ceiling on rollout?" asks, but the models,
+    trained on questions, read the "sorry" as something else."""
     return _without_opening(_HESITATION, sentence)
 
 
@@ -475,7 +488,10 @@ _EVERYTHING = re.compile(
     r"what else (?:should|do) (?:i|we) (?:know|need to know)|tell me every(?:thing)?|everything (?:i|we) (?:should|need to) know|"
     r"(?:all|every|any|what) (?:the |other )?(?:constraints?|limitations?|limits|restrictions|gotchas|caveats)|"
     r"anything (?:else )?(?:that )?(?:could|might) (?:bite|affect|trip)|what am i missing|"
-    r"is there anything else|anything else (?:to know|worth knowing|i should be aware of))\b",
+    r"is there anything else|anything else (?:to know|worth knowing|i should be aware of)|"
+    # "Anything I've missed?", "Other constraints I have not asked about?", "Anything else that should be on my checklist?"
+    r"anything (?:else )?(?:i|we)(?:'ve| have)? (?:missed|overlooked|forgotten|not asked|haven't asked|didn't ask)|"
+    r"\bother (?:constraints?|limitations?|limits|restrictions|gotchas|caveats)|anything else (?:that )?(?:should|ought to|needs to) (?:be|go|know))\b",
     re.I,
 )
 _SMALL_TALK = re.compile(
@@ -520,13 +536,21 @@ def is_premise(sentence: str) -> bool:
 _BARE_AGAIN = re.compile(r"^\W*(?:(?:sorry|ok(?:ay)?|um+|huh)[\s,]+)?(?:sorry|pardon|come again|again|say (?:that|it)(?: part| bit)? (?:again|one more time|once more)|what was that|"
                          r"(?:can|could) you (?:please )?(?:repeat|say) (?:that|it)(?: part| bit)?(?: again| one more time| once more)?|repeat (?:that|it)|"
                          r"(?:please )?(?:restate|repeat) what you (?:just )?said(?: [\w' ]{0,40})?|"
-                         r"once more|one more time)(?:,? please)?\W*$", re.I)
+                         r"once more|one more time|say again)(?:,? (?:please|can|lah))?\W*$", re.I)
+# "Sorry ah, the last part you said, say again can?", "could you go back over the second point you made?": the
+# last line once more (which point is not named)
+_LAST_SAID = re.compile(r"\b(?:the )?(?:last|second|first|previous|other) (?:part|thing|bit|point|sentence)s?(?: (?:you|u) (?:just )?(?:said|made|mentioned))?\b", re.I)
+_WH_WORD = re.compile(r"\b(?:what|what's|how|who|which|when|where|why)\b", re.I)  # "I missed the first bit, what was the budget again?" names it
+_OVER_AGAIN = re.compile(r"\b(?:say|said|repeat|restate|go (?:back )?over|come again)\b.*\b(?:again|once more|one more time|over)\b|"
+                         r"\b(?:again|once more|one more time)\b|\bgo (?:back )?over\b", re.I)
 
 
 def asks_bare_again(text: str) -> bool:
     """"Again?", "Sorry?", "Come again?": the last thing said, once more (nothing named; what else
     the message says asks nothing: "Please restate what you just said. I want to get it down.")."""
     sents = sentences(text) or [text]
+    if any(_LAST_SAID.search(s) and _OVER_AGAIN.search(s) and not _NAMES_PART.search(s) and not _WH_WORD.search(s) for s in sents):
+        return True
     # "Sorry can you say that again, I lost it halfway through": a reason after the request
     parts = [x for s in sents for x in ([s] if _BARE_AGAIN.match(s) else _reason_split(s))]
     rest = [s for s in parts if not _BARE_AGAIN.match(s)]
@@ -557,6 +581,50 @@ def asks_for_the_question(text: str) -> bool:
     """"Could you repeat the question?", "Sorry, what was the question again?": the interviewer's
     question once more."""
     return any(_THE_QUESTION.search(s) for s in sentences(text) or [text])
+
+
+# A question that leans on the one before it: a word pointing back ("what were they worried about?",
+# "is that per experiment?"), an elliptical opening ("and the engineers?", "what about traffic?", "same
+# for the platform side"), or a press on what was just said ("even for a tiny pilot?", "really?")
+_BACK = frozenset("they them their theirs it its that those there same too also even either".split())
+_ELLIPSIS = re.compile(r"^\W*(?:and|or|also|but|so|plus|what about|how about|same (?:question )?for|as for|and for|even)\b", re.I)
+# ...unless it says it changes the subject ("side question, how slow is the help centre these days?")
+_NEW_SUBJECT = re.compile(r"\b(?:side (?:question|note)|random(?:ly)?|unrelated|different (?:topic|thing|question|subject)|off[- ]topic|"
+                          r"by the way|btw|out of (?:interest|curiosity)|incidentally|chang(?:e|ing) (?:the )?subject|totally different)\b", re.I)
+
+
+_THEY = frozenset({"they", "them", "their", "theirs"})
+
+
+def names_them(sentence: str) -> bool:
+    """"What were they nervous about?": people named only in what came before."""
+    return bool(_THEY & set(words(sentence)))
+
+
+def points_back(sentence: str) -> bool:
+    """A word that points at what was said before ("is that the same for every test?", "even for a pilot?")."""
+    return bool(_BACK & set(words(sentence)))
+
+
+def leans_back(sentence: str) -> bool:
+    """A question read with the one before it (a short one always: "How much?", "Who decides?")."""
+    if _NEW_SUBJECT.search(sentence) or asks_everything(sentence):
+        return False
+    return len(words(sentence)) <= 5 or bool(_ELLIPSIS.match(sentence)) or points_back(sentence)
+
+
+_TIME_LEFT = re.compile(
+    r"\bhow (?:much|many) (?:more )?(?:time|minutes?|mins?) (?:(?:do|have|did) )?(?:i|we|u)\b(?! (?:spend|spent|need|take|usually))"
+    r"|\bhow (?:much|many) (?:more )?(?:time|minutes?|mins?) (?:is |are )?(?:left|remaining|remains?)\b"
+    r"|\bhow long (?:do|have|did) (?:i|we|u) (?:got|have|get|left)\b|\bhow long (?:i|we) (?:have|got)\b"
+    r"|\btime (?:left|check|remaining)\b|\b(?:how are we|are we (?:ok|okay|good)) (?:doing )?(?:on|for) time\b"
+    r"|\bhow long (?:is|for) (?:this|the) (?:part|bit|section|round|interview|call|question|presentation|walkthrough)\b", re.I)
+
+
+def asks_time_left(text: str) -> bool:
+    """"How many minutes do I have left?", "How long have I got for this bit?", "time check?": the
+    candidate asks how long is left, in words (the /time command's question)."""
+    return any(is_question(s) and bool(_TIME_LEFT.search(s)) for s in sentences(text) or [text])
 
 
 def asks_again(sentence: str) -> bool:
