@@ -189,7 +189,7 @@ def observe(candidate: str, turns: Sequence[Any], persona: Persona, room: Sequen
             if act == "disclose":
                 obs.disclosed.add(str(move.get("id")))
                 obs.answered.add(str(move.get("id")))
-            elif act in ("tell", "withhold"):
+            elif act in ("tell", "withhold") or (act == "time_left" and move.get("id")):
                 obs.answered.add(str(move.get("id")))
             elif act == "tension":
                 obs.tensions.add(str(move.get("id")))

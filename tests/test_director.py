@@ -510,3 +510,37 @@ def test_a_second_question_pointing_back_is_a_question_of_its_own() -> None:
     text = "We'll track engagement. Define it for me?"
     assert _asking("Define it for me?", ["We'll track engagement.", "Define it for me?"], text) == [
         "We'll track engagement. Define it for me?"]
+
+
+def test_asked_how_long_is_left_the_interviewer_says_the_time_on_the_clock() -> None:
+    """"How many minutes have I got?": the time left on the item, in the interviewer's voice (the
+    /time note's figure), and the rest of the message is still answered."""
+    s = Session.start("lead-team-conflict", store=Store(":memory:"), clock="virtual")
+    s.opening()
+    turns = s.respond("Sorry, how many minutes have I got left for this one?")
+    moves = [m for t in turns for m in t.meta["plan"]["moves"]]
+    assert [m["act"] for m in moves] == ["time_left"] and moves[0]["id"] == "format", moves
+    left = s.time_left()
+    assert left is not None and f"about {round(left / 60)} minutes" in turns[0].text, turns[0].text
+    acts = [m["act"] for t in s.respond("How long do we have, and what happens after this interview?") for m in t.meta["plan"]["moves"]]
+    assert "time_left" in acts and "tell" in acts, acts
+
+
+def test_a_question_about_time_spent_is_not_a_question_about_time_left() -> None:
+    from simulator.dialogue.intent import asks_time_left
+
+    assert asks_time_left("How long have I got for this bit?") and asks_time_left("time check?")
+    assert not asks_time_left("How much time do you spend on feature engineering?")
+    assert not asks_time_left("How long should the experiment run?")
+
+
+def test_an_llm_voice_saying_the_time_left_is_not_inventing_a_figure() -> None:
+    """The clock's minutes come from the plan: a model that says them says nothing the world lacks,
+    and one that makes up another figure is still caught."""
+    s = Session.start("lead-team-conflict", store=Store(":memory:"), clock="virtual")
+    s.opening()
+    [t] = s.respond("How long have I got for this one?")
+    plan = Plan.load(t.meta["plan"])
+    minutes = round((plan.moves[0].left_s or 0) / 60)
+    assert s.director.check(f"You have about {minutes} minutes left, so take your time.", plan)["ok"]
+    assert "47" in s.director.check("You have about 47 minutes left.", plan).get("invented", [])

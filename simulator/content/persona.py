@@ -60,6 +60,10 @@ class WorldFact(Content):
         default=False,
         description="On an application step, the step's own words and time answer it better than `says`.",
     )
+    clock: bool = Field(
+        default=False,
+        description="Asked in words how long is left, the time on the clock answers it (the persona's `time_left` lines).",
+    )
 
 
 class Snippet(Content):
@@ -131,6 +135,10 @@ class Lines(Content):
     probe_lead: list[str] = Field(default_factory=list)
     hint_lead: list[str] = Field(default_factory=list)
     time_warning: list[str] = Field(default_factory=list)
+    time_left: list[str] = Field(
+        default_factory=list,
+        description="Asked in words how much time is left: {left} is the time in words ('about 12 minutes').",
+    )
     unknown: list[str] = Field(
         default_factory=list, description="When asked something the persona file does not cover."
     )

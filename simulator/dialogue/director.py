@@ -34,7 +34,7 @@ from simulator.core.transcript import Transcript, Turn
 from simulator.dialogue import intent
 from simulator.dialogue.comprehension import Bars, Comprehension
 from simulator.dialogue.intent import Matcher
-from simulator.dialogue.plan import STATE_VERSION, Move, Plan, upgrade_state
+from simulator.dialogue.plan import STATE_VERSION, Move, Plan, time_in_words, upgrade_state
 
 Evidence = Callable[[Transcript, Item], dict[str, bool]]
 
@@ -526,7 +526,7 @@ class Director:
         if self._time_up(elapsed):
             return self._next_item(lead, elapsed)
         text = transcript.turns[-1].text if transcript.turns else ""
-        asked = self._asked_of_interviewer(lead, text, transcript)
+        asked = self._asked_of_interviewer(lead, text, transcript, elapsed)
         if asked:
             self._maybe_warn(asked, elapsed)
             return [self._plan(lead, asked)]  # the question stands; nothing else moves on
@@ -590,11 +590,12 @@ class Director:
         """The question on the table: the last one asked, else the item's."""
         return str(self.state["last_question"] or self.item.prompt_for(self.variant))
 
-    def _asked_of_interviewer(self, p: Persona, text: str, transcript: Transcript) -> list[dict[str, Any]]:
+    def _asked_of_interviewer(self, p: Persona, text: str, transcript: Transcript, elapsed: float = 0.0) -> list[dict[str, Any]]:
         """A candidate's question to the interviewer (the format, an assumption, the team...) or a
         request for the answer: answered from the interviewer's world, and the question stands.
         "Could you repeat the question?" gets the question again, "Sorry, say that again?" the
-        interviewer's last line. An answer to the question (no question in it) gives nothing here."""
+        interviewer's last line, "How long have I got?" the time on the clock. An answer to the
+        question (no question in it) gives nothing here."""
         if intent.asks_for_the_question(text):
             return [{"act": "repeat", "text": self._question_now()}]
         last = _last_line(transcript) if intent.asks_bare_again(text) else None
@@ -602,6 +603,16 @@ class Director:
             return [{"act": "repeat", "text": last.text}]
         sents = intent.sentences(text) or [text]
         questions = [x for x in sents if intent.is_question(x)]
+        limit = self.time_limit()
+        clock: list[dict[str, Any]] = []
+        timed = next((w.id for w in p.world if w.clock), None)  # the world fact the clock answers ("how this part works")
+        if limit is not None and timed is not None and p.lines.time_left and intent.asks_time_left(text):
+            clock = [{"act": "time_left", "id": timed, "left_s": round(max(0.0, limit - (elapsed - self.state["item_start"])))}]
+            # "how long do I have, and will you ask along the way?": the rest of the question still asks
+            questions = [c for x in questions for c in ([x] if not intent.asks_time_left(x) else intent.clauses(x))
+                         if not intent.asks_time_left(c)]
+            if not questions:
+                return clock
         if not questions:
             if (p.lines.small_talk and len(intent.words(text)) <= 12 and not intent.is_done(text)
                     and intent.is_pleasantry(text)):
@@ -622,7 +633,7 @@ class Director:
                 # a question about the problem itself ("how do people normally monitor drift?",
                 # "which metric do you want?"): the interviewer hands it back, never answers it
                 moves.append(_deflect(p))
-        return moves
+        return moves + clock
 
     def _next_item(self, speaker: Persona, elapsed: float, lead_moves: list[dict[str, Any]] | None = None) -> list[Plan]:
         st = self.state
@@ -645,7 +656,7 @@ class Director:
         if self._time_up(elapsed):
             return self._next_item(panel[0], elapsed)
         text = transcript.turns[-1].text if transcript.turns else ""
-        asked = self._asked_of_interviewer(panel[0], text, transcript)
+        asked = self._asked_of_interviewer(panel[0], text, transcript, elapsed)
         if asked:
             self._maybe_warn(asked, elapsed)
             return [self._plan(panel[0], asked)]
@@ -730,7 +741,8 @@ class Director:
 
     def _maybe_warn(self, moves: list[dict[str, Any]], elapsed: float) -> None:
         limit = self.time_limit()
-        if limit and not self.state["warned"] and elapsed - self.state["item_start"] >= self.limits.warn_at * limit:
+        told = any(m["act"] == "time_left" for m in moves)  # the time was just said: no warning on top of it
+        if limit and not told and not self.state["warned"] and elapsed - self.state["item_start"] >= self.limits.warn_at * limit:
             self.state["warned"] = True
             moves.append({"act": "time_warning", "left_s": round(max(0.0, limit - (elapsed - self.state["item_start"])))})
 
@@ -804,6 +816,9 @@ class Director:
         item = next((i for i in self.items if i.id == plan.item), self.item)
         parts += [item.question, item.title, *item.follow_ups, *(m.text or "" for m in plan.moves)]
         parts += [m.term or "" for m in plan.moves]
+        # the clock's figures a time move says ("about 12 minutes", "3 minutes remain", "5 minutes for your answer")
+        parts += [f"{time_in_words(m.left_s)} {int(m.left_s // 60)}" for m in plan.moves if m.left_s is not None]
+        parts += [f"{m.minutes:g}" for m in plan.moves if m.minutes is not None]
         parts.append(self._heard)
         return " ".join(parts)
 
@@ -951,6 +966,8 @@ def instructions(plan: Plan, persona: Persona, item: Item) -> str:
             out.append(f"Repeat the question: {m.text}")
         elif act == "time_warning":
             out.append(f"Tell them about {int((m.left_s or 0) // 60)} minutes remain.")
+        elif act == "time_left":
+            out.append(f"They asked how long is left: tell them {time_in_words(m.left_s or 0.0)}.")
     if persona.constraints:
         may = [facts[c].fact for c in plan.allowed if c in facts]
         out.append("Facts you may state: " + ("; ".join(may) if may else "none yet")

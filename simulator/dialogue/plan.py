@@ -19,6 +19,14 @@ PLAN_VERSION = 4  # 1: the untyped dicts of mockpanel 0.1; 3 adds `ids` and the 
 STATE_VERSION = 3  # 3: `told` (world facts said)
 
 
+def time_in_words(seconds: float) -> str:
+    """Time left as an interviewer says it: "under a minute", "about a minute", "about 12 minutes"."""
+    if seconds < 60:
+        return "under a minute"
+    minutes = round(seconds / 60)
+    return "about a minute" if minutes <= 1 else f"about {minutes} minutes"
+
+
 class Move(BaseModel):
     """One thing the speaker does this turn; which fields are set depends on `act`."""
 
@@ -33,7 +41,7 @@ class Move(BaseModel):
     indicator: str | None = None    # probe: the positive indicator not yet shown
     options: list[str] | None = None
     minutes: float | None = None    # timed
-    left_s: float | None = None     # time_warning
+    left_s: float | None = None     # time_warning / time_left: seconds left on the item
     again: bool | None = None       # tension raised a second time
     answer: str | None = None       # decline: the option that declined
     rules: list[str] | None = None  # deflect: the do-not rules in force

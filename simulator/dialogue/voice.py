@@ -26,7 +26,7 @@ from simulator.content.rubric import Item
 from simulator.core.settings import is_embedded
 from simulator.core.transcript import CANDIDATE, Turn
 from simulator.dialogue import intent
-from simulator.dialogue.plan import Plan
+from simulator.dialogue.plan import Plan, time_in_words
 from simulator.models import scripted
 
 _PERSONAS: dict[str, Persona] = {}
@@ -170,6 +170,8 @@ def _moves(plan: Plan, said: str = "") -> str:
             parts.append(" / ".join(m.options or []))
         elif act == "timed":
             parts.append(f"({m.minutes or 0:g} min)")
+        elif act == "time_left" and p.lines.time_left:
+            parts.append(pick(p.lines.time_left, plan, key, said).replace("{left}", time_in_words(m.left_s or 0.0)))
         elif act == "clarify":
             line = _line(p, act, plan, key, said)
             parts.append(line.replace("{term}", m.term) if m.term else line.replace("{term}", "that"))
