@@ -561,3 +561,10 @@ def test_a_part_named_to_hear_again_is_said_again_whatever_else_it_sounds_like()
 def test_asked_what_they_missed_she_names_subjects(text: str) -> None:
     acts = _acts(_jordan().respond(text))
     assert ("inventory", None) in acts or any(a[0] == "inventory" for a in acts), acts
+
+
+def test_a_question_about_them_is_read_after_the_question_before_it_in_the_same_message() -> None:
+    """"So the engineers, do they like the plan? What is their worry with it, broadly?": "their" is
+    the engineers'; alone, the second question is too vague to answer."""
+    acts = _acts(_jordan().respond("So the engineers, do they like the plan? What is their worry with it, broadly?"))
+    assert ("disclose", "api-latency") in acts, acts

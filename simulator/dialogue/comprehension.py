@@ -375,9 +375,11 @@ class Comprehension:
                     r.near.append(clause)  # close to something, or too bare to tell ("why?")
                 else:
                     r.unknown.append(clause)
-        if before and self.bars.context and not (r.everything or r.asks_for_answer or r.small_talk or any(waves.values())):
+        if self.bars.context and not (r.everything or r.asks_for_answer or r.small_talk or any(waves.values())):
+            self._lean_within(p, r, context)
             # nothing asked alone, or a world fact asked of "they" ("what were they nervous about?")
-            if not r.asks or (all(not k.hidden for k in p.knowledge() if k.id in r.asks) and any(map(intent.names_them, r.questions))):
+            if before and (not r.asks or (all(not k.hidden for k in p.knowledge() if k.id in r.asks)
+                                          and any(map(intent.names_them, r.questions)))):
                 self._lean(p, r, before, context)
         r.asks = dict(sorted(r.asks.items(), key=lambda kv: -kv[1]))
         statements = [s for s in sents if s not in r.questions and s not in parts]
@@ -406,6 +408,19 @@ class Comprehension:
         r.dismisses = self._dismissed(p, waved + [s for s in premises if s not in waved], context)
         r.corrects = self._corrected(p, [s for s in premises if s not in waved], context)
         return r
+
+    def _lean_within(self, p: Persona, r: Reading, context: str) -> None:
+        """A question about "them" read after the question before it in the same message ("Does
+        engineering get a vote? And what are they nervous about?"): what it asks beside the first."""
+        for prior, s in zip(r.questions, r.questions[1:]):
+            if not intent.names_them(s):
+                continue
+            joined = f"{prior} {s}"
+            k, score, _ = self.best(p, joined, context, sentence=joined)
+            asked = self.best(p, prior, context, sentence=prior)[0]
+            if (k is not None and k.disclosure != "never" and k.id not in r.asks and (asked is None or k.id != asked.id)
+                    and self.about(joined, k) - self.about(prior, k) >= self.bars.lean):
+                r.asks[k.id], r.leaned = round(score, 3), True
 
     def _lean(self, p: Persona, r: Reading, before: str, context: str) -> None:
         """Questions that lean on the previous message ("and the engineers?", "is that per
