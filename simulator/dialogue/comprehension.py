@@ -417,10 +417,15 @@ class Comprehension:
                 continue
             joined = f"{prior} {s}"
             k, score, _ = self.best(p, joined, context, sentence=joined)
-            asked = self.best(p, prior, context, sentence=prior)[0]
-            if (k is not None and k.disclosure != "never" and k.id not in r.asks and (asked is None or k.id != asked.id)
-                    and self.about(joined, k) - self.about(prior, k) >= self.bars.lean):
+            if (k is not None and k.disclosure != "never" and k.id not in r.asks
+                    and self.about(joined, k) - self.about(prior, k) >= self.bars.lean
+                    and self._asked(p, prior, context) != k.id):
                 r.asks[k.id], r.leaned = round(score, 3), True
+
+    def _asked(self, p: Persona, question: str, context: str) -> str | None:
+        """What a question alone asks about (its best piece of knowledge's id, or None)."""
+        k = self.best(p, question, context, sentence=question)[0]
+        return k.id if k is not None else None
 
     def _lean(self, p: Persona, r: Reading, before: str, context: str) -> None:
         """Questions that lean on the previous message ("and the engineers?", "is that per
@@ -429,7 +434,6 @@ class Comprehension:
         said = intent.sentences(before) or [before]
         prior = next((x for x in reversed(said) if intent.is_question(x)), said[-1])
         alone = max(r.asks.values(), default=0.0)
-        asked = self.best(p, prior, context, sentence=prior)[0]
         found: dict[str, float] = {}
         for s in r.questions:
             if not intent.leans_back(s) or intent.is_small_talk(s) or intent.is_pleasantry(s):
@@ -443,7 +447,7 @@ class Comprehension:
             # question); in place of a reading of its own, only as something else than the question
             # before asked ("what were they nervous about?" after who the engineers are)
             if (self.about(joined, k) - self.about(prior, k) >= self.bars.lean
-                    and not (r.asks and asked is not None and k.id == asked.id)):
+                    and not (r.asks and self._asked(p, prior, context) == k.id)):
                 found[k.id] = max(found.get(k.id, 0.0), round(score, 3))
         if found:
             r.asks, r.leaned = found, True
