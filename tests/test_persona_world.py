@@ -544,9 +544,9 @@ def test_asking_to_be_told_or_naming_calls_is_no_request_for_the_answer(text: st
 ])
 def test_asked_for_the_last_thing_she_said_she_says_it_again(again: str) -> None:
     s = _jordan()
-    first = s.respond("How big is the team building this?")
+    assert ("tell", "team") in _acts(s.respond("How big is the team building this?"))
     acts = _acts(s.respond(again))
-    assert acts and acts[0][0] in ("tell", "repeat") and ("tell", "team") in acts + _acts(first), acts
+    assert ("tell", "team") in acts, acts
 
 
 def test_a_part_named_to_hear_again_is_said_again_whatever_else_it_sounds_like() -> None:
@@ -560,7 +560,7 @@ def test_a_part_named_to_hear_again_is_said_again_whatever_else_it_sounds_like()
 @pytest.mark.parametrize("text", ["Anything I've overlooked?", "Any other restrictions I haven't asked about?"])
 def test_asked_what_they_missed_she_names_subjects(text: str) -> None:
     acts = _acts(_jordan().respond(text))
-    assert ("inventory", None) in acts or any(a[0] == "inventory" for a in acts), acts
+    assert any(a[0] == "inventory" for a in acts), acts
 
 
 def test_a_question_about_them_is_read_after_the_question_before_it_in_the_same_message() -> None:

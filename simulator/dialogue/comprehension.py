@@ -101,7 +101,6 @@ class Reading:
     proposals: list[str] = field(default_factory=list)     # sentences that propose part of a plan
     vague: list[str] = field(default_factory=list)         # vague metric terms used without a definition
     questions: list[str] = field(default_factory=list)
-    leaned: bool = False                                   # what it asks was read with the message before it
 
 
 class Comprehension:
@@ -413,14 +412,20 @@ class Comprehension:
         """A question about "them" read after the question before it in the same message ("Does
         engineering get a vote? And what are they nervous about?"): what it asks beside the first."""
         for prior, s in zip(r.questions, r.questions[1:]):
-            if not intent.names_them(s):
-                continue
-            joined = f"{prior} {s}"
-            k, score, _ = self.best(p, joined, context, sentence=joined)
-            if (k is not None and k.disclosure != "never" and k.id not in r.asks
-                    and self.about(joined, k) - self.about(prior, k) >= self.bars.lean
-                    and self._asked(p, prior, context) != k.id):
-                r.asks[k.id], r.leaned = round(score, 3), True
+            got = self._adds(p, prior, s, context) if intent.names_them(s) else None
+            if got is not None and got[0].id not in r.asks and self._asked(p, prior, context) != got[0].id:
+                r.asks[got[0].id] = got[1]
+
+    def _adds(self, p: Persona, prior: str, question: str, context: str) -> tuple[Knowledge, float] | None:
+        """What a question read after `prior` asks (never a `never` piece), and its score, when it
+        adds `Bars.lean` to what `prior` alone is about: "is that the same for every test?" after
+        the traffic question does; "any plans for the weekend?" after the budget question only
+        rides on it."""
+        joined = f"{prior} {question}"
+        k, score, _ = self.best(p, joined, context, sentence=joined)
+        if k is None or k.disclosure == "never" or self.about(joined, k) - self.about(prior, k) < self.bars.lean:
+            return None
+        return k, round(score, 3)
 
     def _asked(self, p: Persona, question: str, context: str) -> str | None:
         """What a question alone asks about (its best piece of knowledge's id, or None)."""
@@ -438,19 +443,16 @@ class Comprehension:
         for s in r.questions:
             if not intent.leans_back(s) or intent.is_small_talk(s) or intent.is_pleasantry(s):
                 continue
-            joined = f"{prior} {s}"
-            k, score, _ = self.best(p, joined, context, sentence=joined)
-            if k is None or k.disclosure == "never" or k.id in r.asks or score <= alone:
+            got = self._adds(p, prior, s, context)
+            if got is None or got[0].id in r.asks or got[1] <= alone:
                 continue
-            # it adds to what the question before asked ("is that the same for every test?" after the
-            # traffic question), never rides on it ("any plans for the weekend?" is no second budget
-            # question); in place of a reading of its own, only as something else than the question
-            # before asked ("what were they nervous about?" after who the engineers are)
-            if (self.about(joined, k) - self.about(prior, k) >= self.bars.lean
-                    and not (r.asks and self._asked(p, prior, context) == k.id)):
-                found[k.id] = max(found.get(k.id, 0.0), round(score, 3))
+            k, score = got
+            # in place of a reading of its own, only as something else than the question before
+            # asked ("what were they nervous about?" after who the engineers are)
+            if not (r.asks and self._asked(p, prior, context) == k.id):
+                found[k.id] = max(found.get(k.id, 0.0), score)
         if found:
-            r.asks, r.leaned = found, True
+            r.asks = found
             r.near, r.unknown, r.off_topic = [], [], False
 
     def _answers_itself(self, p: Persona, question: str, sents: list[str], questions: list[str]) -> bool:

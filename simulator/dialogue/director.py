@@ -607,7 +607,7 @@ class Director:
         clock: list[dict[str, Any]] = []
         timed = next((w.id for w in p.world if w.clock), None)  # the world fact the clock answers ("how this part works")
         if limit is not None and timed is not None and p.lines.time_left and intent.asks_time_left(text):
-            clock = [{"act": "time_left", "id": timed, "left_s": round(max(0.0, limit - (elapsed - self.state["item_start"])))}]
+            clock = [{"act": "time_left", "id": timed, "left_s": self._left_s(limit, elapsed)}]
             # "how long do I have, and will you ask along the way?": the rest of the question still asks
             questions = [c for x in questions for c in ([x] if not intent.asks_time_left(x) else intent.clauses(x))
                          if not intent.asks_time_left(c)]
@@ -744,7 +744,11 @@ class Director:
         told = any(m["act"] == "time_left" for m in moves)  # the time was just said: no warning on top of it
         if limit and not told and not self.state["warned"] and elapsed - self.state["item_start"] >= self.limits.warn_at * limit:
             self.state["warned"] = True
-            moves.append({"act": "time_warning", "left_s": round(max(0.0, limit - (elapsed - self.state["item_start"])))})
+            moves.append({"act": "time_warning", "left_s": self._left_s(limit, elapsed)})
+
+    def _left_s(self, limit: float, elapsed: float) -> float:
+        """Seconds left on the item, whole."""
+        return float(round(max(0.0, limit - (elapsed - float(self.state["item_start"])))))
 
     def _close(self, speaker: Persona, moves: list[dict[str, Any]]) -> Plan:
         self.state["finished"] = True

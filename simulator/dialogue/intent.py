@@ -541,8 +541,7 @@ _BARE_AGAIN = re.compile(r"^\W*(?:(?:sorry|ok(?:ay)?|um+|huh)[\s,]+)?(?:sorry|pa
 # last line once more (which point is not named)
 _LAST_SAID = re.compile(r"\b(?:the )?(?:last|second|first|previous|other) (?:part|thing|bit|point|sentence)s?(?: (?:you|u) (?:just )?(?:said|made|mentioned))?\b", re.I)
 _WH_WORD = re.compile(r"\b(?:what|what's|how|who|which|when|where|why)\b", re.I)  # "I missed the first bit, what was the budget again?" names it
-_OVER_AGAIN = re.compile(r"\b(?:say|said|repeat|restate|go (?:back )?over|come again)\b.*\b(?:again|once more|one more time|over)\b|"
-                         r"\b(?:again|once more|one more time)\b|\bgo (?:back )?over\b", re.I)
+_OVER_AGAIN = re.compile(r"\b(?:again|once more|one more time)\b|\bgo (?:back )?over\b|\b(?:say|said|repeat|restate)\b.*\bover\b", re.I)
 
 
 def asks_bare_again(text: str) -> bool:
@@ -601,16 +600,12 @@ def names_them(sentence: str) -> bool:
     return bool(_THEY & set(words(sentence)))
 
 
-def points_back(sentence: str) -> bool:
-    """A word that points at what was said before ("is that the same for every test?", "even for a pilot?")."""
-    return bool(_BACK & set(words(sentence)))
-
-
 def leans_back(sentence: str) -> bool:
     """A question read with the one before it (a short one always: "How much?", "Who decides?")."""
     if _NEW_SUBJECT.search(sentence) or asks_everything(sentence):
         return False
-    return len(words(sentence)) <= 5 or bool(_ELLIPSIS.match(sentence)) or points_back(sentence)
+    ws = words(sentence)
+    return len(ws) <= 5 or bool(_ELLIPSIS.match(sentence)) or bool(_BACK & set(ws))
 
 
 _TIME_LEFT = re.compile(
