@@ -568,3 +568,78 @@ def test_a_question_about_them_is_read_after_the_question_before_it_in_the_same_
     the engineers'; alone, the second question is too vague to answer."""
     acts = _acts(_jordan().respond("So the engineers, do they like the plan? What is their worry with it, broadly?"))
     assert ("disclose", "api-latency") in acts, acts
+
+
+@pytest.mark.parametrize(("before", "text", "fact"), [
+    ("What have testers said about the AI suggestions so far?", "And the engineering folks?", "api-latency"),
+    ("How do testers feel about the AI suggestions? Any complaints?", "Fair. What about the engineers, then?", "api-latency"),
+    ("What have testers said about the AI suggestions so far?", "And engineering? What's their big complaint?", "api-latency"),
+])
+def test_the_question_before_asked_of_a_new_subject_is_asked(before: str, text: str, fact: str) -> None:
+    """"And the engineers?" after what users said asks what the engineers said: the question before,
+    its subject swapped. Alone it reads as the team (lines written for this test)."""
+    s = _jordan()
+    s.respond(before)
+    acts = _acts(s.respond(text))
+    assert ("disclose", fact) in acts, acts
+
+
+@pytest.mark.parametrize(("before", "text"), [
+    ("What have testers said about the AI suggestions so far?", "And the weather over there?"),
+    ("Who decides whether this launches?", "What about lunch?"),
+])
+def test_a_new_subject_the_question_before_cannot_take_asks_nothing_of_it(before: str, text: str) -> None:
+    s = _jordan()
+    s.respond(before)
+    acts = _acts(s.respond(text))
+    assert not [a for a in acts if a[0] in ("tell", "disclose")], acts
+
+
+@pytest.mark.parametrize("text", ["Is that a strict cap?", "Is that fixed, or could it change?"])
+def test_a_fact_pressed_is_the_fact_the_question_before_asked(text: str) -> None:
+    """"Is that a strict cap?" after the budget question presses on the budget: not off the topic (what
+    it reads as alone), and not the traffic cap."""
+    s = _jordan()
+    assert ("tell", "budget") in _acts(s.respond("Is there money set aside for the model calls?"))
+    acts = _acts(s.respond(text))
+    assert ("tell", "budget") in acts and not [a for a in acts if a[0] == "disclose"], acts
+
+
+def test_a_question_about_what_they_feared_is_asked_not_waved_away() -> None:
+    s = _jordan()
+    s.respond("Which engineers are closest to the feature?")
+    acts = _acts(s.respond("What were they worried about back when it got pitched?"))
+    assert ("disclose", "api-latency") in acts and ("pushback", None) not in acts, acts
+
+
+def test_a_word_corrected_with_a_star_is_read_corrected() -> None:
+    assert intent.mended("What dies the pilot decide? *does") == "What does the pilot decide?"
+    assert intent.mended("I *really* mean it") == "I *really* mean it"
+    assert ("tell", "decision") in _acts(_jordan().respond("What dies the pilot decide at the end? *does"))
+
+
+@pytest.mark.parametrize(("item", "text"), [
+    ("lead-team-conflict", "Would you rather one long story, or two shorter examples?"),
+    ("lead-team-conflict", "Should I tell it as a STAR story or just as it happened?"),
+    ("ds2-presentation-ambiguous-metrics", "Shall I go through every slide, or jump to the metrics?"),
+])
+def test_offered_ways_to_answer_the_interviewer_says_how_the_round_runs(item: str, text: str) -> None:
+    """"One story or two?" asks how the round runs, not for the answer (lines written for this test)."""
+    s = Session.start(item, store=open_store(":memory:"), clock="virtual", seed=0)
+    s.opening()
+    acts = _acts(s.respond(text))
+    assert ("tell", "format") in acts and "withhold" not in [a for a, _ in acts], acts
+
+
+def test_a_choice_of_design_is_still_the_candidates_to_make() -> None:
+    s = Session.start("ds2-coding-churn-model", store=open_store(":memory:"), clock="virtual", seed=0)
+    s.opening()
+    acts = [a for a, _ in _acts(s.respond("Should I use gradient boosting or logistic regression here?"))]
+    assert "tell" not in acts and {"withhold", "deflect"} & set(acts), acts
+    assert intent.offers_how_to_answer("Should I give one example, or two?")
+    assert not intent.offers_how_to_answer("Can I assume a read-heavy load, or should I talk through both?")
+
+
+def test_a_dismissal_tagged_in_french_is_pushed_back_on() -> None:
+    acts = _acts(_jordan().respond("The latency, it is not our problem, the engineers will fix it later, non ?"))
+    assert "pushback" in [a for a, _ in acts], acts

@@ -218,6 +218,12 @@ class Comprehension:
             return None, score, bar  # "which CI system does the plugin repo use?" lies near the feature and asks for nothing she knows
         return (k if score >= bar else None), score, bar
 
+    @staticmethod
+    def _runs(p: Persona) -> Knowledge | None:
+        """The world fact that says how this part of the session runs (the one the clock answers)."""
+        timed = next((w.id for w in p.world if w.clock), None)
+        return next((k for k in p.knowledge() if k.id == timed), None)
+
     def chatty(self, p: Persona, clause: str) -> bool:
         """The intent encoder places the clause nearer the persona's small talk and off-topic
         questions than any piece of its knowledge's asks (False without the encoder or chatter)."""
@@ -297,6 +303,7 @@ class Comprehension:
         previous message, which a question that asks nothing alone may lean on."""
         told = told or set()
         r = Reading()
+        text, before = intent.mended(text), intent.mended(before)  # "What dies the feature do? *does"
         typed = intent.sentences(text) or [text]
         speller = self.speller(p)  # "whats the budjet" asks about the budget
         sents = [speller.correct(s) for s in typed]
@@ -331,6 +338,9 @@ class Comprehension:
                     continue
                 k, score, bar = self.best(p, intent.without_hesitation(clause), context, request=request,
                                           sentence=intent.without_hesitation(s), message=text)
+                runs = self._runs(p)
+                if runs is not None and (k is None or k.disclosure == "never") and intent.offers_how_to_answer(s):
+                    k, score = runs, self.about(clause, runs)  # "one story in depth, or two short ones?"
                 everything = intent.asks_everything(clause) or intent.asks_everything(s)
                 for piece in [] if everything else intent.listed_questions(clause):
                     # "who's building this, what the recommendations do...": each listed question may
@@ -363,7 +373,8 @@ class Comprehension:
                         r.off_topic = True
                     continue
                 if s not in waves:  # "does anyone really care about a few hundred ms?"
-                    waves[s] = self.act(p, s, question=True) == "dismissal" and self._on_constraint(p, s, context)
+                    waves[s] = (not intent.asks_of_them(s) and self.act(p, s, question=True) == "dismissal"
+                                and self._on_constraint(p, s, context))
                 if waves[s]:
                     continue
                 if intent.is_small_talk(clause):
@@ -377,7 +388,9 @@ class Comprehension:
         if self.bars.context and not (r.everything or r.asks_for_answer or r.small_talk or any(waves.values())):
             self._lean_within(p, r, context)
             # nothing asked alone, or a world fact asked of "they" ("what were they nervous about?")
-            if before and (not r.asks or (all(not k.hidden for k in p.knowledge() if k.id in r.asks)
+            if before and (self._switch(p, r, before, context) or self._press(p, r, before, context)):
+                pass  # "and the engineers?" after how users feel: how the engineers feel; "how firm is that figure?"
+            elif before and (not r.asks or (all(not k.hidden for k in p.knowledge() if k.id in r.asks)
                                           and any(map(intent.names_them, r.questions)))):
                 self._lean(p, r, before, context)
         r.asks = dict(sorted(r.asks.items(), key=lambda kv: -kv[1]))
@@ -427,6 +440,15 @@ class Comprehension:
             return None
         return k, round(score, 3)
 
+    def _prior(self, p: Persona, before: str, context: str) -> str | None:
+        """The question of the previous message a follow-up leans on: its last that asks something
+        ("What have folk made of it? Any grumbles?": the first), else its last question or sentence."""
+        said = intent.sentences(before) or ([before] if before.strip() else [])
+        asked = [x for x in said if intent.is_question(x)]
+        if len(asked) > 1:
+            return next((x for x in reversed(asked) if self._asked(p, x, context) is not None), asked[-1])
+        return asked[-1] if asked else (said[-1] if said else None)
+
     def _asked(self, p: Persona, question: str, context: str) -> str | None:
         """What a question alone asks about (its best piece of knowledge's id, or None)."""
         k = self.best(p, question, context, sentence=question)[0]
@@ -436,8 +458,7 @@ class Comprehension:
         """Questions that lean on the previous message ("and the engineers?", "is that per
         experiment?", "what were they nervous about?") read after its last question (or its last
         sentence). What they asked alone gives way to a reading with it that scores higher."""
-        said = intent.sentences(before) or [before]
-        prior = next((x for x in reversed(said) if intent.is_question(x)), said[-1])
+        prior = self._prior(p, before, context) or before
         alone = max(r.asks.values(), default=0.0)
         found: dict[str, float] = {}
         for s in r.questions:
@@ -454,6 +475,62 @@ class Comprehension:
         if found:
             r.asks = found
             r.near, r.unknown, r.off_topic = [], [], False
+
+    def _press(self, p: Persona, r: Reading, before: str, context: str) -> bool:
+        """"How firm is that figure?", "Is that a hard limit?" after the budget question: the piece the
+        question before asked, pressed, when the two read together ask for it and the question alone
+        asks for nothing, or only for a hidden constraint it does not name (a limit, but the budget's)."""
+        pressing = next((q for q in r.questions if intent.points_at_it(q) and intent.leans_back(q)), None)
+        if pressing is None or any(q != pressing and not intent.points_at_it(q) and len(intent.words(q)) > 5 for q in r.questions):
+            return False  # "any data on session lengths? is it noisy?" asks what its first question asks
+        if (any(map(intent.switched_subject, r.questions)) or intent.asks_who(pressing) or intent.asks_again(pressing)
+                or intent.asks_to_hear_again(pressing)):
+            return False  # "What about traffic? Is that limited too?", "and who's it for?" ask anew; "what was that cap again?" names it
+        prior = self._prior(p, before, context)
+        if prior is None:
+            return False
+        was = self._asked(p, prior, context)
+        if was is None:
+            return False
+        ks = {k.id: k for k in p.knowledge()}
+        own = self.anchors(p, context)
+        if any(not ks[kid].hidden or kid == was or self._literal(pressing, ks[kid]) or intent.content_words(pressing) & own[kid]
+               for kid in r.asks):
+            return False  # what it asks alone stands ("is that the right metric?", "the old sessions, is it very jumping?")
+        joined = f"{prior} {pressing}"
+        k, score, _ = self.best(p, joined, context, sentence=joined)
+        if k is None or k.id != was or k.disclosure == "never":
+            return False
+        r.asks = {was: round(score, 3)}
+        r.near, r.unknown, r.off_topic = [], [], False
+        return True
+
+    def _switch(self, p: Persona, r: Reading, before: str, context: str) -> bool:
+        """"And the engineers?" after "how do users feel about it?": the question before, asked of
+        the new subject in place of the word of it most like the new subject ("how do engineers feel
+        about it?"). Kept when that asks something the question before did not."""
+        if not r.questions or not all(intent.names_them(q) or intent.points_at_it(q) for q in r.questions[1:]):
+            return False  # "And engineering? What's their main worry?" asks one thing
+        subject = intent.switched_subject(r.questions[0])
+        prior = self._prior(p, before, context)
+        if subject is None or prior is None:
+            return False
+        own = intent.content_words(subject)
+        was = self._asked(p, prior, context)
+        found: list[tuple[float, Knowledge]] = []
+        for m in _TOKEN.finditer(prior):  # the word it stands in for: the one whose place gives the best reading
+            if not intent.content_words(m.group()) - own:
+                continue
+            asked = f"{prior[:m.start()]}{subject}{prior[m.end():]}"
+            k, score, _ = self.best(p, asked, context, sentence=asked)
+            if k is not None and k.disclosure != "never" and k.id != was:
+                found.append((score, k))
+        if not found:
+            return False
+        score, k = max(found, key=lambda x: x[0])
+        r.asks = {k.id: round(score, 3)}
+        r.near, r.unknown, r.off_topic = [], [], False
+        return True
 
     def _answers_itself(self, p: Persona, question: str, sents: list[str], questions: list[str]) -> bool:
         """A bare question ("Latency?", "Traffic cap?") that the candidate answers at once with
@@ -573,6 +650,9 @@ class Comprehension:
 _ALL_OF_IT = intent.content_words("all every everything anything else constraint constraints limit limits limitation "
                                   "limitations restriction restrictions gotcha gotchas caveat caveats missing aware "
                                   "experiment test pilot project study asked ask missed overlooked forgotten other haven't didn't")
+
+
+_TOKEN = re.compile(r"[A-Za-z][\w'-]*")
 
 
 def _names_subject(clause: str, context: str) -> bool:

@@ -300,8 +300,28 @@ def is_fragment(sentence: str) -> bool:
 
 
 def asks_for_answer(sentence: str) -> bool:
-    """The candidate wants the persona to supply the design or the metrics."""
-    return bool(_ASK_FOR_ANSWER.search(sentence))
+    """The candidate wants the persona to supply the design or the metrics (not which of two ways
+    to give their own answer the listener prefers: `offers_how_to_answer`)."""
+    return bool(_ASK_FOR_ANSWER.search(sentence)) and not offers_how_to_answer(sentence)
+
+
+# "Should I give one example in detail, or two shorter ones?", "do you want me talking while I type, or
+# quiet and explain after?", "can I sketch this on a whiteboard or should I just talk it through?": the
+# candidate offers ways to give their own answer (not "should I use boosting or a linear model?")
+_MY_WAY = re.compile(r"\b(?:(?:should|shall|can|could|may|must) i|i (?:should|shall|can|could|must)|(?:do|would|will) you "
+                     r"(?:want|like|prefer|rather)|you (?:want|prefer) me|how (?:do|would) you (?:want|like)|am i allowed|"
+                     r"is it (?:ok|okay|fine|alright) (?:if|to))\b", re.I)
+_DELIVERY = re.compile(r"\b(?:stor(?:y|ies)|examples?|star|whiteboard|sketch(?:ing)?|draw(?:ing)?|slides?|talk(?:ing)?|speak(?:ing)?|"
+                       r"present(?:ing)?|go(?:ing)? through|walk(?:ing)? (?:you |them )?through|minutes|q&a|detail|depth|"
+                       r"high[- ]level|short(?:er)?|textbook|pseudo-?code|typ(?:e|ing)|share my screen|out loud|aloud|verbally|"
+                       r"quiet(?:ly)?|start with|in writing)\b", re.I)
+
+
+def offers_how_to_answer(sentence: str) -> bool:
+    """An either-or question on how the candidate gives their own answer: how the session runs,
+    never a request for the answer itself."""
+    return bool(re.search(r"\bor\b", sentence, re.I) and _MY_WAY.search(sentence) and _DELIVERY.search(sentence)
+                and not re.search(r"\bassum", sentence, re.I))  # "can I assume..., or...?" asks what may be assumed
 
 
 def is_proposal(sentence: str) -> bool:
@@ -589,15 +609,95 @@ _BACK = frozenset("they them their theirs it its that those there same too also 
 _ELLIPSIS = re.compile(r"^\W*(?:and|or|also|but|so|plus|what about|how about|same (?:question )?for|as for|and for|even)\b", re.I)
 # ...unless it says it changes the subject ("side question, how slow is the help centre these days?")
 _NEW_SUBJECT = re.compile(r"\b(?:side (?:question|note)|random(?:ly)?|unrelated|different (?:topic|thing|question|subject)|off[- ]topic|"
-                          r"by the way|btw|out of (?:interest|curiosity)|incidentally|chang(?:e|ing) (?:the )?subject|totally different)\b", re.I)
+                          r"by the way|btw|out of (?:interest|curiosity)|incidentally|chang(?:e|ing) (?:the )?subject|totally different|"
+                          r"(?:a little|a bit|something|slightly) different)\b", re.I)
+
+
+# "And the engineers?", "what about traffic then?", "same question for the engineering team?", "users' concerns,
+# same?": the question before, asked of another subject (the words after the opening, with no verb of their own)
+_SWITCH = re.compile(r"^\W*(?:(?:ok(?:ay)?|right|cool|and|so|khob|alright|hmm+)\W+)?"
+                     r"(?:and\s+)?(?:what about|how about|same (?:question |thing )?for|as for|and for|and)\s+(?P<a>[^?.!,]+?)"
+                     r"(?:\s*,?\s*(?:then|too|as well|also|specifically|now|though))?\s*\W*$"
+                     r"|^\W*(?P<b>[^?.!,]+?)\s*,?\s*(?:same|too|as well)\W*$", re.I)
+_SUBJECT_LEAD = re.compile(r"^(?:(?:about|abt|regarding|re|on|with)\s+)+", re.I)
+_NOT_A_SUBJECT = frozenset(
+    "is are was were do does did can could will would should shall may might must has have had be been am "
+    "what who whom whose which when where why how if i you we me us my your our this that these those "
+    "it its they them their there here else more again now not no yes".split())
+
+
+def switched_subject(sentence: str) -> str | None:
+    """The new subject of an elliptical question ("And the engineers?" -> "the engineers"), or None
+    when it says more than a subject ("and how long would that take?")."""
+    m = _SWITCH.match(sentence.strip())
+    if m is None or _NEW_SUBJECT.search(sentence):
+        return None
+    subject = _SUBJECT_LEAD.sub("", (m.group("a") or m.group("b") or "").strip())
+    ws = words(subject)
+    if not 1 <= len(ws) <= 4 or _NOT_A_SUBJECT & set(ws) or not content_words(subject):
+        return None
+    return subject
 
 
 _THEY = frozenset({"they", "them", "their", "theirs"})
+_IT = frozenset({"that", "this", "it"})
+_NOT_POINTING = re.compile(r"\b(?:(?:given|so|now|such|provided|assuming|except) that|take it|these days|if it(?:'s| is) not|"
+                           r"this (?:time|week|year|morning|afternoon|round|session|interview|call|pilot|feature|experiment|test|is a))\b", re.I)
+_HEAR_AGAIN = re.compile(r"\b(?:repeat|again|once more|one more time)\b", re.I)
+
+
+def asks_to_hear_again(sentence: str) -> bool:
+    """"could you kindly repeat it once more?": asks for something said before, whatever it names."""
+    return bool(_HEAR_AGAIN.search(sentence))
+
+
+_STARRED = re.compile(r"(?:(?<=\s)|^)\*([A-Za-z][\w'-]*)(?=[\s.!?,]*$|\s)(?![^*]*\*)")  # not *emphasis* or *shrug*
+
+
+def mended(text: str) -> str:
+    """The message with its own "*word" corrections made ("What dies the feature do? *does" -> "What
+    does the feature do?"): each starred word takes the place of the earlier word it is closest to
+    in spelling (and nothing if none is close)."""
+    import difflib
+
+    fixes = list(_STARRED.finditer(text))
+    if not fixes:
+        return text
+    out = _STARRED.sub("", text).strip()
+    for m in fixes:
+        right = m.group(1)
+        spots = [w for w in re.finditer(r"[A-Za-z][\w']*", out) if w.group().lower() != right.lower()]
+        best = max(spots, key=lambda w: difflib.SequenceMatcher(None, w.group().lower(), right.lower()).ratio(), default=None)
+        if best is not None and difflib.SequenceMatcher(None, best.group().lower(), right.lower()).ratio() >= 0.6:
+            out = f"{out[:best.start()]}{right}{out[best.end():]}"
+    return out
+
+
+def asks_who(sentence: str) -> bool:
+    """"And who's it for?", "who signs off on that?": asks for people."""
+    return bool(re.search(r"\bwho(?:m|se|'s|s)?\b", sentence, re.I))
+
+
+def points_at_it(sentence: str) -> bool:
+    """"How sure are you about that number?", "Is that a hard limit?": something named only before
+    (not "given that...", "I take it...", "these days", "this pilot"; "it" only in a short question,
+    where it is seldom the empty "it" of "if it is not too much trouble")."""
+    ws = set(words(_NOT_POINTING.sub(" ", sentence)))
+    return bool(ws & {"that", "this"}) or ("it" in ws and len(words(sentence)) <= 8)
 
 
 def names_them(sentence: str) -> bool:
     """"What were they nervous about?": people named only in what came before."""
     return bool(_THEY & set(words(sentence)))
+
+
+_OF_THEM = re.compile(r"\b(?:what|which|where|when|how)\b[^?]*?\b(?:are|were|do|did|have|had|has|is|was)\s+they\b", re.I)
+
+
+def asks_of_them(sentence: str) -> bool:
+    """"What were they worried about when it was pitched?": a wh-question about what people named
+    before think or do, which asks for it (not "who's gonna notice a few ms in their editor?")."""
+    return bool(_OF_THEM.search(sentence))
 
 
 def leans_back(sentence: str) -> bool:
@@ -611,7 +711,7 @@ def leans_back(sentence: str) -> bool:
 _TIME_LEFT = re.compile(
     r"\bhow (?:much|many) (?:more )?(?:time|minutes?|mins?) (?:(?:do|have|did) )?(?:i|we|u)\b(?! (?:spend|spent|need|take|usually))"
     r"|\bhow (?:much|many) (?:more )?(?:time|minutes?|mins?) (?:is |are )?(?:left|remaining|remains?)\b"
-    r"|\bhow long (?:do|have|did) (?:i|we|u) (?:got|have|get|left)\b|\bhow long (?:i|we) (?:have|got)\b"
+    r"|\bhow long(?: do| have| did|'ve) (?:i|we|u) (?:got|have|get|left)\b|\bhow long (?:i|we) (?:have|got)\b"
     r"|\btime (?:left|check|remaining)\b|\b(?:how are we|are we (?:ok|okay|good)) (?:doing )?(?:on|for) time\b"
     r"|\bhow long (?:is|for) (?:this|the) (?:part|bit|section|round|interview|call|question|presentation|walkthrough)\b", re.I)
 
@@ -696,6 +796,7 @@ def asks_for_code(text: str) -> bool:
 
 
 _TAG = re.compile(r"\b(right|correct|yes|no|yeah|nah|innit|amirite|isn't it|is it not|doesn't it|won't it|ok|okay|agreed|"
+                  r"non|n'est-ce pas|nicht wahr|ne|oder|niet|hai|ya|yah|true|"
                   r"does that work|is that fine|is that right|am i right)\s*\?\s*$", re.I)
 _CONFIRM = re.compile(r"\b(correct me if|(?:is|was) (?:that|this) (?:right|correct|true|accurate|the correct understanding)|"
                       r"(?:hope|assume) (?:that )?(?:this|that) is (?:the )?(?:correct|right)|am i (?:right|correct|wrong|mistaken|off base)|"
