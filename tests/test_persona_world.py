@@ -605,6 +605,16 @@ def test_a_fact_pressed_is_the_fact_the_question_before_asked(text: str) -> None
     assert ("tell", "budget") in acts and not [a for a in acts if a[0] == "disclose"], acts
 
 
+@pytest.mark.parametrize("text", ["Is there a limit on that?", "Is that a hard cap, or is there wiggle room?"])
+def test_a_plain_question_on_what_was_just_asked_presses_it_not_waves_it_away(text: str) -> None:
+    """Alone, "Is there a limit on that?" reads near the dismissals and would get a push back on all
+    three constraints; after the budget question it asks about the budget."""
+    s = _jordan()
+    s.respond("Is there money set aside for the model calls?")
+    acts = _acts(s.respond(text))
+    assert ("tell", "budget") in acts and "pushback" not in [a for a, _ in acts], acts
+
+
 def test_a_question_about_what_they_feared_is_asked_not_waved_away() -> None:
     s = _jordan()
     s.respond("Which engineers are closest to the feature?")

@@ -373,8 +373,8 @@ class Comprehension:
                         r.off_topic = True
                     continue
                 if s not in waves:  # "does anyone really care about a few hundred ms?"
-                    waves[s] = (not intent.asks_of_them(s) and self.act(p, s, question=True) == "dismissal"
-                                and self._on_constraint(p, s, context))
+                    waves[s] = (not intent.asks_of_them(s) and not self._presses(p, s, before, context)
+                                and self.act(p, s, question=True) == "dismissal" and self._on_constraint(p, s, context))
                 if waves[s]:
                     continue
                 if intent.is_small_talk(clause):
@@ -476,6 +476,16 @@ class Comprehension:
             r.asks = found
             r.near, r.unknown, r.off_topic = [], [], False
 
+    def _presses(self, p: Persona, question: str, before: str, context: str) -> bool:
+        """"Is there a limit on that?" right after a question that asked something: it presses on what
+        was asked, unless it scoffs ("does that really matter?")."""
+        if not (self.bars.context and before and intent.points_at_it(question) and intent.leans_back(question)):
+            return False
+        if intent.sounds_dismissive(question):
+            return False
+        prior = self._prior(p, before, context)
+        return prior is not None and self._asked(p, prior, context) is not None
+
     def _press(self, p: Persona, r: Reading, before: str, context: str) -> bool:
         """"How firm is that figure?", "Is that a hard limit?" after the budget question: the piece the
         question before asked, pressed, when the two read together ask for it and the question alone
@@ -497,6 +507,9 @@ class Comprehension:
         if any(not ks[kid].hidden or kid == was or self._literal(pressing, ks[kid]) or intent.content_words(pressing) & own[kid]
                for kid in r.asks):
             return False  # what it asks alone stands ("is that the right metric?", "the old sessions, is it very jumping?")
+        spot = intent.pointer(pressing)
+        if spot is not None and self.chatty(p, f"{pressing[:spot[0]]}{pressing[spot[1]:]}"):
+            return False  # "any plans for the weekend after that?" is chatter whatever "that" is
         joined = f"{prior} {pressing}"
         k, score, _ = self.best(p, joined, context, sentence=joined)
         if k is None or k.id != was or k.disclosure == "never":

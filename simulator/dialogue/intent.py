@@ -678,6 +678,15 @@ def asks_who(sentence: str) -> bool:
     return bool(re.search(r"\bwho(?:m|se|'s|s)?\b", sentence, re.I))
 
 
+def pointer(sentence: str) -> tuple[int, int] | None:
+    """Where the last word pointing back stands ("who settles that?": "that"), or None."""
+    if not points_at_it(sentence):
+        return None
+    masked = _NOT_POINTING.sub(lambda m: " " * len(m.group()), sentence)
+    spots = [m.span() for m in re.finditer(r"\b(?:that|this|it)\b(?!')", masked, re.I)]
+    return spots[-1] if spots else None
+
+
 def points_at_it(sentence: str) -> bool:
     """"How sure are you about that number?", "Is that a hard limit?": something named only before
     (not "given that...", "I take it...", "these days", "this pilot"; "it" only in a short question,
@@ -771,6 +780,16 @@ _SPEAKER = re.compile(r"\b(?:i|i'm|im|i've|me|my|mine|myself)\b", re.I)
 def about_the_speaker(text: str) -> bool:
     """The message speaks of its writer ("am I doing alright?", "your estimate of my performance")."""
     return bool(_SPEAKER.search(text))
+
+
+_SCOFF = re.compile(r"\b(?:really|surely|even|whatever|honestly|come on|nobody|no one|no-one|anyone|who cares|big deal|matter|"
+                    r"bother|fuss|worry about|care about|just|simply|obviously|seriously)\b", re.I)
+
+
+def sounds_dismissive(sentence: str) -> bool:
+    """"does that really matter?", "surely we can go bigger?": said to wave something away, not to
+    ask about it ("is there a limit on that?")."""
+    return bool(_SCOFF.search(sentence))
 
 
 def is_dismissal(sentence: str) -> bool:
