@@ -653,3 +653,21 @@ def test_a_choice_of_design_is_still_the_candidates_to_make() -> None:
 def test_a_dismissal_tagged_in_french_is_pushed_back_on() -> None:
     acts = _acts(_jordan().respond("The latency, it is not our problem, the engineers will fix it later, non ?"))
     assert "pushback" in [a for a, _ in acts], acts
+
+
+@pytest.mark.parametrize(("item", "text"), [
+    (WORK_SIM, "Be straight with me, did I mess that up?"),
+    (WORK_SIM, "Was that a pass, or am I way off?"),
+    ("lead-team-conflict", "Did I do okay with that one?"),
+    ("ds2-presentation-ambiguous-metrics", "So, did I convince you?"),
+])
+def test_asked_how_they_did_every_persona_declines_to_say(item: str, text: str) -> None:
+    """A candidate asking to be judged gets the persona's "not now" on how they are doing, not a
+    question back or "let's stay on topic" (lines written for this test)."""
+    s = Session.start(item, store=open_store(":memory:"), clock="virtual", seed=0)
+    s.opening()
+    acts = [a for a, _ in _acts(s.respond(text))]
+    assert "withhold" in acts and not {"off_topic", "tell", "disclose"} & set(acts), acts
+    assert not intent.asks_how_they_did("Is it okay if I assume a year of logs?")
+    assert not intent.asks_how_they_did("Did I mention the budget?")
+

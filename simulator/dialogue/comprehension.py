@@ -331,6 +331,11 @@ class Comprehension:
             if self._answers_itself(p, s, sents, r.questions):
                 waves[s] = True  # "Latency? Don't care, devs can wait.": the candidate's own answer waves it away
                 continue
+            if intent.asks_how_they_did(s):  # "Did I do alright there?": what she never tells of how they are doing
+                judged = max((k for k in p.knowledge() if k.disclosure == "never"), key=lambda k: self.about(s, k), default=None)
+                if judged is not None:
+                    r.asks[judged.id] = max(r.asks.get(judged.id, 0.0), round(self.about(s, judged), 3))
+                    continue
             request = intent.asks_for_answer(s)
             for clause in _asking(s, sents, text):
                 if intent.is_small_talk(clause) and len(intent.words(clause)) <= 6:
@@ -519,25 +524,26 @@ class Comprehension:
         return True
 
     def _switch(self, p: Persona, r: Reading, before: str, context: str) -> bool:
-        """"And the engineers?" after "how do users feel about it?": the question before, asked of
-        the new subject in place of the word of it most like the new subject ("how do engineers feel
-        about it?"). Kept when that asks something the question before did not."""
+        """"And the engineers?" after "how do users feel about it?": a question of the message before,
+        asked of the new subject in place of one of its words ("how do the engineers feel about it?"),
+        the place that reads best. Kept when that asks something the message before did not."""
         if not r.questions or not all(intent.names_them(q) or intent.points_at_it(q) for q in r.questions[1:]):
             return False  # "And engineering? What's their main worry?" asks one thing
         subject = intent.switched_subject(r.questions[0])
-        prior = self._prior(p, before, context)
-        if subject is None or prior is None:
+        said = [x for x in intent.sentences(before) if intent.is_question(x)]
+        if subject is None or not said:
             return False
         own = intent.content_words(subject)
-        was = self._asked(p, prior, context)
+        asked_before = {self._asked(p, x, context) for x in said}  # "What have folk made of it? Any grumbles?": either
         found: list[tuple[float, Knowledge]] = []
-        for m in _TOKEN.finditer(prior):  # the word it stands in for: the one whose place gives the best reading
-            if not intent.content_words(m.group()) - own:
-                continue
-            asked = f"{prior[:m.start()]}{subject}{prior[m.end():]}"
-            k, score, _ = self.best(p, asked, context, sentence=asked)
-            if k is not None and k.disclosure != "never" and k.id != was:
-                found.append((score, k))
+        for prior in said:
+            for m in _TOKEN.finditer(prior):  # the word it stands in for: the one whose place gives the best reading
+                if not intent.content_words(m.group()) - own:
+                    continue
+                asked = f"{prior[:m.start()]}{subject}{prior[m.end():]}"
+                k, score, _ = self.best(p, asked, context, sentence=asked)
+                if k is not None and k.disclosure != "never" and k.id not in asked_before:
+                    found.append((score, k))
         if not found:
             return False
         score, k = max(found, key=lambda x: x[0])

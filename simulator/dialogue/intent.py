@@ -777,6 +777,22 @@ def is_pleasantry(text: str) -> bool:
 _SPEAKER = re.compile(r"\b(?:i|i'm|im|i've|me|my|mine|myself)\b", re.I)
 
 
+_HOW_I_DID = re.compile(
+    r"\b(?:how (?:am|did|have|was) i (?:doing|do|done|going|getting on|come across|been|coming across)|"
+    r"(?:am|was|were) i (?:doin'?g?|on (?:the right )?track|making|getting|any good|close|convincing|bottling|nailing|way off|"
+    r"off base|hitting|passing|failing|messing|screwing|blowing|botching|rambling|too)|"
+    r"did i (?:do|convince|nail|pass|fail|make (?:sense|my point|it|a mess)|bomb|mess|blow|screw|botch|pull it off|get through)|"
+    r"(?:was|is) (?:that|this|my \w+) (?:a pass|a fail|ok(?:ay)?|good|alright|all right|enough|any good|decent|convincing)\b"
+    r"(?! (?:for|with|if|to|as|by)\b))",
+    re.I)
+
+
+def asks_how_they_did(sentence: str) -> bool:
+    """"Did I do alright there?", "am I making a pig's ear of this?", "was that a pass or a polite
+    fail?": the candidate asks to be judged (never "did I mention the budget?")."""
+    return is_question(sentence) and bool(_HOW_I_DID.search(sentence))
+
+
 def about_the_speaker(text: str) -> bool:
     """The message speaks of its writer ("am I doing alright?", "your estimate of my performance")."""
     return bool(_SPEAKER.search(text))
