@@ -641,6 +641,13 @@ def test_offered_ways_to_answer_the_interviewer_says_how_the_round_runs(item: st
     assert ("tell", "format") in acts and "withhold" not in [a for a, _ in acts], acts
 
 
+def test_before_i_answer_asks_about_the_round_not_for_the_answer() -> None:
+    """"Before I answer, how does this part work?": the models read "answer" as a request for one."""
+    s = Session.start("lead-team-conflict", store=open_store(":memory:"), clock="virtual", seed=0)
+    s.opening()
+    assert ("tell", "format") in _acts(s.respond("Before I answer, how does this part of the interview work?"))
+
+
 def test_a_choice_of_design_is_still_the_candidates_to_make() -> None:
     s = Session.start("ds2-coding-churn-model", store=open_store(":memory:"), clock="virtual", seed=0)
     s.opening()

@@ -310,11 +310,13 @@ def asks_for_answer(sentence: str) -> bool:
 # candidate offers ways to give their own answer (not "should I use boosting or a linear model?")
 _MY_WAY = re.compile(r"\b(?:(?:should|shall|can|could|may|must) i|i (?:should|shall|can|could|must)|(?:do|would|will) you "
                      r"(?:want|like|prefer|rather)|you (?:want|prefer) me|how (?:do|would) you (?:want|like)|am i allowed|"
-                     r"is it (?:ok|okay|fine|alright) (?:if|to))\b", re.I)
+                     r"is it (?:ok|okay|fine|alright) (?:if|to)|(?:is|are) (?:ok|okay|fine|allowed)(?=\W*$)|or not allowed|"
+                     r"can (?:the|my) (?:example|story|answer|code|skeleton) be)\b", re.I)
 _DELIVERY = re.compile(r"\b(?:stor(?:y|ies)|examples?|star|whiteboard|sketch(?:ing)?|draw(?:ing)?|slides?|talk(?:ing)?|speak(?:ing)?|"
                        r"present(?:ing)?|go(?:ing)? through|walk(?:ing)? (?:you |them )?through|minutes|q&a|detail|depth|"
                        r"high[- ]level|short(?:er)?|textbook|pseudo-?code|typ(?:e|ing)|share my screen|out loud|aloud|verbally|"
-                       r"quiet(?:ly)?|start with|in writing)\b", re.I)
+                       r"quiet(?:ly)?|start with|in writing|(?:use|using) (?:ai|an ai|chatgpt|copilot|my notes|notes)|"
+                       r"real python|from (?:my|work|outside)|only from)\b", re.I)
 
 
 def offers_how_to_answer(sentence: str) -> bool:
@@ -345,7 +347,10 @@ def _without_opening(opening: re.Pattern[str], sentence: str) -> str:
 
 
 # an apology or hesitation, or a correction's "I meant" ("No sorry, I meant how many users...")
-_HESITATION = re.compile(r"^\W*(?:(?:sorry|pardon|um+|uh+|er+|erm+)\b[\s,.!:;-]*)+|^\W*" + _I_MEANT, re.I)
+_HESITATION = re.compile(r"^\W*(?:(?:sorry|pardon|um+|uh+|er+|erm+)\b[\s,.!:;-]*)+|^\W*" + _I_MEANT + "|"
+                         # "Before I answer, how does this call work?": when, not what, it asks ("answer" is no request for one)
+                         r"^\W*(?:before (?:i|we) (?:answer|start|begin|dive in|jump in|get going|go on|get into it)|"
+                         r"before (?:answering|starting|we start|i start))\b[\s,.!:;-]*", re.I)
 
 
 def without_hesitation(sentence: str) -> str:
