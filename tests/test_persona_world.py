@@ -678,3 +678,12 @@ def test_asked_how_they_did_every_persona_declines_to_say(item: str, text: str) 
     assert not intent.asks_how_they_did("Is it okay if I assume a year of logs?")
     assert not intent.asks_how_they_did("Did I mention the budget?")
 
+
+def test_an_assumption_put_up_with_a_tag_is_answered_with_the_fact_unless_it_waves_it_away() -> None:
+    """"I take it we can put as many users in as we like, yes?" asks to be put right: she says the
+    cap. "I'm assuming latency won't matter much, right?" waves a concern away: she pushes back."""
+    acts = _acts(_jordan().respond("I take it we can put as many users in the test as we like, yes?"))
+    assert ("disclose", "traffic-cap") in acts, acts
+    acts = _acts(_jordan().respond("I'm assuming latency won't matter much, right?"))
+    assert "pushback" in [a for a, _ in acts] and not [a for a in acts if a[0] == "disclose"], acts
+

@@ -847,6 +847,10 @@ _CONFIRM = re.compile(r"\b(correct me if|(?:is|was) (?:that|this) (?:right|corre
                       r"that'?s (?:right|correct|true|accurate) (?:about|abt) [\w' ]{1,30}\?|"
                       r"(?:is|are) (?:really|truly|actually) like (?:this|that)\s*\?|"
                       r"(?:is )?there (?:is )?(?:some|a|any) (?:limit|cap|catch|restriction|constraint)s? (?:that )?i (?:don't|do not) know)", re.I)
+# "I'm assuming session lengths are pretty stable, yeah?": an assumption put up with a tag (not "I'm assuming latency
+# won't matter, right?", which waves it away)
+_ASSUMED = re.compile(r"\b(?:i'?m assuming|i assume|i presume|i take it|presumably)\b[^?]*,\s*(?:yeah|yes|right|correct|no|innit|eh|yah|ya)"
+                      r"\s*\?\s*$", re.I)
 
 
 def tag_stem(sentence: str) -> str | None:
@@ -867,4 +871,4 @@ def checks_premise(text: str) -> bool:
 def asks_to_be_corrected(text: str) -> bool:
     """Puts what it says up to be corrected, beyond a bare tag ("correct me if that's wrong", "is
     my assumption about the data sound?", "or is there some limit I don't know?")."""
-    return bool(_CONFIRM.search(text))
+    return bool(_CONFIRM.search(text)) or (bool(_ASSUMED.search(text)) and not sounds_dismissive(text))
