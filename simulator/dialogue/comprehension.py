@@ -393,10 +393,10 @@ class Comprehension:
         if self.bars.context and not (r.everything or r.asks_for_answer or r.small_talk or any(waves.values())):
             self._lean_within(p, r, context)
             # nothing asked alone, or a world fact asked of "they" ("what were they nervous about?")
-            if before and (self._switch(p, r, before, context) or self._press(p, r, before, context)):
-                pass  # "and the engineers?" after how users feel: how the engineers feel; "how firm is that figure?"
-            elif before and (not r.asks or (all(not k.hidden for k in p.knowledge() if k.id in r.asks)
-                                          and any(map(intent.names_them, r.questions)))):
+            # "and the engineers?" after how users feel: how the engineers feel; "how firm is that figure?": the same
+            if before and not (self._switch(p, r, before, context) or self._press(p, r, before, context)) and (
+                    not r.asks or (all(not k.hidden for k in p.knowledge() if k.id in r.asks)
+                                   and any(map(intent.names_them, r.questions)))):
                 self._lean(p, r, before, context)
         r.asks = dict(sorted(r.asks.items(), key=lambda kv: -kv[1]))
         statements = [s for s in sents if s not in r.questions and s not in parts]
@@ -478,8 +478,7 @@ class Comprehension:
             if not (r.asks and self._asked(p, prior, context) == k.id):
                 found[k.id] = max(found.get(k.id, 0.0), score)
         if found:
-            r.asks = found
-            r.near, r.unknown, r.off_topic = [], [], False
+            _instead(r, found)
 
     def _presses(self, p: Persona, question: str, before: str, context: str) -> bool:
         """"Is there a limit on that?" right after a question that asked something: it presses on what
@@ -498,8 +497,7 @@ class Comprehension:
         pressing = next((q for q in r.questions if intent.points_at_it(q) and intent.leans_back(q)), None)
         if pressing is None or any(q != pressing and not intent.points_at_it(q) and len(intent.words(q)) > 5 for q in r.questions):
             return False  # "any data on session lengths? is it noisy?" asks what its first question asks
-        if (any(map(intent.switched_subject, r.questions)) or intent.asks_who(pressing) or intent.asks_again(pressing)
-                or intent.asks_to_hear_again(pressing)):
+        if any(map(intent.switched_subject, r.questions)) or intent.asks_who(pressing) or intent.asks_to_hear_again(pressing):
             return False  # "What about traffic? Is that limited too?", "and who's it for?" ask anew; "what was that cap again?" names it
         prior = self._prior(p, before, context)
         if prior is None:
@@ -519,8 +517,7 @@ class Comprehension:
         k, score, _ = self.best(p, joined, context, sentence=joined)
         if k is None or k.id != was or k.disclosure == "never":
             return False
-        r.asks = {was: round(score, 3)}
-        r.near, r.unknown, r.off_topic = [], [], False
+        _instead(r, {was: round(score, 3)})
         return True
 
     def _switch(self, p: Persona, r: Reading, before: str, context: str) -> bool:
@@ -547,8 +544,7 @@ class Comprehension:
         if not found:
             return False
         score, k = max(found, key=lambda x: x[0])
-        r.asks = {k.id: round(score, 3)}
-        r.near, r.unknown, r.off_topic = [], [], False
+        _instead(r, {k.id: round(score, 3)})
         return True
 
     def _answers_itself(self, p: Persona, question: str, sents: list[str], questions: list[str]) -> bool:
@@ -672,6 +668,12 @@ _ALL_OF_IT = intent.content_words("all every everything anything else constraint
 
 
 _TOKEN = re.compile(r"[A-Za-z][\w'-]*")
+
+
+def _instead(r: Reading, asks: dict[str, float]) -> None:
+    """A reading in context takes the place of what the message asked alone."""
+    r.asks = asks
+    r.near, r.unknown, r.off_topic = [], [], False
 
 
 def _names_subject(clause: str, context: str) -> bool:

@@ -620,7 +620,7 @@ _NEW_SUBJECT = re.compile(r"\b(?:side (?:question|note)|random(?:ly)?|unrelated|
 
 # "And the engineers?", "what about traffic then?", "same question for the engineering team?", "users' concerns,
 # same?": the question before, asked of another subject (the words after the opening, with no verb of their own)
-_SWITCH = re.compile(r"^\W*(?:(?:ok(?:ay)?|right|cool|and|so|khob|alright|hmm+)\W+)?"
+_SWITCH = re.compile(r"^\W*(?:(?:ok(?:ay)?|right|cool|and|so|alright|hmm+)\W+)?"
                      r"(?:and\s+)?(?:what about|how about|same (?:question |thing )?for|as for|and for|and)\s+(?P<a>[^?.!,]+?)"
                      r"(?:\s*,?\s*(?:then|too|as well|also|specifically|now|though))?\s*\W*$"
                      r"|^\W*(?P<b>[^?.!,]+?)\s*,?\s*(?:same|too|as well)\W*$", re.I)
@@ -671,9 +671,10 @@ def mended(text: str) -> str:
     out = _STARRED.sub("", text).strip()
     for m in fixes:
         right = m.group(1)
-        spots = [w for w in re.finditer(r"[A-Za-z][\w']*", out) if w.group().lower() != right.lower()]
-        best = max(spots, key=lambda w: difflib.SequenceMatcher(None, w.group().lower(), right.lower()).ratio(), default=None)
-        if best is not None and difflib.SequenceMatcher(None, best.group().lower(), right.lower()).ratio() >= 0.6:
+        near = [(difflib.SequenceMatcher(None, w.group().lower(), right.lower()).ratio(), w)
+                for w in re.finditer(r"[A-Za-z][\w']*", out) if w.group().lower() != right.lower()]
+        ratio, best = max(near, key=lambda x: x[0], default=(0.0, None))
+        if best is not None and ratio >= 0.6:
             out = f"{out[:best.start()]}{right}{out[best.end():]}"
     return out
 
