@@ -658,7 +658,7 @@ def test_a_choice_of_design_is_still_the_candidates_to_make() -> None:
 
 
 def test_a_dismissal_tagged_in_french_is_pushed_back_on() -> None:
-    acts = _acts(_jordan().respond("The latency, it is not our problem, the engineers will fix it later, non ?"))
+    acts = _acts(_jordan().respond("Latency, the engineers can tune that later, non ?"))  # without the tag: a disclosure
     assert "pushback" in [a for a, _ in acts], acts
 
 

@@ -332,9 +332,9 @@ class Comprehension:
                 waves[s] = True  # "Latency? Don't care, devs can wait.": the candidate's own answer waves it away
                 continue
             if intent.asks_how_they_did(s):  # "Did I do alright there?": what she never tells of how they are doing
-                judged = max((k for k in p.knowledge() if k.disclosure == "never"), key=lambda k: self.about(s, k), default=None)
+                judged = max(((self.about(s, k), k.id) for k in p.knowledge() if k.disclosure == "never"), default=None)
                 if judged is not None:
-                    r.asks[judged.id] = max(r.asks.get(judged.id, 0.0), round(self.about(s, judged), 3))
+                    r.asks[judged[1]] = max(r.asks.get(judged[1], 0.0), round(judged[0], 3))
                     continue
             request = intent.asks_for_answer(s)
             for clause in _asking(s, sents, text):
@@ -343,8 +343,7 @@ class Comprehension:
                     continue
                 k, score, bar = self.best(p, intent.without_hesitation(clause), context, request=request,
                                           sentence=intent.without_hesitation(s), message=text)
-                runs = self._runs(p)
-                if runs is not None and (k is None or k.disclosure == "never") and intent.offers_how_to_answer(s):
+                if (k is None or k.disclosure == "never") and intent.offers_how_to_answer(s) and (runs := self._runs(p)) is not None:
                     k, score = runs, self.about(clause, runs)  # "one story in depth, or two short ones?"
                 everything = intent.asks_everything(clause) or intent.asks_everything(s)
                 for piece in [] if everything else intent.listed_questions(clause):
@@ -497,7 +496,7 @@ class Comprehension:
         pressing = next((q for q in r.questions if intent.points_at_it(q) and intent.leans_back(q)), None)
         if pressing is None or any(q != pressing and not intent.points_at_it(q) and len(intent.words(q)) > 5 for q in r.questions):
             return False  # "any data on session lengths? is it noisy?" asks what its first question asks
-        if any(map(intent.switched_subject, r.questions)) or intent.asks_who(pressing) or intent.asks_to_hear_again(pressing):
+        if any(map(intent.switched_subject, r.questions)) or intent.asks_who(pressing) or intent.asks_again(pressing):
             return False  # "What about traffic? Is that limited too?", "and who's it for?" ask anew; "what was that cap again?" names it
         prior = self._prior(p, before, context)
         if prior is None:

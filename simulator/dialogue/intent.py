@@ -8,6 +8,7 @@ Nothing here knows a persona: the cues below are about how people talk, not abou
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -611,7 +612,8 @@ def asks_for_the_question(text: str) -> bool:
 # "is that per experiment?"), an elliptical opening ("and the engineers?", "what about traffic?", "same
 # for the platform side"), or a press on what was just said ("even for a tiny pilot?", "really?")
 _BACK = frozenset("they them their theirs it its that those there same too also even either".split())
-_ELLIPSIS = re.compile(r"^\W*(?:and|or|also|but|so|plus|what about|how about|same (?:question )?for|as for|and for|even)\b", re.I)
+_ELLIPTIC = r"what about|how about|same (?:question )?for|as for|and for"  # "what about traffic?": the question before, of another subject
+_ELLIPSIS = re.compile(r"^\W*(?:and|or|also|but|so|plus|" + _ELLIPTIC + r"|even)\b", re.I)
 # ...unless it says it changes the subject ("side question, how slow is the help centre these days?")
 _NEW_SUBJECT = re.compile(r"\b(?:side (?:question|note)|random(?:ly)?|unrelated|different (?:topic|thing|question|subject)|off[- ]topic|"
                           r"by the way|btw|out of (?:interest|curiosity)|incidentally|chang(?:e|ing) (?:the )?subject|totally different|"
@@ -621,7 +623,7 @@ _NEW_SUBJECT = re.compile(r"\b(?:side (?:question|note)|random(?:ly)?|unrelated|
 # "And the engineers?", "what about traffic then?", "same question for the engineering team?", "users' concerns,
 # same?": the question before, asked of another subject (the words after the opening, with no verb of their own)
 _SWITCH = re.compile(r"^\W*(?:(?:ok(?:ay)?|right|cool|and|so|alright|hmm+)\W+)?"
-                     r"(?:and\s+)?(?:what about|how about|same (?:question |thing )?for|as for|and for|and)\s+(?P<a>[^?.!,]+?)"
+                     r"(?:and\s+)?(?:" + _ELLIPTIC + r"|and)\s+(?P<a>[^?.!,]+?)"
                      r"(?:\s*,?\s*(?:then|too|as well|also|specifically|now|though))?\s*\W*$"
                      r"|^\W*(?P<b>[^?.!,]+?)\s*,?\s*(?:same|too|as well)\W*$", re.I)
 _SUBJECT_LEAD = re.compile(r"^(?:(?:about|abt|regarding|re|on|with)\s+)+", re.I)
@@ -645,17 +647,8 @@ def switched_subject(sentence: str) -> str | None:
 
 
 _THEY = frozenset({"they", "them", "their", "theirs"})
-_IT = frozenset({"that", "this", "it"})
 _NOT_POINTING = re.compile(r"\b(?:(?:given|so|now|such|provided|assuming|except) that|take it|these days|if it(?:'s| is) not|"
                            r"this (?:time|week|year|morning|afternoon|round|session|interview|call|pilot|feature|experiment|test|is a))\b", re.I)
-_HEAR_AGAIN = re.compile(r"\b(?:repeat|again|once more|one more time)\b", re.I)
-
-
-def asks_to_hear_again(sentence: str) -> bool:
-    """"could you kindly repeat it once more?": asks for something said before, whatever it names."""
-    return bool(_HEAR_AGAIN.search(sentence))
-
-
 _STARRED = re.compile(r"(?:(?<=\s)|^)\*([A-Za-z][\w'-]*)(?=[\s.!?,]*$|\s)(?![^*]*\*)")  # not *emphasis* or *shrug*
 
 
@@ -663,8 +656,6 @@ def mended(text: str) -> str:
     """The message with its own "*word" corrections made ("What dies the feature do? *does" -> "What
     does the feature do?"): each starred word takes the place of the earlier word it is closest to
     in spelling (and nothing if none is close)."""
-    import difflib
-
     fixes = list(_STARRED.finditer(text))
     if not fixes:
         return text
