@@ -53,6 +53,7 @@ SHORT_NAMES = {
     "probes-blind-19": DATA_DIR / "probes" / "blind-19",
     "probes-blind-20": DATA_DIR / "probes" / "blind-20",
     "probes-blind-21": DATA_DIR / "probes" / "blind-21",
+    "probes-blind-22": DATA_DIR / "probes" / "blind-22",
     "probes-long": DATA_DIR / "probes" / "long",
     "probes-reviewed": DATA_DIR / "probes" / "reviewed",
     "probes-reviewed-2": DATA_DIR / "probes" / "reviewed-2",

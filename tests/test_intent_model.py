@@ -34,7 +34,7 @@ def test_the_model_was_trained_on_the_current_cues() -> None:
 
 def test_what_it_is_measured_on_it_was_never_trained_on() -> None:
     """No training cue is word for word a hidden-constraint ask of the tuning sets, nor a line of the
-    sets written since round 13 (`hidden-2`, `blind-18` to `-21`, `dev-3`, `dev-4`): a figure on text the model was trained on
+    sets written since round 13 (`hidden-2`, `blind-18` to `-22`, `dev-3`, `dev-4`): a figure on text the model was trained on
     would flatter it. (Older blind sets share a few short generic lines with later cues, "Team
     size.", "how am i doing so far": evals/data/probes/README.md.)"""
     import re
@@ -49,7 +49,7 @@ def test_what_it_is_measured_on_it_was_never_trained_on() -> None:
     data = Path(__file__).resolve().parents[1] / "evals" / "data"
     rows = {n: yaml.safe_load((data / "comprehension" / f"{n}.yaml").read_text(encoding="utf-8")) for n in ("hidden-tuning", "hidden-2")}
     held = [r["say"] for r in rows["hidden-tuning"] if r["asks"] != "none"] + [r["say"] for r in rows["hidden-2"]]
-    for split in ("blind-18", "blind-19", "dev-3", "dev-4", "blind-20", "blind-21"):
+    for split in ("blind-18", "blind-19", "dev-3", "dev-4", "blind-20", "blind-21", "blind-22"):
         probes = yaml.safe_load((data / "probes" / split / "probes.yaml").read_text(encoding="utf-8"))["probes"]
         held += [t["say"] for p in probes for t in p["turns"]]
     assert len(held) > 500
