@@ -687,3 +687,28 @@ def test_an_assumption_put_up_with_a_tag_is_answered_with_the_fact_unless_it_wav
     acts = _acts(_jordan().respond("I'm assuming latency won't matter much, right?"))
     assert "pushback" in [a for a, _ in acts] and not [a for a in acts if a[0] == "disclose"], acts
 
+
+def test_a_negative_put_as_a_question_is_put_right_with_the_fact() -> None:
+    """"There's no cap on that?" asks to be corrected: she says the cap. With a tag, "Nobody's going
+    to care about latency, right?" waves it away: she pushes back."""
+    for text in ("So we'll put everyone in, half and half. There's no cap on that?",
+                 "We can roll it to all users straight away. Nothing stopping us there?"):
+        assert intent.asks_to_be_corrected(text)
+        assert ("disclose", "traffic-cap") in _acts(_jordan().respond(text)), text
+    assert not intent.asks_to_be_corrected("Nobody's going to care about latency, right?")
+    acts = _acts(_jordan().respond("Nobody's going to care about latency, right?"))
+    assert "pushback" in [a for a, _ in acts] and not [a for a in acts if a[0] == "disclose"], acts
+
+
+def test_even_for_a_smaller_case_presses_the_fact_just_asked_for() -> None:
+    """"Even with just one team?" after the traffic question asks the cap again for a smaller case
+    (not how big the team is); with nothing asked before it presses nothing (lines written for this test)."""
+    s = _jordan()
+    s.respond("How much of our traffic could the test get?")
+    acts = _acts(s.respond("Even with just one team?"))
+    assert ("disclose", "traffic-cap") in acts and ("tell", "team") not in acts, acts
+    s = _jordan()
+    s.respond("Is there money set aside for the model calls?")
+    assert _acts(s.respond("Even for a pilot this small?")) == [("tell", "budget")]
+    assert intent.presses_even("What, even with two teams?") and not intent.presses_even("Even better, what does the feature do?")
+    assert not [a for a in _acts(_jordan().respond("Even for a small pilot?")) if a[0] in ("disclose", "tell")]

@@ -493,7 +493,8 @@ class Comprehension:
         """"How firm is that figure?", "Is that a hard limit?" after the budget question: the piece the
         question before asked, pressed, when the two read together ask for it and the question alone
         asks for nothing, or only for a hidden constraint it does not name (a limit, but the budget's)."""
-        pressing = next((q for q in r.questions if intent.points_at_it(q) and intent.leans_back(q)), None)
+        even = next((q for q in r.questions if intent.presses_even(q)), None)
+        pressing = even or next((q for q in r.questions if intent.points_at_it(q) and intent.leans_back(q)), None)
         if pressing is None or any(q != pressing and not intent.points_at_it(q) and len(intent.words(q)) > 5 for q in r.questions):
             return False  # "any data on session lengths? is it noisy?" asks what its first question asks
         if any(map(intent.switched_subject, r.questions)) or intent.asks_who(pressing) or intent.asks_again(pressing):
@@ -506,8 +507,8 @@ class Comprehension:
             return False
         ks = {k.id: k for k in p.knowledge()}
         own = self.anchors(p, context)
-        if any(not ks[kid].hidden or kid == was or self._literal(pressing, ks[kid]) or intent.content_words(pressing) & own[kid]
-               for kid in r.asks):
+        if not even and any(not ks[kid].hidden or kid == was or self._literal(pressing, ks[kid]) or intent.content_words(pressing) & own[kid]
+                            for kid in r.asks):
             return False  # what it asks alone stands ("is that the right metric?", "the old sessions, is it very jumping?")
         spot = intent.pointer(pressing)
         if spot is not None and self.chatty(p, f"{pressing[:spot[0]]}{pressing[spot[1]:]}"):

@@ -692,6 +692,15 @@ def points_at_it(sentence: str) -> bool:
     return bool(ws & {"that", "this"}) or ("it" in ws and len(words(sentence)) <= 8)
 
 
+# "Even for a tiny pilot?", "What, even with two teams?": the fact just asked for, pressed for a smaller or other case
+_EVEN = re.compile(r"^\W*(?:(?:and|but|so|what|ok(?:ay)?|hmm+|wait|really)\W+){0,2}even (?:for|with|if|in|on|at|just|when|during|a|an|the|one|two|tiny|small|only)\b", re.I)
+
+
+def presses_even(sentence: str) -> bool:
+    """"Even for a very small pilot?": a short question that presses the fact just asked for."""
+    return bool(_EVEN.match(sentence)) and len(words(sentence)) <= 12
+
+
 def names_them(sentence: str) -> bool:
     """"What were they nervous about?": people named only in what came before."""
     return bool(_THEY & set(words(sentence)))
@@ -844,6 +853,11 @@ _CONFIRM = re.compile(r"\b(correct me if|(?:is|was) (?:that|this) (?:right|corre
 _ASSUMED = re.compile(r"\b(?:i'?m assuming|i assume|i presume|i take it|presumably)\b[^?]*,\s*(?:yeah|yes|right|correct|no|innit|eh|yah|ya)"
                       r"\s*\?\s*$", re.I)
 
+# "There's no traffic limit or anything?", "Nobody's sweating anything?": a negative put as a question, to be
+# corrected if wrong (not "Nobody cares about latency, right?", which waves it away with a tag)
+_NEGATIVE_CHECK = re.compile(r"(?:^|[.!?]\s+)(?:(?:and|so|but|oh|also),?\s+)?(?:(?:there'?s|there is|there are|there're)\s+"
+                             r"(?:no|not any|nothing)\b|(?:nobody|no one|no-one|nothing)\b)[^?.!]*\?\s*$", re.I)
+
 
 def tag_stem(sentence: str) -> str | None:
     """The statement a tag question asks to confirm ("latency's solved now, right?" -> "latency's
@@ -862,5 +876,7 @@ def checks_premise(text: str) -> bool:
 
 def asks_to_be_corrected(text: str) -> bool:
     """Puts what it says up to be corrected, beyond a bare tag ("correct me if that's wrong", "is
-    my assumption about the data sound?", "or is there some limit I don't know?")."""
-    return bool(_CONFIRM.search(text)) or (bool(_ASSUMED.search(text)) and not sounds_dismissive(text))
+    my assumption about the data sound?", "or is there some limit I don't know?", "there's no traffic
+    limit or anything?")."""
+    return (bool(_CONFIRM.search(text)) or (bool(_ASSUMED.search(text)) and not sounds_dismissive(text))
+            or (bool(_NEGATIVE_CHECK.search(text.strip())) and not _TAG.search(text.strip())))
