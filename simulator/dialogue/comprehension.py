@@ -492,7 +492,9 @@ class Comprehension:
     def _press(self, p: Persona, r: Reading, before: str, context: str) -> bool:
         """"How firm is that figure?", "Is that a hard limit?" after the budget question: the piece the
         question before asked, pressed, when the two read together ask for it and the question alone
-        asks for nothing, or only for a hidden constraint it does not name (a limit, but the budget's)."""
+        asks for nothing, or only for a hidden constraint it does not name (a limit, but the budget's).
+        "Even with just one team?" after the traffic question presses the cap whatever it asks alone
+        (how big the team is)."""
         even = next((q for q in r.questions if intent.presses_even(q)), None)
         pressing = even or next((q for q in r.questions if intent.points_at_it(q) and intent.leans_back(q)), None)
         if pressing is None or any(q != pressing and not intent.points_at_it(q) and len(intent.words(q)) > 5 for q in r.questions):
