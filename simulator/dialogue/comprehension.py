@@ -482,7 +482,7 @@ class Comprehension:
     def _presses(self, p: Persona, question: str, before: str, context: str) -> bool:
         """"Is there a limit on that?" right after a question that asked something: it presses on what
         was asked, unless it scoffs ("does that really matter?")."""
-        if not (self.bars.context and before and intent.points_at_it(question) and intent.leans_back(question)):
+        if not (self.bars.context and before and intent.presses_back(question)):
             return False
         if intent.sounds_dismissive(question):
             return False
@@ -496,7 +496,7 @@ class Comprehension:
         "Even with just one team?" after the traffic question presses the cap whatever it asks alone
         (how big the team is)."""
         even = next((q for q in r.questions if intent.presses_even(q)), None)
-        pressing = even or next((q for q in r.questions if intent.points_at_it(q) and intent.leans_back(q)), None)
+        pressing = even or next((q for q in r.questions if intent.presses_back(q)), None)
         if pressing is None or any(q != pressing and not intent.points_at_it(q) and len(intent.words(q)) > 5 for q in r.questions):
             return False  # "any data on session lengths? is it noisy?" asks what its first question asks
         if any(map(intent.switched_subject, r.questions)) or intent.asks_who(pressing) or intent.asks_again(pressing):

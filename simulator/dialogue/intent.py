@@ -692,6 +692,12 @@ def points_at_it(sentence: str) -> bool:
     return bool(ws & {"that", "this"}) or ("it" in ws and len(words(sentence)) <= 8)
 
 
+def presses_back(sentence: str) -> bool:
+    """"Is that a hard limit?", "how sure are you about that number?": a question on something named
+    only before, read with the question before it."""
+    return points_at_it(sentence) and leans_back(sentence)
+
+
 # "Even for a tiny pilot?", "What, even with two teams?": the fact just asked for, pressed for a smaller or other case
 _EVEN = re.compile(r"^\W*(?:(?:and|but|so|what|ok(?:ay)?|hmm+|wait|really)\W+){0,2}even (?:for|with|if|in|on|at|just|when|during|a|an|the|one|two|tiny|small|only)\b", re.I)
 
